@@ -1,0 +1,856 @@
+/*
+ * file.c: turns a request path into something to serve beneath the
+ * document root: decoding and dot-segment removal, confined opening
+ * (openat2 RESOLVE_BENEATH), index files, the slash redirect and the
+ * autoindex page. Calls neither log.c nor util.c, so its unit test links
+ * alone; only file_listing() allocates.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/openat2.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tine.h"
+#include "http.h"
+#include "file.h"
+
+/* Entries read from one directory for a listing; the rest is cut off. */
+#define FILE_LISTING_MAX	10000
+/* First allocation of the listing page; it doubles from there. */
+#define FILE_LISTING_CHUNK	4096
+/* openat2 EAGAIN (a rename raced a lookup) is retried this many times. */
+#define FILE_OPEN_RETRIES	3
+/* "/proc/self/fd/" and an int. */
+#define FILE_PROC_FD_MAX	32
+
+/*
+ * O_NONBLOCK: a FIFO in the tree must never block the worker in open(2);
+ * on a regular file or a directory it changes nothing. O_NOCTTY: a tty
+ * node in the tree must not become the worker's controlling terminal.
+ */
+#define FILE_OPEN_FLAGS		(O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+
+/*
+ * Set the first time openat2(2) answers ENOSYS (kernel before 5.6), so a
+ * worker does not pay for the failing system call on every request.
+ */
+static bool	 file_openat2_missing;
+
+/* Value of each hex digit; only read after isxdigit() said yes. */
+static const unsigned char file_hexval[UCHAR_MAX + 1] = {
+	['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4,
+	['5'] = 5, ['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9,
+	['A'] = 10, ['B'] = 11, ['C'] = 12, ['D'] = 13, ['E'] = 14, ['F'] = 15,
+	['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15,
+};
+
+static const char file_hexdigit[] = "0123456789ABCDEF";
+
+struct file_entry {
+	char		*name;
+	bool		 dir;
+	bool		 stat_ok;	/* size and mtime are known */
+	off_t		 size;
+	time_t		 mtime;
+};
+
+struct file_buf {
+	char		*p;
+	size_t		 len;
+	size_t		 cap;
+};
+
+/*
+ * Decodes one path segment s[0..n) (no raw '/' in it), writing at most
+ * cap bytes to dst and the decoded length to *dlen. Each '%' must be
+ * followed by two hex digits. Rejected with 400: a raw or encoded NUL
+ * (the path becomes a C string for openat2), and an encoded '/'.
+ *
+ * Why %2F is refused rather than decoded: decoding happens before
+ * segments are split, so "a%2F..%2F..%2Fetc" would turn into dot-segments
+ * that the client hid from every layer looking at the encoded form (and
+ * from ours, if we split first and decoded after, it would name a file
+ * with a '/' in it, which cannot exist). No file on Linux needs it.
+ */
+static int
+file_decode_segment(const char *s, size_t n, char *dst, size_t cap,
+    size_t *dlen)
+{
+	size_t		 i, o;
+	unsigned char	 c;
+
+	for (i = 0, o = 0; i < n; i++, o++) {
+		c = (unsigned char)s[i];
+		if (c == '\0')
+			return HTTP_BAD_REQUEST;
+		if (c == '%') {
+			if (n - i < 3 ||
+			    !isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2]))
+				return HTTP_BAD_REQUEST;
+			c = (unsigned char)(file_hexval[(unsigned char)s[i + 1]]
+			    << 4 | file_hexval[(unsigned char)s[i + 2]]);
+			if (c == '\0' || c == '/')
+				return HTTP_BAD_REQUEST;
+			i += 2;
+		}
+		if (o < cap)
+			dst[o] = (char)c;
+	}
+	*dlen = o;
+	return 0;
+}
+
+/*
+ * RFC 3986 §5.2.4 on the decoded segments, in one pass over enc. The
+ * output is built in out as "/seg/seg"; a ".." pops the last segment and
+ * stops at the root, so "/../x" is "/x", which is then looked up beneath
+ * root. Empty segments ("//") vanish. A last segment that is empty, "."
+ * or ".." leaves a trailing slash, as the RFC's output does.
+ *
+ * Decoding comes first, so "%2e%2e" is "..". Each segment is decoded
+ * twice: once into a 3-byte probe to see whether it is a dot-segment and
+ * how long it is, then straight into out when it is kept.
+ *
+ * A segment that does not fit is not an error yet: a later ".." may pop
+ * it. Such segments (and everything below them) are only counted in
+ * hidden; the result is 414 when any remains hidden at the end. Bad
+ * escapes anywhere win over 414, so the answer does not depend on size.
+ */
+int
+file_normalize(const char *enc, size_t len, char *out, size_t size)
+{
+	const char	*p, *end, *seg;
+	char		 probe[3];
+	size_t		 olen, dlen, hidden, n;
+	bool		 last, trail;
+	int		 rc;
+
+	if (size > 0)
+		out[0] = '\0';
+	if (len == 0 || enc[0] != '/')
+		return HTTP_BAD_REQUEST;
+
+	end = enc + len;
+	p = enc + 1;
+	olen = 0;
+	hidden = 0;
+	trail = false;
+	do {
+		seg = p;
+		while (p < end && *p != '/')
+			p++;
+		n = (size_t)(p - seg);
+		last = (p == end);
+		p++;		/* past the '/', unless last */
+
+		if ((rc = file_decode_segment(seg, n, probe, sizeof(probe),
+		    &dlen)) != 0)
+			goto fail;
+		trail = false;
+		if (dlen == 0 || (dlen == 1 && probe[0] == '.')) {
+			trail = true;
+		} else if (dlen == 2 && probe[0] == '.' && probe[1] == '.') {
+			trail = true;
+			if (hidden > 0)
+				hidden--;
+			else
+				while (olen > 0 && out[--olen] != '/')
+					;
+		} else if (hidden > 0 || size <= olen ||
+		    size - olen < dlen + 2) {
+			/* '/', the segment and the NUL do not fit. */
+			hidden++;
+		} else {
+			out[olen] = '/';
+			(void)file_decode_segment(seg, n, out + olen + 1, dlen,
+			    &dlen);	/* validated above */
+			olen += 1 + dlen;
+		}
+	} while (!last);
+
+	if (hidden > 0)
+		goto toolong;
+	/* An empty result, or a trailing slash: one more '/' and the NUL. */
+	if (olen == 0 || trail) {
+		if (size <= olen || size - olen < 2)
+			goto toolong;
+		out[olen++] = '/';
+	} else if (size <= olen)
+		goto toolong;
+	out[olen] = '\0';
+	return 0;
+
+ toolong:
+	rc = HTTP_URI_TOO_LONG;
+ fail:
+	if (size > 0)
+		out[0] = '\0';
+	return rc;
+}
+
+int
+file_open_root(const char *root)
+{
+	return open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/*
+ * Closes a descriptor this module opened read-only, keeping errno for the
+ * caller's status: close(2) of a read-only fd reports nothing a caller
+ * could act on, so its result is ignored.
+ */
+static void
+file_close(int fd)
+{
+	int	 saved = errno;
+
+	if (fd != -1)
+		(void)close(fd);
+	errno = saved;
+}
+
+int
+file_errno_status(int error)
+{
+	switch (error) {
+	case ENOENT:
+	case ENOTDIR:
+	case ELOOP:		/* a symlink loop, or too deep */
+	case EXDEV:		/* resolution tried to leave root */
+	case ENAMETOOLONG:
+		return HTTP_NOT_FOUND;
+	case EACCES:
+	case EPERM:
+	case ENXIO:		/* open(2) of a socket: not a file we serve */
+	case ENODEV:		/* device node without a driver */
+		return HTTP_FORBIDDEN;
+	default:
+		return HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+/* The path the kernel has for fd, from /proc; -1 with errno on error. */
+static int
+file_fd_path(int fd, char *buf, size_t size)
+{
+	char	 proc[FILE_PROC_FD_MAX];
+	ssize_t	 n;
+	int	 r;
+
+	r = snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (r < 0 || (size_t)r >= sizeof(proc)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((n = readlink(proc, buf, size)) == -1)
+		return -1;
+	if ((size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * For kernels without openat2(2): open with plain openat(2), then ask
+ * /proc where the descriptor really points and refuse it (EXDEV) unless
+ * that is root itself or below it, at a '/' boundary ("/srv/www" must not
+ * admit "/srv/www2"). Weaker than RESOLVE_BENEATH: the open has already
+ * happened when the check fails (harmless for a read-only, non-blocking
+ * open), and an absolute symlink that lands inside root is accepted.
+ * Without /proc nothing is served (EIO: 500), never something unchecked.
+ */
+static int
+file_open_fallback(int rootfd, const char *rel, int flags)
+{
+	char	 rootpath[PATH_MAX], fdpath[PATH_MAX];
+	size_t	 rootlen;
+	int	 fd = -1;
+
+	if (file_fd_path(rootfd, rootpath, sizeof(rootpath)) == -1)
+		goto procfail;
+	if ((fd = openat(rootfd, rel, flags)) == -1)
+		return -1;
+	if (file_fd_path(fd, fdpath, sizeof(fdpath)) == -1)
+		goto procfail;
+	rootlen = strlen(rootpath);
+	if (rootlen == 1 && rootpath[0] == '/')
+		return fd;	/* root is "/": everything is beneath it */
+	if (strncmp(fdpath, rootpath, rootlen) == 0 &&
+	    (fdpath[rootlen] == '\0' || fdpath[rootlen] == '/'))
+		return fd;
+	file_close(fd);
+	errno = EXDEV;
+	return -1;
+
+ procfail:
+	file_close(fd);
+	errno = EIO;
+	return -1;
+}
+
+/*
+ * Opens rel (relative, no leading '/') beneath rootfd.
+ *
+ * Symlink policy: a symlink is followed only while its resolution stays
+ * beneath root. RESOLVE_BENEATH fails with EXDEV for an absolute symlink
+ * (even one naming a place inside root) and for any ".." that would climb
+ * out; that becomes 404, as if the name did not exist. Magic links
+ * (/proc/self/fd/N and the like) are refused outright.
+ */
+static int
+file_open_beneath(int rootfd, const char *rel, int flags)
+{
+	struct open_how	 how;
+	long		 fd;
+	int		 tries;
+
+	if (file_openat2_missing)
+		return file_open_fallback(rootfd, rel, flags);
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)flags;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	for (tries = 0; tries < FILE_OPEN_RETRIES; tries++) {
+		fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+		if (fd != -1)
+			return (int)fd;
+		if (errno == ENOSYS) {
+			file_openat2_missing = true;
+			return file_open_fallback(rootfd, rel, flags);
+		}
+		/* EAGAIN: a concurrent rename; the kernel asks us to retry. */
+		if (errno != EAGAIN)
+			return -1;
+	}
+	return -1;
+}
+
+/* Whether a byte of a query string may be copied into Location as is. */
+static bool
+file_query_keeps(unsigned char c)
+{
+	/*
+	 * The query goes through as sent (it is already encoded), except
+	 * CTLs (CR and LF would split the header), space, DEL, bytes >=
+	 * 0x80 and '#' (which would start a fragment): those are encoded.
+	 */
+	return c > 0x20 && c < 0x7f && c != '#';
+}
+
+/* Location for the slash redirect: encoded path, '/', then ?query. */
+static int
+file_redirect(struct file_result *res, const char *path, const char *query,
+    size_t query_len)
+{
+	char		*loc = res->location;
+	size_t		 size = sizeof(res->location), len, i;
+	unsigned char	 c;
+	int		 n;
+
+	if ((n = file_url_encode(path, loc, size)) == -1)
+		return HTTP_URI_TOO_LONG;
+	len = (size_t)n;
+	if (size - len < 2)
+		return HTTP_URI_TOO_LONG;
+	loc[len++] = '/';
+	if (query_len > 0) {
+		if (size - len < 2)
+			return HTTP_URI_TOO_LONG;
+		loc[len++] = '?';
+		for (i = 0; i < query_len; i++) {
+			c = (unsigned char)query[i];
+			if (file_query_keeps(c)) {
+				if (size - len < 2)
+					return HTTP_URI_TOO_LONG;
+				loc[len++] = (char)c;
+			} else {
+				if (size - len < 4)
+					return HTTP_URI_TOO_LONG;
+				loc[len++] = '%';
+				loc[len++] = file_hexdigit[c >> 4];
+				loc[len++] = file_hexdigit[c & 0xf];
+			}
+		}
+	}
+	loc[len] = '\0';
+	return 0;
+}
+
+/*
+ * Tries the index names in order for the directory path (ends in '/').
+ * Returns 0 with res filled for the first that exists and is a regular
+ * file, -1 when none does, or an error status. A name that is missing,
+ * outside root, or not a regular file is skipped; one that exists but
+ * cannot be opened (EACCES) stops the search with its status, so that a
+ * protected index.html is never replaced by a listing of its directory.
+ */
+static int
+file_try_index(int rootfd, const struct config *conf, const char *path,
+    struct file_result *res)
+{
+	char		 ipath[PATH_MAX];
+	struct stat	 st;
+	int		 i, r, fd;
+
+	for (i = 0; i < conf->nindex; i++) {
+		r = snprintf(ipath, sizeof(ipath), "%s%s", path,
+		    conf->index[i]);
+		if (r < 0 || (size_t)r >= sizeof(ipath))
+			continue;	/* cannot exist: ENAMETOOLONG */
+		if ((fd = file_open_beneath(rootfd, ipath + 1,
+		    FILE_OPEN_FLAGS)) == -1) {
+			if (file_errno_status(errno) == HTTP_NOT_FOUND)
+				continue;
+			return file_errno_status(errno);
+		}
+		if (fstat(fd, &st) == -1) {
+			r = file_errno_status(errno);
+			file_close(fd);
+			return r;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			file_close(fd);
+			continue;
+		}
+		/* ipath fits in res->path: both are PATH_MAX. */
+		(void)strlcpy(res->path, ipath, sizeof(res->path));
+		res->st = st;
+		res->fd = fd;
+		res->kind = FILE_REGULAR;
+		return 0;
+	}
+	return -1;
+}
+
+int
+file_resolve(int rootfd, const struct config *conf, const char *path,
+    const char *query, size_t query_len, struct file_result *res)
+{
+	const char	*rel;
+	size_t		 plen;
+	int		 fd = -1, status;
+
+	res->kind = FILE_REGULAR;
+	res->fd = -1;
+	res->path[0] = '\0';
+	res->location[0] = '\0';
+
+	if (path[0] != '/') {
+		status = HTTP_BAD_REQUEST;
+		goto fail;
+	}
+	plen = strlen(path);
+	if (strlcpy(res->path, path, sizeof(res->path)) >= sizeof(res->path)) {
+		status = HTTP_URI_TOO_LONG;
+		goto fail;
+	}
+	rel = plen == 1 ? "." : path + 1;
+	if ((fd = file_open_beneath(rootfd, rel, FILE_OPEN_FLAGS)) == -1 ||
+	    fstat(fd, &res->st) == -1) {
+		status = file_errno_status(errno);
+		goto fail;
+	}
+
+	if (S_ISREG(res->st.st_mode)) {
+		res->fd = fd;
+		return 0;
+	}
+	if (!S_ISDIR(res->st.st_mode)) {
+		/* FIFO, socket, device: never served. */
+		status = HTTP_FORBIDDEN;
+		goto fail;
+	}
+	if (path[plen - 1] != '/') {
+		if ((status = file_redirect(res, path, query, query_len)) != 0)
+			goto fail;
+		file_close(fd);
+		res->kind = FILE_REDIRECT;
+		return 0;
+	}
+	if ((status = file_try_index(rootfd, conf, path, res)) != -1) {
+		if (status != 0)
+			goto fail;
+		file_close(fd);
+		return 0;
+	}
+	/*
+	 * A directory with no index file is 403, not 404: it exists, and
+	 * saying so reveals nothing a 301 for the slash-less form has not
+	 * already revealed.
+	 */
+	if (!conf->autoindex) {
+		status = HTTP_FORBIDDEN;
+		goto fail;
+	}
+	/* fd is an O_RDONLY descriptor of this very directory: list it. */
+	res->kind = FILE_LISTING;
+	res->fd = fd;
+	return 0;
+
+ fail:
+	file_close(fd);
+	res->fd = -1;
+	return status;
+}
+
+/* RFC 3986 unreserved, '/', and the sub-delims, ':' and '@' of pchar. */
+static bool
+file_url_keeps(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("-._~/!$&'()*+,;=:@", c) != NULL;
+}
+
+int
+file_url_encode(const char *s, char *out, size_t size)
+{
+	size_t		 len = 0;
+	unsigned char	 c;
+
+	if (size == 0)
+		return -1;
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (file_url_keeps(c)) {
+			if (size - len < 2)
+				return -1;
+			out[len++] = (char)c;
+		} else {
+			if (size - len < 4)
+				return -1;
+			out[len++] = '%';
+			out[len++] = file_hexdigit[c >> 4];
+			out[len++] = file_hexdigit[c & 0xf];
+		}
+	}
+	if (len > INT_MAX)
+		return -1;
+	out[len] = '\0';
+	return (int)len;
+}
+
+int
+file_html_escape(const char *s, char *out, size_t size)
+{
+	const char	*ent;
+	size_t		 len = 0, n;
+
+	if (size == 0)
+		return -1;
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			ent = "&amp;";
+			break;
+		case '<':
+			ent = "&lt;";
+			break;
+		case '>':
+			ent = "&gt;";
+			break;
+		case '"':
+			ent = "&quot;";
+			break;
+		case '\'':
+			ent = "&#39;";
+			break;
+		default:
+			ent = NULL;
+			break;
+		}
+		n = ent != NULL ? strlen(ent) : 1;
+		if (size - len < n + 1)
+			return -1;
+		if (ent != NULL)
+			memcpy(out + len, ent, n);
+		else
+			out[len] = *s;
+		len += n;
+	}
+	if (len > INT_MAX)
+		return -1;
+	out[len] = '\0';
+	return (int)len;
+}
+
+/* Makes room for n more bytes; -1 on overflow or out of memory. */
+static int
+file_buf_reserve(struct file_buf *b, size_t n)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (n <= b->cap - b->len)
+		return 0;
+	if (n > SIZE_MAX / 4 - b->len)
+		return -1;
+	cap = b->cap > 0 ? b->cap : FILE_LISTING_CHUNK;
+	while (cap - b->len < n)
+		cap *= 2;	/* cannot wrap: len + n < SIZE_MAX / 4 */
+	if ((p = reallocarray(b->p, cap, sizeof(*b->p))) == NULL)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static int
+file_buf_add(struct file_buf *b, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (file_buf_reserve(b, n + 1) == -1)
+		return -1;
+	memcpy(b->p + b->len, s, n + 1);
+	b->len += n;
+	return 0;
+}
+
+/* Appends s HTML-escaped; an entity is at most 6 bytes per input byte. */
+static int
+file_buf_html(struct file_buf *b, const char *s)
+{
+	size_t	 n = strlen(s);
+	int	 r;
+
+	if (n > SIZE_MAX / 8 || file_buf_reserve(b, 6 * n + 1) == -1)
+		return -1;
+	if ((r = file_html_escape(s, b->p + b->len, b->cap - b->len)) == -1)
+		return -1;
+	b->len += (size_t)r;
+	return 0;
+}
+
+/* "512 B", "4.0 KiB", "1.2 MiB": one decimal from KiB up. */
+static int
+file_fmt_size(char *buf, size_t size, off_t bytes)
+{
+	static const char *const units[] = {
+	    "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
+	};
+	double		 v = (double)bytes;
+	size_t		 u = 0;
+	int		 r;
+
+	if (bytes < 1024) {
+		r = snprintf(buf, size, "%lld B", (long long)bytes);
+	} else {
+		while (v >= 1024 && u + 1 < nitems(units)) {
+			v /= 1024;
+			u++;
+		}
+		/* 1023.96 KiB would print as "1024.0 KiB". */
+		if (v >= 1023.95 && u + 1 < nitems(units)) {
+			v /= 1024;
+			u++;
+		}
+		r = snprintf(buf, size, "%.1f %s", v, units[u]);
+	}
+	return (r < 0 || (size_t)r >= size) ? -1 : 0;
+}
+
+/* Directories first, then files; byte-wise by name within each. */
+static int
+file_entry_cmp(const void *a, const void *b)
+{
+	const struct file_entry	*x = a, *y = b;
+
+	if (x->dir != y->dir)
+		return x->dir ? -1 : 1;
+	return strcmp(x->name, y->name);	/* compares unsigned chars */
+}
+
+/*
+ * Kept small and inline: readable on a phone (the table fills the width,
+ * long names wrap, the date column goes on narrow screens), the
+ * platform's own font, and a dark variant when the system asks for one.
+ */
+static const char file_listing_css[] =
+    "body{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,"
+    "sans-serif;line-height:1.4;margin:0 auto;max-width:60rem;"
+    "padding:1rem;color:#222;background:#fff}\n"
+    "h1{font-size:1.25rem;font-weight:600;overflow-wrap:anywhere}\n"
+    "table{width:100%;border-collapse:collapse}\n"
+    "th,td{padding:.35rem .5rem;text-align:left;"
+    "border-bottom:1px solid #ddd}\n"
+    "td.n{overflow-wrap:anywhere}\n"
+    "th.s,td.s{text-align:right;white-space:nowrap}\n"
+    "td.m{white-space:nowrap;font-variant-numeric:tabular-nums}\n"
+    "a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}\n"
+    "p.t{font-style:italic}\n"
+    "@media (max-width:36rem){th.m,td.m{display:none}}\n"
+    "@media (prefers-color-scheme:dark){body{color:#ddd;background:#111}"
+    "th,td{border-color:#333}a{color:#8ab4f8}}\n";
+
+/* One table row; name is a directory entry's name (at most NAME_MAX). */
+static int
+file_listing_row(struct file_buf *b, const struct file_entry *e)
+{
+	char		 href[3 * NAME_MAX + 1], size[32], mtime[32];
+	struct tm	 tm;
+
+	if (file_url_encode(e->name, href, sizeof(href)) == -1)
+		return -1;
+	if (e->dir || !e->stat_ok) {
+		if (strlcpy(size, "-", sizeof(size)) >= sizeof(size))
+			return -1;
+	} else if (file_fmt_size(size, sizeof(size), e->size) == -1)
+		return -1;
+	if (!e->stat_ok || gmtime_r(&e->mtime, &tm) == NULL ||
+	    strftime(mtime, sizeof(mtime), "%Y-%m-%d %H:%M", &tm) == 0)
+		mtime[0] = '\0';
+
+	/*
+	 * "./" keeps a name such as "a:b" from reading as a URL scheme; the
+	 * encoded href is HTML-escaped too, since it may hold '&' and '\''.
+	 */
+	if (file_buf_add(b, "<tr><td class=\"n\"><a href=\"./") == -1 ||
+	    file_buf_html(b, href) == -1 ||
+	    file_buf_add(b, e->dir ? "/\">" : "\">") == -1 ||
+	    file_buf_html(b, e->name) == -1 ||
+	    file_buf_add(b, e->dir ? "/</a></td><td class=\"s\">" :
+	    "</a></td><td class=\"s\">") == -1 ||
+	    file_buf_add(b, size) == -1 ||
+	    file_buf_add(b, "</td><td class=\"m\">") == -1 ||
+	    file_buf_add(b, mtime) == -1 ||
+	    file_buf_add(b, "</td></tr>\n") == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Dot-files are left out of the listing (they are still served when
+ * asked for by name). Entries are stat'ed through symlinks so a link to
+ * a directory lists as one; one that cannot be stat'ed (dangling) is
+ * listed as a file without size or date.
+ */
+int
+file_listing(int dirfd, const char *path, char **body, size_t *len)
+{
+	DIR			*dir = NULL;
+	struct dirent		*de;
+	struct file_entry	*ents = NULL, *e;
+	struct stat		 st;
+	struct file_buf		 b = { NULL, 0, 0 };
+	size_t			 n = 0, cap = 0, i;
+	char			 note[64];
+	bool			 truncated = false;
+	int			 status = HTTP_INTERNAL_SERVER_ERROR, r;
+
+	*body = NULL;
+	*len = 0;
+	if ((dir = fdopendir(dirfd)) == NULL) {
+		status = file_errno_status(errno);
+		file_close(dirfd);
+		goto fail;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(dir)) == NULL) {
+			if (errno != 0) {
+				status = file_errno_status(errno);
+				goto fail;
+			}
+			break;
+		}
+		if (de->d_name[0] == '.')
+			continue;	/* ".", ".." and dot-files */
+		if (n == FILE_LISTING_MAX) {
+			truncated = true;
+			break;
+		}
+		if (n == cap) {
+			cap = cap > 0 ? cap * 2 : 64;
+			if (cap > FILE_LISTING_MAX)
+				cap = FILE_LISTING_MAX;
+			if ((e = reallocarray(ents, cap, sizeof(*ents))) ==
+			    NULL)
+				goto fail;
+			ents = e;
+		}
+		e = &ents[n];
+		if ((e->name = strdup(de->d_name)) == NULL)
+			goto fail;
+		n++;
+		if (fstatat(dirfd, de->d_name, &st, 0) == 0) {
+			e->stat_ok = true;
+			e->dir = S_ISDIR(st.st_mode);
+			e->size = st.st_size;
+			e->mtime = st.st_mtime;
+		} else {
+			e->stat_ok = false;
+			e->dir = false;
+			e->size = 0;
+			e->mtime = 0;
+		}
+	}
+	if (n > 0)
+		qsort(ents, n, sizeof(*ents), file_entry_cmp);
+
+	if (file_buf_add(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n"
+	    "<meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\">\n"
+	    "<title>Index of ") == -1 ||
+	    file_buf_html(&b, path) == -1 ||
+	    file_buf_add(&b, "</title>\n<style>\n") == -1 ||
+	    file_buf_add(&b, file_listing_css) == -1 ||
+	    file_buf_add(&b, "</style>\n</head>\n<body>\n<h1>Index of ") ==
+	    -1 ||
+	    file_buf_html(&b, path) == -1 ||
+	    file_buf_add(&b, "</h1>\n<table>\n<thead><tr><th>Name</th>"
+	    "<th class=\"s\">Size</th><th class=\"m\">Modified (UTC)</th>"
+	    "</tr></thead>\n<tbody>\n") == -1)
+		goto fail;
+	if (strcmp(path, "/") != 0 &&
+	    file_buf_add(&b, "<tr><td class=\"n\"><a href=\"../\">../</a>"
+	    "</td><td class=\"s\">-</td><td class=\"m\"></td></tr>\n") == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (file_listing_row(&b, &ents[i]) == -1)
+			goto fail;
+	if (file_buf_add(&b, "</tbody>\n</table>\n") == -1)
+		goto fail;
+	if (truncated) {
+		r = snprintf(note, sizeof(note), "<p class=\"t\">Listing "
+		    "truncated after %d entries.</p>\n", FILE_LISTING_MAX);
+		if (r < 0 || (size_t)r >= sizeof(note) ||
+		    file_buf_add(&b, note) == -1)
+			goto fail;
+	}
+	if (file_buf_add(&b, "</body>\n</html>\n") == -1)
+		goto fail;
+
+	*body = b.p;
+	*len = b.len;
+	b.p = NULL;
+	status = 0;
+
+ fail:
+	for (i = 0; i < n; i++)
+		free(ents[i].name);
+	free(ents);
+	free(b.p);
+	if (dir != NULL)
+		(void)closedir(dir);	/* read-only: nothing to report */
+	return status;
+}

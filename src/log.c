@@ -1,0 +1,425 @@
+/*
+ * log.c: the error log (stderr, a file or syslog; timestamp, level, pid)
+ * for master and workers, and the workers' buffered access log. Client
+ * bytes reach a log only through log_escape(). Never allocates.
+ */
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <vis.h>
+
+#include "tine.h"
+
+enum log_level {
+	LEVEL_ERROR,
+	LEVEL_WARN,
+	LEVEL_INFO,
+	LEVEL_DEBUG,
+};
+
+static const char *const level_names[] = {
+	[LEVEL_ERROR] = "error",
+	[LEVEL_WARN] = "warn",
+	[LEVEL_INFO] = "info",
+	[LEVEL_DEBUG] = "debug",
+};
+
+static const int level_prio[] = {
+	[LEVEL_ERROR] = LOG_ERR,
+	[LEVEL_WARN] = LOG_WARNING,
+	[LEVEL_INFO] = LOG_INFO,
+	[LEVEL_DEBUG] = LOG_DEBUG,
+};
+
+static struct {
+	bool		 started;	/* log_open() done: stamped lines */
+	bool		 daemon;	/* stderr is /dev/null */
+	enum log_target	 to;
+	int		 err_fd;	/* file target; else -1 */
+	int		 verbose;
+	char		 role[16];	/* "master", "worker" */
+	int		 access_fd;	/* -1: access log off */
+	size_t		 access_len;
+	time_t		 access_err_at;	/* last "cannot write" report */
+	time_t		 clf_sec;
+	char		 clf_buf[32];
+	char		 access_buf[ACCESS_BUF_BYTES];
+} log_state = {
+	.err_fd = -1,
+	.access_fd = -1,
+	.clf_sec = -1,
+};
+
+void
+log_init(int verbose)
+{
+	log_state.verbose = verbose;
+}
+
+/*
+ * After daemonizing stderr is /dev/null, so an error_log of stderr (the
+ * default) goes to syslog instead of nowhere.
+ */
+void
+log_set_daemon(void)
+{
+	log_state.daemon = true;
+}
+
+void
+log_set_role(const char *role)
+{
+	if (strlcpy(log_state.role, role, sizeof(log_state.role)) >=
+	    sizeof(log_state.role))
+		log_state.role[0] = '\0';
+}
+
+int
+log_error_fd(void)
+{
+	if (log_state.to == LOG_TO_FILE)
+		return log_state.err_fd;
+	if (log_state.to == LOG_TO_STDERR)
+		return STDERR_FILENO;
+	return -1;
+}
+
+/*
+ * Opens path for appending; when the caller is root and uid is set, hands
+ * the file to that user so that workers, which run as that user, can
+ * reopen it after a rotation.
+ */
+static int
+log_open_file(const char *path, uid_t uid, gid_t gid)
+{
+	int	 fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0644);
+	if (fd == -1)
+		return -1;
+	if (geteuid() == 0 && uid != (uid_t)-1 &&
+	    fchown(fd, uid, gid) == -1) {
+		/* Not fatal: root can still write; workers may fail later. */
+		log_warn("chown %s", path);
+	}
+	return fd;
+}
+
+/*
+ * Switches the error log to the config's target. On failure the old
+ * target stays and -1 is returned with errno set.
+ */
+int
+log_open(const struct config *conf, uid_t uid, gid_t gid)
+{
+	enum log_target	 to = conf->error_log_to;
+	int		 fd = -1;
+
+	if (to == LOG_TO_STDERR && log_state.daemon)
+		to = LOG_TO_SYSLOG;
+	if (to == LOG_TO_FILE &&
+	    (fd = log_open_file(conf->error_log, uid, gid)) == -1)
+		return -1;
+	if (log_state.err_fd != -1)
+		(void)close(log_state.err_fd);	/* nothing to do on error */
+	if (log_state.to == LOG_TO_SYSLOG && to != LOG_TO_SYSLOG)
+		closelog();
+	log_state.err_fd = fd;
+	log_state.to = to;
+	if (log_state.to == LOG_TO_SYSLOG)
+		openlog(TINE_NAME, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_state.started = true;
+	return 0;
+}
+
+static void
+log_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;	/* nowhere left to report it */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+log_vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
+{
+	char		 msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 128];
+	char		 stamp[40];
+	struct tm	 tm;
+	time_t		 now;
+	int		 n, fd;
+	size_t		 len;
+
+	if (level == LEVEL_DEBUG && log_state.verbose < 1)
+		return;
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return;
+	len = strlen(msg);	/* a truncated message is still worth logging */
+	if (errnum != 0)
+		(void)xsnprintf(msg + len, sizeof(msg) - len, ": %s",
+		    strerror(errnum));	/* truncation keeps the message */
+
+	if (!log_state.started) {
+		n = xsnprintf(line, sizeof(line), "%s: %s\n", TINE_NAME, msg);
+		if (n > 0)
+			log_write_all(STDERR_FILENO, line, (size_t)n);
+		return;
+	}
+	if (log_state.to == LOG_TO_SYSLOG) {
+		syslog(level_prio[level], "%s%s%s", log_state.role,
+		    log_state.role[0] ? ": " : "", msg);
+		return;
+	}
+	now = time(NULL);
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+		stamp[0] = '\0';
+	n = xsnprintf(line, sizeof(line), "%s [%s] %s[%ld]: %s%s%s\n", stamp,
+	    level_names[level], TINE_NAME, (long)getpid(), log_state.role,
+	    log_state.role[0] ? ": " : "", msg);
+	if (n < 0)
+		return;
+	fd = log_error_fd();
+	if (fd != -1)
+		log_write_all(fd, line, (size_t)n);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	log_vlog(LEVEL_ERROR, saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vlog(LEVEL_WARN, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vlog(LEVEL_INFO, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vlog(LEVEL_DEBUG, 0, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Config errors read "FILE:LINE: message". Before the log is open (start,
+ * -t) they go to stderr exactly so, without the program-name prefix, so
+ * that editors and scripts can jump to them.
+ */
+void
+log_config_error(const char *file, int line, const char *fmt, ...)
+{
+	char	 msg[LOG_LINE_MAX], out[LOG_LINE_MAX + PATH_MAX + 32];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (log_state.started) {
+		if (line > 0)
+			log_warnx("%s:%d: %s", file, line, msg);
+		else
+			log_warnx("%s: %s", file, msg);
+		return;
+	}
+	if (line > 0)
+		n = snprintf(out, sizeof(out), "%s:%d: %s\n", file, line, msg);
+	else
+		n = snprintf(out, sizeof(out), "%s: %s\n", file, msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(out)) {
+		n = sizeof(out) - 1;
+		out[n - 1] = '\n';
+	}
+	log_write_all(STDERR_FILENO, out, (size_t)n);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	log_vlog(LEVEL_ERROR, saved, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vlog(LEVEL_ERROR, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+/*
+ * The one escaping function for client bytes on their way to a log:
+ * vis(3) in C style with octal for the rest, so quotes, backslashes,
+ * control bytes and bytes >= 0x80 cannot forge a field or a line
+ * (VIS_DQ escapes '"'). dst must hold 4 * len + 1 bytes to never
+ * truncate; a longer input is cut at a character boundary. Returns the
+ * length written.
+ */
+size_t
+log_escape(char *dst, size_t size, const char *src, size_t len)
+{
+	int	 n;
+
+	if (size == 0)
+		return 0;
+	if (len > (size - 1) / 4)
+		len = (size - 1) / 4;
+	n = strnvisx(dst, size, src, len,
+	    VIS_NL | VIS_TAB | VIS_CSTYLE | VIS_DQ | VIS_OCTAL);
+	if (n < 0) {
+		dst[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
+}
+
+/* "[23/Nov/2026:19:20:49 +0000]" body (without brackets), per second. */
+const char *
+log_clf_time(time_t now)
+{
+	struct tm	 tm;
+
+	if (now != log_state.clf_sec) {
+		if (localtime_r(&now, &tm) == NULL ||
+		    strftime(log_state.clf_buf, sizeof(log_state.clf_buf),
+		    "%d/%b/%Y:%H:%M:%S %z", &tm) == 0)
+			(void)strlcpy(log_state.clf_buf, "-",
+			    sizeof(log_state.clf_buf));	/* fits */
+		log_state.clf_sec = now;
+	}
+	return log_state.clf_buf;
+}
+
+int
+log_access_open(const struct config *conf, uid_t uid, gid_t gid)
+{
+	int	 fd = -1;
+
+	(void)log_access_flush();	/* errors are reported inside */
+	if (conf->access_log[0] != '\0' &&
+	    (fd = log_open_file(conf->access_log, uid, gid)) == -1)
+		return -1;
+	if (log_state.access_fd != -1)
+		(void)close(log_state.access_fd);	/* nothing to do */
+	log_state.access_fd = fd;
+	return 0;
+}
+
+bool
+log_access_enabled(void)
+{
+	return log_state.access_fd != -1;
+}
+
+bool
+log_access_pending(void)
+{
+	return log_state.access_len > 0;
+}
+
+/*
+ * Writes the buffered lines in one write. On failure (disk full, file
+ * gone) the lines are dropped and one error line per interval says so:
+ * serving goes on.
+ */
+int
+log_access_flush(void)
+{
+	const char	*p = log_state.access_buf;
+	size_t		 len = log_state.access_len;
+	ssize_t		 n;
+	time_t		 now;
+
+	if (len == 0)
+		return 0;
+	log_state.access_len = 0;
+	if (log_state.access_fd == -1)
+		return 0;
+	while (len > 0) {
+		n = write(log_state.access_fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			now = time(NULL);
+			if (now - log_state.access_err_at >=
+			    LOG_ERROR_INTERVAL_S) {
+				log_state.access_err_at = now;
+				log_warn("access log: write");
+			}
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Appends one complete line; flushes first when it would not fit. */
+void
+log_access_write(const char *line, size_t len)
+{
+	if (log_state.access_fd == -1)
+		return;
+	if (len > sizeof(log_state.access_buf) - log_state.access_len)
+		(void)log_access_flush();	/* reported inside */
+	if (len > sizeof(log_state.access_buf))
+		return;	/* cannot happen: lines are ACCESS_LINE_MAX */
+	memcpy(log_state.access_buf + log_state.access_len, line, len);
+	log_state.access_len += len;
+}

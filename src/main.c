@@ -1,0 +1,273 @@
+/*
+ * main.c: the command line and the start-up order: parse flags, load the
+ * config, take the pid file, bind every listener, then daemonize and hand
+ * over to the master. Errors before daemonizing go to stderr.
+ */
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "master.h"
+#include "notify.h"
+
+extern char **environ;
+
+static const struct {
+	const char	*name;
+	int		 sig;
+} signal_names[] = {
+	{ "reload", SIGHUP },
+	{ "reopen", SIGUSR1 },
+	{ "quit", SIGQUIT },
+	{ "stop", SIGTERM },
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE	*fp = status == 0 ? stdout : stderr;
+
+	fprintf(fp,
+	    "usage: %s [-dhtTv] [-f file] [-s signal]\n"
+	    "  -d         stay in the foreground, log to stderr\n"
+	    "  -f file    config file (default %s)\n"
+	    "  -h         print this help and exit\n"
+	    "  -s signal  send reload, reopen, quit or stop to the master\n"
+	    "  -t         check the config and exit\n"
+	    "  -T         check the config, print it with defaults, exit\n"
+	    "  -v         print the version and exit\n",
+	    TINE_NAME, TINE_CONF_PATH);
+	exit(status);
+}
+
+/*
+ * -s: signal the master named by the pid file. The running master holds
+ * an exclusive lock on that file, so a file nobody locks is stale and no
+ * signal goes to whatever process now has that pid.
+ */
+static int
+main_signal(const struct config *conf, const char *name)
+{
+	char		 buf[32];
+	const char	*errstr;
+	ssize_t		 n;
+	long long	 pid;
+	size_t		 i;
+	int		 fd, sig = 0;
+
+	for (i = 0; i < nitems(signal_names); i++)
+		if (strcmp(name, signal_names[i].name) == 0)
+			sig = signal_names[i].sig;
+	if (sig == 0) {
+		fprintf(stderr, "%s: unknown signal \"%s\": use reload, "
+		    "reopen, quit or stop\n", TINE_NAME, name);
+		return 1;
+	}
+	if (conf->pidfile[0] == '\0') {
+		fprintf(stderr, "%s: -s needs a pidfile directive in %s\n",
+		    TINE_NAME, conf->path);
+		return 1;
+	}
+	if ((fd = open(conf->pidfile, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "%s: %s: %s (is tine running?)\n", TINE_NAME,
+		    conf->pidfile, strerror(errno));
+		return 1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "%s: %s: empty or unreadable\n", TINE_NAME,
+		    conf->pidfile);
+		(void)close(fd);
+		return 1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	pid = strtonum(buf, 1, INT_MAX, &errstr);
+	if (errstr != NULL) {
+		fprintf(stderr, "%s: %s: pid is %s\n", TINE_NAME,
+		    conf->pidfile, errstr);
+		(void)close(fd);
+		return 1;
+	}
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		fprintf(stderr, "%s: %s is stale: no tine holds it (pid %lld "
+		    "is not running tine)\n", TINE_NAME, conf->pidfile, pid);
+		(void)close(fd);
+		return 1;
+	}
+	(void)close(fd);
+	if (kill((pid_t)pid, sig) == -1) {
+		fprintf(stderr, "%s: kill %lld: %s\n", TINE_NAME, pid,
+		    strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* Raise the descriptor limit to its hard limit: one per connection. */
+static void
+main_raise_nofile(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
+	}
+}
+
+/*
+ * Double fork, new session, chdir /, stdio to /dev/null. Every listener
+ * is bound before this, so a start that cannot bind fails in the
+ * foreground with a non-zero exit.
+ */
+static void
+main_daemonize(void)
+{
+	pid_t	 pid;
+	int	 fd;
+
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null");
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1)
+		fatal("dup2");
+	if (fd > STDERR_FILENO)
+		(void)close(fd);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config	*conf;
+	struct pidfh	*pfh = NULL;
+	const char	*path = TINE_CONF_PATH, *sig = NULL;
+	pid_t		 other;
+	int		 ch, status;
+	bool		 foreground = false, test = false, dump = false;
+
+	setproctitle_init(argc, argv, environ);
+	log_init(0);
+	while ((ch = getopt(argc, argv, "df:hs:tTv")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = true;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 'h':
+			usage(0);
+		case 's':
+			sig = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'T':
+			test = dump = true;
+			break;
+		case 'v':
+			printf("%s %s\n", TINE_NAME, TINE_VERSION);
+			return 0;
+		default:
+			usage(1);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", TINE_NAME,
+		    argv[optind]);
+		usage(1);
+	}
+	if (path[0] == '\0') {
+		fprintf(stderr, "%s: -f needs a file name\n", TINE_NAME);
+		return 1;
+	}
+
+	if ((conf = config_load(path)) == NULL)
+		return 1;
+	if (test) {
+		if (config_check_runtime(conf) != 0) {
+			fprintf(stderr, "%s: configuration file %s test "
+			    "failed\n", TINE_NAME, conf->path);
+			config_free(conf);
+			return 1;
+		}
+		if (dump)
+			config_dump(conf, stdout);
+		fprintf(stderr, "%s: configuration file %s test is "
+		    "successful\n", TINE_NAME, conf->path);
+		config_free(conf);
+		return 0;
+	}
+	if (sig != NULL) {
+		status = main_signal(conf, sig);
+		config_free(conf);
+		return status;
+	}
+
+	if (conf->pidfile[0] != '\0') {
+		pfh = pidfile_open(conf->pidfile, 0644, &other);
+		if (pfh == NULL) {
+			if (errno == EEXIST)
+				fprintf(stderr, "%s: already running as pid "
+				    "%ld (%s)\n", TINE_NAME, (long)other,
+				    conf->pidfile);
+			else
+				fprintf(stderr, "%s: pidfile %s: %s\n",
+				    TINE_NAME, conf->pidfile, strerror(errno));
+			config_free(conf);
+			return 1;
+		}
+	}
+	main_raise_nofile();
+	notify_init();
+	if (master_listen(conf, NULL) == -1) {
+		if (pfh != NULL)
+			(void)pidfile_remove(pfh);	/* exiting anyway */
+		config_free(conf);
+		return 1;
+	}
+	if (log_open(conf, (uid_t)-1, (gid_t)-1) == -1) {
+		log_warn("open %s", conf->error_log);
+		goto fail;
+	}
+	if (!foreground) {
+		main_daemonize();
+		log_set_daemon();
+		if (log_open(conf, (uid_t)-1, (gid_t)-1) == -1)
+			_exit(1);	/* cannot happen: was open */
+	}
+	if (pfh != NULL && pidfile_write(pfh) == -1) {
+		log_warn("pidfile %s", conf->pidfile);
+		goto fail;
+	}
+	return master_run(conf, pfh, foreground);
+fail:
+	master_close_listeners(conf);
+	if (pfh != NULL)
+		(void)pidfile_remove(pfh);	/* exiting anyway */
+	config_free(conf);
+	return 1;
+}

@@ -1,0 +1,825 @@
+/*
+ * master.c: owns the listening sockets, the config and the pool table.
+ * Signal handlers only set flags; the loop sleeps in ppoll() with the
+ * signals unblocked and acts on the flags in one fixed order. Once the
+ * pool runs the master never calls fatal(): it logs and keeps serving.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "master.h"
+#include "notify.h"
+#include "worker.h"
+
+#define RESPAWN_MIN_DELAY_MS	100	/* first respawn after a death */
+#define RESPAWN_MAX_DELAY_MS	10000	/* back-off ceiling */
+#define RESPAWN_QUIET_MS	60000	/* deaths this far apart reset it */
+#define CRASH_LOOP_DEATHS	5	/* deaths in a row that make a loop */
+#define RESIGNAL_MS		250	/* repeat a stop to a worker */
+#define FAST_STOP_GRACE_MS	1000	/* INT: SIGKILL after this */
+
+enum worker_state {
+	WORKER_RUNNING,
+	WORKER_RETIRING,	/* asked to finish and exit (SIGQUIT) */
+	WORKER_KILLED,		/* asked to exit now (SIGTERM/SIGKILL) */
+};
+
+struct worker {
+	pid_t			 pid;
+	int			 generation;
+	enum worker_state	 state;
+	int64_t			 started_ms;
+	int64_t			 signal_ms;	/* last stop signal sent */
+	int64_t			 deadline_ms;	/* SIGKILL after this */
+};
+
+enum stop_mode {
+	STOP_NONE,
+	STOP_GRACEFUL,
+	STOP_FAST,
+};
+
+static volatile sig_atomic_t sig_chld, sig_term, sig_int, sig_hup, sig_usr1;
+static volatile sig_atomic_t sig_ttin, sig_ttou;
+
+static struct {
+	struct config		*conf;
+	struct pidfh		*pfh;
+	struct worker_ids	 ids;
+	struct worker		*pool;
+	size_t			 npool;
+	size_t			 cap;
+	int			 generation;
+	int			 target;	/* workers kept ready */
+	enum stop_mode		 stop;
+	int64_t			 stop_deadline_ms;
+	int64_t			 respawn_at_ms;	/* back-off: no fork before */
+	int			 respawn_delay_ms;
+	int64_t			 last_death_ms;
+	int			 deaths_in_row;
+	bool			 crash_loop;
+	bool			 nothing_to_respawn; /* fatal worker exits */
+	int64_t			 watchdog_at_ms; /* next WATCHDOG=1 */
+	sigset_t		 waitmask;	/* mask while sleeping */
+} master;
+
+static void
+master_signal(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+		sig_chld = 1;
+		break;
+	case SIGTERM:
+	case SIGQUIT:
+		sig_term = 1;
+		break;
+	case SIGINT:
+		sig_int = 1;
+		break;
+	case SIGHUP:
+		sig_hup = 1;
+		break;
+	case SIGUSR1:
+		sig_usr1 = 1;
+		break;
+	case SIGTTIN:
+		sig_ttin++;
+		break;
+	case SIGTTOU:
+		sig_ttou++;
+		break;
+	}
+}
+
+static bool
+master_same_addr(const struct listener *a, const struct listener *b)
+{
+	return a->sslen == b->sslen && memcmp(&a->ss, &b->ss, a->sslen) == 0;
+}
+
+static int
+master_bind_one(struct listener *l, const struct config *conf)
+{
+	int	 fd, on = 1, defer;
+
+	fd = socket(l->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("socket %s", l->name);
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	/* [::]:port must be able to sit beside *:port. */
+	if (l->ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&l->ss, l->sslen) == -1) {
+		log_warn("bind %s", l->name);
+		(void)close(fd);
+		return -1;
+	}
+	if (listen(fd, LISTEN_BACKLOG) == -1)
+		goto fail;
+	/*
+	 * Wake a worker only when the request's first bytes are there: an
+	 * idle connection then never occupies a worker before it speaks.
+	 */
+	defer = conf->header_timeout;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
+	    sizeof(defer)) == -1)
+		log_warn("TCP_DEFER_ACCEPT %s", l->name);
+	l->fd = fd;
+	return 0;
+fail:
+	log_warn("listen %s", l->name);
+	(void)close(fd);
+	return -1;
+}
+
+/*
+ * Sets the options accepted sockets inherit from their listener (Linux
+ * copies them at accept): the receive timeout (the head deadline for a
+ * new connection) and the send timeout. That saves two system calls per
+ * connection. With several listeners each is non-blocking, since workers
+ * then wait in poll() and race for a connection.
+ */
+static int
+master_tune_listeners(const struct config *conf)
+{
+	struct listener	*l;
+	struct timeval	 rcv, snd;
+	int		 n = 0;
+
+	rcv.tv_sec = worker_idle_timeout_ms(conf) / 1000;
+	rcv.tv_usec = 0;
+	snd.tv_sec = conf->send_timeout;
+	snd.tv_usec = 0;
+	TAILQ_FOREACH(l, &conf->listeners, entry)
+		n++;
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		if (setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &rcv,
+		    sizeof(rcv)) == -1 ||
+		    setsockopt(l->fd, SOL_SOCKET, SO_SNDTIMEO, &snd,
+		    sizeof(snd)) == -1 ||
+		    util_set_nonblock(l->fd, n > 1) == -1) {
+			log_warn("listener %s", l->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+master_listen(struct config *conf, struct config *old)
+{
+	struct listener	*l, *o;
+
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		if (l->fd != -1)
+			continue;
+		if (old != NULL) {
+			TAILQ_FOREACH(o, &old->listeners, entry) {
+				if (o->fd != -1 && master_same_addr(l, o)) {
+					l->fd = o->fd;
+					o->fd = -1;
+					break;
+				}
+			}
+			if (l->fd != -1)
+				continue;
+		}
+		if (master_bind_one(l, conf) == -1)
+			goto fail;
+	}
+	if (master_tune_listeners(conf) == -1)
+		goto fail;
+	return 0;
+fail:
+	/* Give taken-over sockets back; close the ones bound here. */
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		if (l->fd == -1)
+			continue;
+		if (old != NULL) {
+			TAILQ_FOREACH(o, &old->listeners, entry) {
+				if (o->fd == -1 && master_same_addr(l, o)) {
+					o->fd = l->fd;
+					l->fd = -1;
+					break;
+				}
+			}
+		}
+		if (l->fd != -1) {
+			(void)close(l->fd);	/* never used */
+			l->fd = -1;
+		}
+	}
+	if (old != NULL)
+		(void)master_tune_listeners(old);	/* logged inside */
+	return -1;
+}
+
+void
+master_close_listeners(struct config *conf)
+{
+	struct listener	*l;
+
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		if (l->fd != -1) {
+			(void)close(l->fd);	/* nothing to do on error */
+			l->fd = -1;
+		}
+	}
+}
+
+/*
+ * Resolves user/group into the ids workers switch to. Only root can
+ * switch; anyone else keeps running as itself.
+ */
+static int
+master_resolve_ids(const struct config *conf, struct worker_ids *ids)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	memset(ids, 0, sizeof(*ids));
+	if (conf->user[0] == '\0' && conf->group[0] == '\0')
+		return 0;
+	if (geteuid() != 0) {
+		log_info("not started as root: user and group are ignored");
+		return 0;
+	}
+	ids->drop = true;
+	ids->uid = geteuid();
+	ids->gid = getegid();
+	if (conf->user[0] != '\0') {
+		if ((pw = getpwnam(conf->user)) == NULL) {
+			log_warnx("unknown user \"%s\"", conf->user);
+			return -1;
+		}
+		ids->uid = pw->pw_uid;
+		ids->gid = pw->pw_gid;
+	}
+	if (conf->group[0] != '\0') {
+		if ((gr = getgrnam(conf->group)) == NULL) {
+			log_warnx("unknown group \"%s\"", conf->group);
+			return -1;
+		}
+		ids->gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+static struct worker *
+master_slot(void)
+{
+	struct worker	*p;
+	size_t		 cap;
+
+	if (master.npool == master.cap) {
+		cap = master.cap == 0 ? 16 : master.cap * 2;
+		p = reallocarray(master.pool, cap, sizeof(*p));
+		if (p == NULL) {
+			log_warn("pool table");
+			return NULL;
+		}
+		master.pool = p;
+		master.cap = cap;
+	}
+	return &master.pool[master.npool++];
+}
+
+static int
+master_spawn(void)
+{
+	struct worker	*w;
+	pid_t		 pid;
+
+	if ((w = master_slot()) == NULL)
+		return -1;
+	pid = fork();
+	if (pid == -1) {
+		log_warn("fork");
+		master.npool--;
+		return -1;
+	}
+	if (pid == 0) {
+		/* Signals stay blocked until the worker has its handlers. */
+		if (master.pfh != NULL)
+			(void)pidfile_close(master.pfh);	/* fd only */
+		notify_close();
+		worker_main(master.conf, &master.ids, master.generation);
+	}
+	memset(w, 0, sizeof(*w));
+	w->pid = pid;
+	w->generation = master.generation;
+	w->state = WORKER_RUNNING;
+	w->started_ms = util_now_ms();
+	return 0;
+}
+
+static void
+master_send(struct worker *w, int sig, enum worker_state state,
+    int64_t deadline)
+{
+	int64_t	 now = util_now_ms();
+
+	if (w->state == WORKER_RUNNING || state == WORKER_KILLED) {
+		w->deadline_ms = deadline;
+		w->state = state;
+	}
+	w->signal_ms = now;
+	if (kill(w->pid, sig) == -1 && errno != ESRCH)
+		log_warn("kill %ld", (long)w->pid);
+}
+
+static void
+master_retire(struct worker *w)
+{
+	int64_t	 deadline;
+
+	deadline = util_now_ms() + (int64_t)master.conf->shutdown_timeout *
+	    1000;
+	master_send(w, SIGQUIT, WORKER_RETIRING, deadline);
+}
+
+static size_t
+master_running(void)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < master.npool; i++)
+		if (master.pool[i].state == WORKER_RUNNING &&
+		    master.pool[i].generation == master.generation)
+			n++;
+	return n;
+}
+
+/*
+ * A death that nobody asked for grows the respawn delay: 100 ms doubling
+ * to 10 s, back to the start after a quiet minute. The pool can then
+ * never turn a crash loop into a fork storm.
+ */
+static void
+master_note_death(int64_t now)
+{
+	if (master.last_death_ms != 0 &&
+	    now - master.last_death_ms < RESPAWN_QUIET_MS) {
+		master.deaths_in_row++;
+		master.respawn_delay_ms *= 2;
+		if (master.respawn_delay_ms > RESPAWN_MAX_DELAY_MS)
+			master.respawn_delay_ms = RESPAWN_MAX_DELAY_MS;
+	} else {
+		master.deaths_in_row = 1;
+		master.respawn_delay_ms = RESPAWN_MIN_DELAY_MS;
+	}
+	master.last_death_ms = now;
+	master.respawn_at_ms = now + master.respawn_delay_ms;
+	if (master.deaths_in_row >= CRASH_LOOP_DEATHS && !master.crash_loop) {
+		master.crash_loop = true;
+		log_warnx("workers keep dying: crash loop, respawning at most "
+		    "one every %d ms", master.respawn_delay_ms);
+	}
+}
+
+static void
+master_reap(void)
+{
+	struct worker	*w;
+	pid_t		 pid;
+	size_t		 i;
+	int		 status;
+	int64_t		 now;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		now = util_now_ms();
+		for (i = 0; i < master.npool; i++)
+			if (master.pool[i].pid == pid)
+				break;
+		if (i == master.npool)
+			continue;	/* not ours: a daemonizing leftover */
+		w = &master.pool[i];
+		if (w->state == WORKER_RUNNING && master.stop == STOP_NONE) {
+			if (WIFSIGNALED(status))
+				log_warnx("worker %ld exited on signal %d",
+				    (long)pid, WTERMSIG(status));
+			else
+				log_warnx("worker %ld exited with status %d",
+				    (long)pid, WEXITSTATUS(status));
+			if (WIFEXITED(status) &&
+			    WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
+				log_warnx("worker %ld cannot run; not "
+				    "respawning it", (long)pid);
+				if (master.target > 1)
+					master.target--;
+				else
+					master.nothing_to_respawn = true;
+			} else
+				master_note_death(now);
+		} else if (WIFSIGNALED(status) &&
+		    WTERMSIG(status) != SIGKILL && WTERMSIG(status) != SIGTERM)
+			log_warnx("worker %ld exited on signal %d", (long)pid,
+			    WTERMSIG(status));
+		else
+			log_debug("worker %ld exited", (long)pid);
+		master.pool[i] = master.pool[--master.npool];
+	}
+	if (pid == -1 && errno != ECHILD)
+		log_warn("waitpid");
+}
+
+static void
+master_stop(enum stop_mode mode)
+{
+	size_t	 i;
+	int64_t	 now = util_now_ms();
+
+	(void)notify_send("STOPPING=1");	/* logged inside */
+	if (mode == STOP_GRACEFUL) {
+		log_info("graceful stop: finishing in-flight requests "
+		    "(up to %d s)", master.conf->shutdown_timeout);
+		master.stop_deadline_ms = now +
+		    (int64_t)master.conf->shutdown_timeout * 1000;
+		/* Workers drain what is queued, then close theirs. */
+		master_close_listeners(master.conf);
+		for (i = 0; i < master.npool; i++)
+			master_retire(&master.pool[i]);
+	} else {
+		log_info("fast stop");
+		master.stop_deadline_ms = now + FAST_STOP_GRACE_MS;
+		master_close_listeners(master.conf);
+		for (i = 0; i < master.npool; i++)
+			master_send(&master.pool[i], SIGTERM, WORKER_KILLED,
+			    master.stop_deadline_ms);
+	}
+	for (i = 0; i < master.npool; i++)
+		master.pool[i].deadline_ms = master.stop_deadline_ms;
+	master.stop = mode;
+}
+
+/* The one-line summary systemd shows as the service's status. */
+static void
+master_notify_status(const char *state)
+{
+	(void)notify_send("%sSTATUS=%zu workers, generation %d", state,
+	    master_running(), master.generation);	/* logged inside */
+}
+
+/*
+ * Reload: build the whole new config beside the old one, bind only the
+ * addresses it did not have (kept listeners are never closed), open its
+ * logs, and only then swap and start the new generation. Any error
+ * leaves the old config serving untouched.
+ */
+static void
+master_reload(void)
+{
+	struct config		*next, *old = master.conf;
+	struct worker_ids	 ids;
+	size_t			 i;
+	int			 want;
+
+	struct timespec		 ts;
+
+	log_info("reloading %s", old->path);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+		(void)notify_send("RELOADING=1\nMONOTONIC_USEC=%lld",
+		    (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	if ((next = config_load(old->path)) == NULL) {
+		log_warnx("reload failed: keeping the current configuration");
+		master_notify_status("READY=1\n");
+		return;
+	}
+	if (master_resolve_ids(next, &ids) == -1 ||
+	    master_listen(next, old) == -1) {
+		log_warnx("reload failed: keeping the current configuration");
+		config_free(next);
+		master_notify_status("READY=1\n");
+		return;
+	}
+	if (log_open(next, ids.drop ? ids.uid : (uid_t)-1, ids.gid) == -1 ||
+	    log_access_open(next, ids.drop ? ids.uid : (uid_t)-1,
+	    ids.gid) == -1) {
+		log_warn("reload failed: cannot open logs; keeping the "
+		    "current configuration");
+		(void)master_listen(old, next);	/* hands fds back */
+		master_close_listeners(next);
+		config_free(next);
+		(void)log_open(old, master.ids.drop ? master.ids.uid :
+		    (uid_t)-1, master.ids.gid);
+		master_notify_status("READY=1\n");
+		return;
+	}
+	/* Swap. Listeners left in old are gone from the config. */
+	master_close_listeners(old);
+	master.conf = next;
+	master.ids = ids;
+	config_free(old);
+	master.generation++;
+	master.target = next->workers;
+	setproctitle("master -f %s", next->path);
+
+	/* Start the new generation first, then retire the old one. */
+	want = master.target;
+	while (want-- > 0)
+		if (master_spawn() == -1)
+			break;
+	for (i = 0; i < master.npool; i++)
+		if (master.pool[i].generation != master.generation &&
+		    master.pool[i].state == WORKER_RUNNING)
+			master_retire(&master.pool[i]);
+	log_info("reloaded: generation %d, %d workers", master.generation,
+	    master.target);
+	master_notify_status("READY=1\n");
+}
+
+static void
+master_reopen(void)
+{
+	size_t	 i;
+	uid_t	 uid = master.ids.drop ? master.ids.uid : (uid_t)-1;
+
+	/*
+	 * The master creates the new files (owned by the workers' user) so
+	 * that workers, which no longer run as root, can open them.
+	 */
+	if (log_open(master.conf, uid, master.ids.gid) == -1)
+		log_warn("reopen %s", master.conf->error_log);
+	if (log_access_open(master.conf, uid, master.ids.gid) == -1)
+		log_warn("reopen %s", master.conf->access_log);
+	log_info("logs reopened");
+	for (i = 0; i < master.npool; i++)
+		if (master.pool[i].state != WORKER_KILLED &&
+		    kill(master.pool[i].pid, SIGUSR1) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)master.pool[i].pid);
+}
+
+static void
+master_resize(void)
+{
+	size_t	 i;
+
+	while (sig_ttin > 0) {
+		sig_ttin--;
+		if (master.target < master.conf->max_workers)
+			master.target++;
+	}
+	while (sig_ttou > 0) {
+		sig_ttou--;
+		if (master.target > 1)
+			master.target--;
+	}
+	/* Retire the newest surplus workers. */
+	for (i = master.npool; i > 0 && master_running() >
+	    (size_t)master.target; i--) {
+		if (master.pool[i - 1].state == WORKER_RUNNING &&
+		    master.pool[i - 1].generation == master.generation)
+			master_retire(&master.pool[i - 1]);
+	}
+}
+
+static void
+master_respawn(int64_t now)
+{
+	size_t	 running;
+
+	if (master.stop != STOP_NONE || master.nothing_to_respawn)
+		return;
+	running = master_running();
+	while (running < (size_t)master.target) {
+		if (master.respawn_at_ms > now)
+			return;
+		if (master_spawn() == -1)
+			return;
+		running++;
+		/* While deaths repeat, one fork per back-off step. */
+		if (master.deaths_in_row > 1 && master.last_death_ms != 0 &&
+		    now - master.last_death_ms < RESPAWN_QUIET_MS) {
+			master.respawn_at_ms = now + master.respawn_delay_ms;
+			return;
+		}
+	}
+	if (master.crash_loop && now - master.last_death_ms >=
+	    RESPAWN_QUIET_MS) {
+		master.crash_loop = false;
+		log_info("workers stable again");
+	}
+}
+
+/* Repeats stop signals and enforces deadlines with SIGKILL. */
+static void
+master_enforce(int64_t now)
+{
+	struct worker	*w;
+	size_t		 i;
+
+	for (i = 0; i < master.npool; i++) {
+		w = &master.pool[i];
+		if (w->state == WORKER_RUNNING)
+			continue;
+		if (now >= w->deadline_ms) {
+			if (w->state != WORKER_KILLED || w->signal_ms <
+			    w->deadline_ms) {
+				log_warnx("worker %ld did not finish in time; "
+				    "killing it", (long)w->pid);
+				w->state = WORKER_KILLED;
+				w->signal_ms = now;
+				if (kill(w->pid, SIGKILL) == -1 &&
+				    errno != ESRCH)
+					log_warn("kill %ld", (long)w->pid);
+			}
+		} else if (now - w->signal_ms >= RESIGNAL_MS) {
+			/*
+			 * A signal that landed between a worker's flag check
+			 * and its blocking call is lost; repeating it closes
+			 * that race.
+			 */
+			w->signal_ms = now;
+			if (kill(w->pid, w->state == WORKER_RETIRING ?
+			    SIGQUIT : SIGTERM) == -1 && errno != ESRCH)
+				log_warn("kill %ld", (long)w->pid);
+		}
+	}
+}
+
+/* Milliseconds until the nearest deadline, or -1 for none. */
+static int64_t
+master_next_wake(int64_t now)
+{
+	int64_t	 next = -1, t;
+	size_t	 i;
+
+#define EARLIER(x)	do { t = (x); if (next == -1 || t < next) next = t; \
+			} while (0)
+	for (i = 0; i < master.npool; i++) {
+		if (master.pool[i].state == WORKER_RUNNING)
+			continue;
+		EARLIER(master.pool[i].deadline_ms);
+		EARLIER(master.pool[i].signal_ms + RESIGNAL_MS);
+	}
+	if (master.stop == STOP_NONE && !master.nothing_to_respawn &&
+	    master_running() < (size_t)master.target)
+		EARLIER(master.respawn_at_ms);
+	if (master.watchdog_at_ms != 0)
+		EARLIER(master.watchdog_at_ms);
+#undef EARLIER
+	if (next == -1)
+		return -1;
+	return next > now ? next - now : 0;
+}
+
+/*
+ * One pass over the flags, in this order, written once: reap (so every
+ * later decision sees true counts), fast stop, graceful stop, reload,
+ * reopen, TTIN/TTOU, then deadlines and due respawns.
+ */
+static void
+master_handle(void)
+{
+	int64_t	 now;
+
+	if (sig_chld) {
+		sig_chld = 0;
+		master_reap();
+	}
+	if (sig_int) {
+		sig_int = 0;
+		if (master.stop != STOP_FAST)
+			master_stop(STOP_FAST);
+	}
+	if (sig_term) {
+		sig_term = 0;
+		if (master.stop == STOP_NONE)
+			master_stop(STOP_GRACEFUL);
+	}
+	if (sig_hup) {
+		sig_hup = 0;
+		if (master.stop == STOP_NONE)
+			master_reload();
+	}
+	if (sig_usr1) {
+		sig_usr1 = 0;
+		master_reopen();
+	}
+	if (sig_ttin || sig_ttou) {
+		if (master.stop == STOP_NONE)
+			master_resize();
+		sig_ttin = sig_ttou = 0;
+	}
+	now = util_now_ms();
+	master_enforce(now);
+	master_respawn(now);
+	if (master.watchdog_at_ms != 0 && now >= master.watchdog_at_ms) {
+		(void)notify_send("WATCHDOG=1");	/* logged inside */
+		master.watchdog_at_ms = now + notify_watchdog_ms() / 2;
+	}
+}
+
+int
+master_run(struct config *conf, struct pidfh *pfh, bool foreground)
+{
+	static const int	 sigs[] = { SIGCHLD, SIGTERM, SIGQUIT, SIGINT,
+	    SIGHUP, SIGUSR1, SIGTTIN, SIGTTOU };
+	struct sigaction	 sa;
+	struct timespec		 ts;
+	sigset_t		 block;
+	int64_t			 wait_ms;
+	size_t			 i;
+	int			 status = 0;
+
+	(void)foreground;
+	master.conf = conf;
+	master.pfh = pfh;
+	master.target = conf->workers;
+	master.respawn_delay_ms = RESPAWN_MIN_DELAY_MS;
+	if (master_resolve_ids(conf, &master.ids) == -1)
+		return 1;
+	/* Hand the log files to the workers' user so they can reopen. */
+	if (master.ids.drop &&
+	    (log_open(conf, master.ids.uid, master.ids.gid) == -1 ||
+	    log_access_open(conf, master.ids.uid, master.ids.gid) == -1)) {
+		log_warn("open logs");
+		return 1;
+	}
+
+	/* Block what we manage before the first fork; handlers set flags. */
+	sigemptyset(&block);
+	for (i = 0; i < nitems(sigs); i++)
+		sigaddset(&block, sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &block, &master.waitmask) == -1)
+		fatal("sigprocmask");
+	for (i = 0; i < nitems(sigs); i++)
+		sigdelset(&master.waitmask, sigs[i]);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = master_signal;
+	sigfillset(&sa.sa_mask);
+	for (i = 0; i < nitems(sigs); i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			fatal("sigaction");
+	/* sendfile() has no MSG_NOSIGNAL: a gone client must not kill. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction");
+
+	setproctitle("master -f %s", conf->path);
+	log_info("%s %s started: %d workers, generation 0", TINE_NAME,
+	    TINE_VERSION, master.target);
+
+	for (i = 0; i < (size_t)master.target; i++)
+		if (master_spawn() == -1)
+			break;
+	if (master.npool == 0) {
+		log_warnx("no worker could be started");
+		status = 1;
+		goto done;
+	}
+	(void)notify_send("READY=1\nMAINPID=%ld\nSTATUS=%zu workers, "
+	    "generation %d", (long)getpid(), master_running(),
+	    master.generation);	/* logged inside */
+	if (notify_watchdog_ms() > 0)
+		master.watchdog_at_ms = util_now_ms() +
+		    notify_watchdog_ms() / 2;
+
+	for (;;) {
+		master_handle();
+		if (master.stop != STOP_NONE && master.npool == 0)
+			break;
+		if (master.nothing_to_respawn && master_running() == 0) {
+			log_warnx("no worker can run; exiting");
+			master_stop(STOP_FAST);
+			status = 1;
+			continue;
+		}
+		wait_ms = master_next_wake(util_now_ms());
+		if (wait_ms >= 0) {
+			ts.tv_sec = wait_ms / 1000;
+			ts.tv_nsec = (wait_ms % 1000) * 1000000;
+		}
+		/* The only place the managed signals are unblocked. */
+		if (ppoll(NULL, 0, wait_ms >= 0 ? &ts : NULL,
+		    &master.waitmask) == -1 && errno != EINTR)
+			log_warn("ppoll");
+	}
+	log_info("stopped");
+done:
+	master_close_listeners(master.conf);
+	if (pfh != NULL)
+		(void)pidfile_remove(pfh);	/* best effort at exit */
+	free(master.pool);
+	config_free(master.conf);
+	return status;
+}

@@ -1,0 +1,162 @@
+/*
+ * tine.h: the one header every module shares: version, named limits, the
+ * config structures, the log API and the util.c helpers. Module-private
+ * structures stay in their module; each module's own API is in its .h.
+ */
+#ifndef TINE_H
+#define TINE_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define TINE_NAME		"tine"
+#define TINE_VERSION		"0.1.0"
+
+#ifndef TINE_CONF_PATH
+#define TINE_CONF_PATH		"/usr/local/etc/tine.conf"
+#endif
+
+#ifndef nitems
+#define nitems(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Named limits. */
+#define LISTEN_BACKLOG		1024	/* listen(2) backlog; >= 511 */
+#define LISTEN_NAME_MAX		64	/* "[ffff:...:ffff]:65535" */
+#define INDEX_NAMES_MAX		16	/* names on the index directive */
+#define INDEX_NAME_MAX		256
+#define WORKERS_MAX		4096	/* hard ceiling for workers/max_workers */
+#define TIMEOUT_MAX_S		86400	/* any *_timeout directive */
+#define HEAD_MIN_BYTES		256	/* smallest max_header_size */
+#define HEAD_MAX_BYTES		(1024 * 1024)	/* largest max_header_size */
+#define BODY_MAX_BYTES		((off_t)1 << 40)	/* largest max_body_size */
+#define NAME_MAX_BYTES		64	/* user or group name */
+#define LOG_LINE_MAX		4096	/* one error log line */
+#define ACCESS_LINE_MAX		(4 * 4096)	/* one access log line */
+#define ERRSTR_MAX		256	/* config error message */
+#define CONFIG_LINE_MAX		4096	/* one config line, without newline */
+#define LISTENERS_MAX		64	/* listen directives */
+#define KEEPALIVE_REQUESTS_MAX	1000000	/* largest keepalive_requests */
+
+/* Defaults (SPEC). */
+#define DEFAULT_MAX_WORKERS		256
+#define DEFAULT_KEEPALIVE_TIMEOUT_S	5
+#define DEFAULT_HEADER_TIMEOUT_S	10
+#define DEFAULT_SHUTDOWN_TIMEOUT_S	10
+#define DEFAULT_SEND_TIMEOUT_S		60
+#define DEFAULT_MAX_HEADER_BYTES	8192
+#define DEFAULT_MAX_BODY_BYTES		((off_t)1024 * 1024)
+#define DEFAULT_KEEPALIVE_REQUESTS	1000
+
+/* One listening address from the config; fd is -1 until bound. */
+struct listener {
+	TAILQ_ENTRY(listener)	 entry;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 name[LISTEN_NAME_MAX];	/* as written, normalised */
+	int			 line;	/* config line, 0 for the default */
+	int			 fd;
+};
+TAILQ_HEAD(listener_list, listener);
+
+enum log_target {
+	LOG_TO_STDERR,
+	LOG_TO_SYSLOG,
+	LOG_TO_FILE,
+};
+
+/*
+ * The whole configuration. Built by config_load(), read-only afterwards,
+ * passed as const struct config *; only master.c swaps it on reload.
+ */
+struct config {
+	char			 path[PATH_MAX];	/* config file, absolute */
+	struct listener_list	 listeners;
+	char			 root[PATH_MAX];	/* absolute, no trailing / */
+	int			 workers;	/* resolved: auto is nprocs */
+	bool			 workers_auto;
+	int			 max_workers;
+	char			 user[NAME_MAX_BYTES];	/* "" = none */
+	char			 group[NAME_MAX_BYTES];	/* "" = none */
+	char			 pidfile[PATH_MAX];	/* "" = none */
+	char			 access_log[PATH_MAX];	/* "" = off */
+	enum log_target		 error_log_to;
+	char			 error_log[PATH_MAX];	/* when LOG_TO_FILE */
+	char			 index[INDEX_NAMES_MAX][INDEX_NAME_MAX];
+	int			 nindex;
+	bool			 autoindex;
+	int			 keepalive_timeout;	/* seconds, 0 = off */
+	int			 header_timeout;	/* seconds */
+	int			 shutdown_timeout;	/* seconds */
+	int			 send_timeout;		/* seconds */
+	int			 keepalive_requests;	/* per connection */
+	size_t			 max_header_size;	/* bytes */
+	off_t			 max_body_size;		/* bytes */
+	/* Config lines of directives checked at run time; 0 = default. */
+	int			 root_line;
+	int			 user_line;
+	int			 group_line;
+	int			 pidfile_line;
+	int			 access_log_line;
+	int			 error_log_line;
+};
+
+/* config.c */
+struct config	*config_load(const char *);
+void		 config_free(struct config *);
+int		 config_check_runtime(const struct config *);
+int		 config_parse_listen(const char *, struct listener *, char *,
+		    size_t);
+void		 config_dump(const struct config *, FILE *);
+
+/* log.c: error log (master and workers) and access log (workers). */
+#define ACCESS_BUF_BYTES	(32 * 1024)	/* per-worker access buffer */
+#define LOG_FLUSH_MS		1000	/* oldest buffered line waits at most */
+#define LOG_ERROR_INTERVAL_S	60	/* one "cannot write log" per interval */
+void	 log_init(int);
+void	 log_set_daemon(void);
+int	 log_open(const struct config *, uid_t, gid_t);
+void	 log_set_role(const char *);
+void	 log_warn(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	 log_config_error(const char *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	 fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+size_t	 log_escape(char *, size_t, const char *, size_t);
+const char *log_clf_time(time_t);
+int	 log_access_open(const struct config *, uid_t, gid_t);
+bool	 log_access_enabled(void);
+void	 log_access_write(const char *, size_t);
+int	 log_access_flush(void);
+bool	 log_access_pending(void);
+int	 log_error_fd(void);
+
+/* util.c */
+int	 xsnprintf(char *, size_t, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+int64_t	 util_now_ms(void);
+int	 util_nprocs(void);
+int	 util_set_cloexec(int);
+int	 util_set_nonblock(int, bool);
+int	 util_fmt_addr(const struct sockaddr *, socklen_t, char *, size_t,
+	    bool);
+
+#endif /* TINE_H */

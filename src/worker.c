@@ -1,0 +1,925 @@
+/*
+ * worker.c: serves one connection at a time with straight-line blocking
+ * code: accept, read a head, answer, and on keep-alive read again. Signals
+ * interrupt the blocking calls (no SA_RESTART) and are acted on at once.
+ * Buffers are sized once at start-up; the request path never allocates
+ * except for a directory listing.
+ */
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "http.h"
+#include "master.h"
+#include "mime.h"
+#include "worker.h"
+
+#define RESPONSE_HEAD_BYTES	2048	/* status line and fields */
+#define ACCEPT_BACKOFF_MS	100	/* after EMFILE/ENFILE */
+#define DRAIN_MAX_CONNS		256	/* queued connections a retiring
+					   worker still serves */
+#define SEND_CHUNK_BYTES	(1 << 20)	/* sendfile() per call */
+
+static const char allow_methods[] = "GET, HEAD, OPTIONS";
+
+static volatile sig_atomic_t sig_quit, sig_term, sig_usr1, sig_alrm;
+
+/* Per-connection and per-request state, reset by worker_reset_request. */
+struct conn {
+	int			 fd;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	char			 addr[64];	/* peer address for the log */
+	size_t			 len;		/* bytes in head buffer */
+	unsigned		 requests;	/* served on this connection */
+	bool			 timeo_changed;	/* SO_RCVTIMEO not default */
+	int			 timeo_ms;	/* current SO_RCVTIMEO */
+	/* request */
+	struct http_scan	 scan;
+	struct http_request	 req;
+	struct http_response	 resp;
+	int			 status;	/* for the access log */
+	off_t			 sent;		/* body bytes sent */
+	bool			 close;		/* close after this response */
+	bool			 have_req;	/* req parsed (for the log) */
+};
+
+static struct {
+	const struct config	*conf;
+	int			 rootfd;
+	struct pollfd		*pfds;
+	int			 nlisten;
+	bool			 retiring;
+	char			*head;		/* max_header_size + 1 */
+	size_t			 head_cap;
+	char			 out[RESPONSE_HEAD_BYTES];
+	char			 etag[64];
+	char			 path[PATH_MAX];
+	struct file_result	 file;
+	struct conn		 c;
+	char			 logline[ACCESS_LINE_MAX];
+	bool			 alarm_armed;
+} w;
+
+static void
+worker_signal(int sig)
+{
+	switch (sig) {
+	case SIGQUIT:
+		sig_quit = 1;
+		break;
+	case SIGTERM:
+	case SIGINT:
+		sig_term = 1;
+		break;
+	case SIGUSR1:
+		sig_usr1 = 1;
+		break;
+	case SIGALRM:
+		sig_alrm = 1;
+		break;
+	}
+}
+
+static void __attribute__((noreturn))
+worker_exit(int status)
+{
+	(void)log_access_flush();	/* reported inside */
+	_exit(status);
+}
+
+/* Arms a one-shot timer so a buffered access line waits at most 1 s. */
+static void
+worker_arm_flush(void)
+{
+	struct itimerval	 it;
+
+	if (w.alarm_armed)
+		return;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = LOG_FLUSH_MS / 1000;
+	it.it_value.tv_usec = (LOG_FLUSH_MS % 1000) * 1000;
+	if (setitimer(ITIMER_REAL, &it, NULL) == 0)
+		w.alarm_armed = true;
+}
+
+/*
+ * Acts on signal flags. Called whenever a blocking call returns EINTR and
+ * between requests. SIGTERM ends the worker at once; SIGQUIT makes it
+ * retire: no new connections, the current one answered with
+ * Connection: close.
+ */
+static void
+worker_check_signals(void)
+{
+	if (sig_term)
+		worker_exit(0);
+	if (sig_quit) {
+		sig_quit = 0;
+		if (!w.retiring) {
+			w.retiring = true;
+			setproctitle("worker (retiring)");
+		}
+	}
+	if (sig_usr1) {
+		sig_usr1 = 0;
+		(void)log_access_flush();	/* reported inside */
+		if (log_open(w.conf, (uid_t)-1, (gid_t)-1) == -1)
+			log_warn("reopen error log");
+		if (log_access_open(w.conf, (uid_t)-1, (gid_t)-1) == -1)
+			log_warn("reopen %s", w.conf->access_log);
+	}
+	if (sig_alrm) {
+		sig_alrm = 0;
+		w.alarm_armed = false;
+		(void)log_access_flush();	/* reported inside */
+	}
+}
+
+static int
+worker_set_rcvtimeo(int ms)
+{
+	struct timeval	 tv;
+
+	if (ms < 1)
+		ms = 1;	/* 0 would mean no timeout at all */
+	if (ms == w.c.timeo_ms)
+		return 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(w.c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ==
+	    -1)
+		return -1;
+	w.c.timeo_ms = ms;
+	w.c.timeo_changed = true;
+	return 0;
+}
+
+/* Writes all of iov, restarting after EINTR and short writes. */
+static int
+worker_writev(struct iovec *iov, int iovcnt, int flags)
+{
+	struct msghdr	 msg;
+	ssize_t		 n;
+
+	while (iovcnt > 0) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)iovcnt;
+		n = sendmsg(w.c.fd, &msg, flags | MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR) {
+				worker_check_signals();
+				continue;
+			}
+			return -1;	/* EPIPE, ECONNRESET, EAGAIN: timeout */
+		}
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Sends the built head and, unless HEAD, the body: from memory in the
+ * same call, or from the file with sendfile() after a MSG_MORE head.
+ * A file that shrinks under us ends the connection where its data ends:
+ * the Content-Length already sent can no longer be kept.
+ */
+static int
+worker_send(const char *head, size_t headlen, const char *body,
+    size_t bodylen, int fd, off_t off, off_t len)
+{
+	struct iovec	 iov[2];
+	ssize_t		 n;
+	size_t		 chunk;
+
+	iov[0].iov_base = (void *)head;
+	iov[0].iov_len = headlen;
+	if (w.c.resp.head_only || (body == NULL && fd == -1)) {
+		if (worker_writev(iov, 1, 0) == -1)
+			return -1;
+		return 0;
+	}
+	if (body != NULL) {
+		iov[1].iov_base = (void *)body;
+		iov[1].iov_len = bodylen;
+		if (worker_writev(iov, 2, 0) == -1)
+			return -1;
+		w.c.sent = (off_t)bodylen;
+		return 0;
+	}
+	if (worker_writev(iov, 1, len > 0 ? MSG_MORE : 0) == -1)
+		return -1;
+	while (len > 0) {
+		chunk = len > SEND_CHUNK_BYTES ? SEND_CHUNK_BYTES : (size_t)len;
+		n = sendfile(w.c.fd, fd, &off, chunk);
+		if (n == -1) {
+			if (errno == EINTR) {
+				worker_check_signals();
+				continue;
+			}
+			return -1;
+		}
+		if (n == 0) {
+			log_warnx("%s: file shrank while being sent",
+			    w.file.path);
+			return -1;
+		}
+		len -= n;
+		w.c.sent += n;
+	}
+	return 0;
+}
+
+/* Builds and sends the response head plus an optional memory body. */
+static int
+worker_respond(const char *body, size_t bodylen, int fd, off_t off,
+    off_t len)
+{
+	int	 n;
+
+	w.c.resp.close = w.c.close;
+	n = http_build_head(w.out, sizeof(w.out), &w.c.resp);
+	if (n < 0) {
+		log_warnx("response head does not fit");
+		w.c.close = true;
+		return -1;
+	}
+	w.c.status = w.c.resp.status;
+	return worker_send(w.out, (size_t)n, body, bodylen, fd, off, len);
+}
+
+/* The one place a status becomes an error response. */
+static int
+worker_error(int status)
+{
+	const char	*body;
+	size_t		 len;
+
+	memset(&w.c.resp, 0, sizeof(w.c.resp));
+	w.c.resp.status = status;
+	w.c.resp.minor = w.c.have_req ? w.c.req.minor : 1;
+	w.c.resp.keepalive_10 = w.c.have_req && w.c.req.minor == 0 &&
+	    !w.c.close;
+	w.c.resp.head_only = w.c.have_req &&
+	    w.c.req.method == HTTP_METHOD_HEAD;
+	w.c.resp.last_modified = 0;
+	w.c.resp.size = -1;
+	switch (status) {
+	case HTTP_METHOD_NOT_ALLOWED:
+		w.c.resp.allow = allow_methods;
+		break;
+	case HTTP_RANGE_NOT_SATISFIABLE:
+		w.c.resp.size = w.file.st.st_size;
+		break;
+	default:
+		break;
+	}
+	/* Errors that leave the stream's framing in doubt end it. */
+	switch (status) {
+	case HTTP_BAD_REQUEST:
+	case HTTP_REQUEST_TIMEOUT:
+	case HTTP_CONTENT_TOO_LARGE:
+	case HTTP_URI_TOO_LONG:
+	case HTTP_HEADERS_TOO_LARGE:
+	case HTTP_EXPECTATION_FAILED:
+	case HTTP_VERSION_NOT_SUPPORTED:
+	case HTTP_INTERNAL_SERVER_ERROR:
+		w.c.close = true;
+		break;
+	default:
+		break;
+	}
+	body = http_error_body(status, &len);
+	w.c.resp.content_type = "text/html; charset=utf-8";
+	w.c.resp.content_length = (off_t)len;
+	return worker_respond(body, len, -1, 0, 0);
+}
+
+/* Serves a regular file: validators, conditionals, range, then body. */
+static int
+worker_serve_file(void)
+{
+	struct http_range	 r;
+	const struct stat	*st = &w.file.st;
+	int			 status;
+
+	if (http_make_etag(w.etag, sizeof(w.etag), st->st_ino, st->st_size,
+	    st->st_mtim.tv_sec, st->st_mtim.tv_nsec) < 0)
+		w.etag[0] = '\0';
+	status = http_preconditions(&w.c.req, w.etag, st->st_mtim.tv_sec);
+	memset(&w.c.resp, 0, sizeof(w.c.resp));
+	w.c.resp.minor = w.c.req.minor;
+	w.c.resp.keepalive_10 = w.c.req.minor == 0 && !w.c.close;
+	w.c.resp.head_only = w.c.req.method == HTTP_METHOD_HEAD;
+	w.c.resp.last_modified = st->st_mtim.tv_sec;
+	w.c.resp.etag = w.etag;
+	w.c.resp.accept_ranges = true;
+	w.c.resp.size = st->st_size;
+	if (status == HTTP_NOT_MODIFIED) {
+		w.c.resp.status = HTTP_NOT_MODIFIED;
+		w.c.resp.content_length = -1;
+		return worker_respond(NULL, 0, -1, 0, 0);
+	}
+	if (status != 0)
+		return worker_error(status);
+	status = http_range_select(&w.c.req, st->st_size, w.etag,
+	    st->st_mtim.tv_sec, &r);
+	if (status == HTTP_RANGE_NOT_SATISFIABLE)
+		return worker_error(status);
+	w.c.resp.content_type = mime_lookup(w.file.path,
+	    strlen(w.file.path));
+	if (status == HTTP_PARTIAL_CONTENT) {
+		w.c.resp.status = HTTP_PARTIAL_CONTENT;
+		w.c.resp.range = r;
+		w.c.resp.content_length = r.last - r.first + 1;
+		return worker_respond(NULL, 0, w.file.fd, r.first,
+		    r.last - r.first + 1);
+	}
+	w.c.resp.status = HTTP_OK;
+	w.c.resp.content_length = st->st_size;
+	return worker_respond(NULL, 0, w.file.fd, 0, st->st_size);
+}
+
+static int
+worker_serve_listing(void)
+{
+	char	*body = NULL;
+	size_t	 len = 0;
+	int	 status, rv;
+
+	status = file_listing(w.file.fd, w.file.path, &body, &len);
+	w.file.fd = -1;	/* consumed */
+	if (status != 0)
+		return worker_error(status);
+	memset(&w.c.resp, 0, sizeof(w.c.resp));
+	w.c.resp.status = HTTP_OK;
+	w.c.resp.minor = w.c.req.minor;
+	w.c.resp.keepalive_10 = w.c.req.minor == 0 && !w.c.close;
+	w.c.resp.head_only = w.c.req.method == HTTP_METHOD_HEAD;
+	w.c.resp.content_type = "text/html; charset=utf-8";
+	w.c.resp.content_length = (off_t)len;
+	w.c.resp.size = -1;
+	rv = worker_respond(body, len, -1, 0, 0);
+	free(body);
+	return rv;
+}
+
+/* GET and HEAD of a path beneath root. */
+static int
+worker_serve_path(void)
+{
+	const char	*body;
+	size_t		 len;
+	int		 status;
+
+	status = file_normalize(w.c.req.path.p, w.c.req.path.len, w.path,
+	    sizeof(w.path));
+	if (status != 0)
+		return worker_error(status);
+	status = file_resolve(w.rootfd, w.conf, w.path, w.c.req.query.p,
+	    w.c.req.query.len, &w.file);
+	if (status != 0)
+		return worker_error(status);
+	switch (w.file.kind) {
+	case FILE_REGULAR:
+		return worker_serve_file();
+	case FILE_LISTING:
+		return worker_serve_listing();
+	case FILE_REDIRECT:
+		memset(&w.c.resp, 0, sizeof(w.c.resp));
+		w.c.resp.status = HTTP_MOVED_PERMANENTLY;
+		w.c.resp.minor = w.c.req.minor;
+		w.c.resp.keepalive_10 = w.c.req.minor == 0 && !w.c.close;
+		w.c.resp.head_only = w.c.req.method == HTTP_METHOD_HEAD;
+		w.c.resp.location = w.file.location;
+		w.c.resp.size = -1;
+		body = http_error_body(HTTP_MOVED_PERMANENTLY, &len);
+		w.c.resp.content_type = "text/html; charset=utf-8";
+		w.c.resp.content_length = (off_t)len;
+		return worker_respond(body, len, -1, 0, 0);
+	}
+	return worker_error(HTTP_INTERNAL_SERVER_ERROR);
+}
+
+/* Decides the response from the parsed request: a status or a file. */
+static int
+worker_handle(void)
+{
+	switch (w.c.req.method) {
+	case HTTP_METHOD_GET:
+	case HTTP_METHOD_HEAD:
+		if (w.c.req.asterisk)
+			return worker_error(HTTP_BAD_REQUEST);
+		return worker_serve_path();
+	case HTTP_METHOD_OPTIONS:
+		memset(&w.c.resp, 0, sizeof(w.c.resp));
+		w.c.resp.status = HTTP_NO_CONTENT;
+		w.c.resp.minor = w.c.req.minor;
+		w.c.resp.keepalive_10 = w.c.req.minor == 0 && !w.c.close;
+		w.c.resp.allow = allow_methods;
+		w.c.resp.content_length = -1;
+		w.c.resp.size = -1;
+		return worker_respond(NULL, 0, -1, 0, 0);
+	case HTTP_METHOD_UNKNOWN:
+		return worker_error(HTTP_NOT_IMPLEMENTED);
+	default:
+		return worker_error(HTTP_METHOD_NOT_ALLOWED);
+	}
+}
+
+/* One Combined Log Format line for the request just answered. */
+static void
+worker_log_access(void)
+{
+	char		 line[ACCESS_LINE_MAX / 2], ref[1024], ua[1024];
+	char		 bytes[32];
+	size_t		 lim;
+	int		 n;
+
+	if (!log_access_enabled())
+		return;
+	if (w.c.have_req) {
+		lim = w.c.req.line.len;
+		(void)log_escape(line, sizeof(line), w.c.req.line.p, lim);
+		if (w.c.req.referer.p != NULL)
+			(void)log_escape(ref, sizeof(ref), w.c.req.referer.p,
+			    w.c.req.referer.len);
+		else
+			(void)strlcpy(ref, "-", sizeof(ref));	/* fits */
+		if (w.c.req.user_agent.p != NULL)
+			(void)log_escape(ua, sizeof(ua), w.c.req.user_agent.p,
+			    w.c.req.user_agent.len);
+		else
+			(void)strlcpy(ua, "-", sizeof(ua));	/* fits */
+	} else {
+		line[0] = '\0';	/* e.g. 408: no request line to show */
+		(void)strlcpy(ref, "-", sizeof(ref));	/* fits */
+		(void)strlcpy(ua, "-", sizeof(ua));	/* fits */
+	}
+	if (w.c.sent > 0)
+		n = xsnprintf(bytes, sizeof(bytes), "%jd", (intmax_t)w.c.sent);
+	else
+		n = xsnprintf(bytes, sizeof(bytes), "-");
+	if (n < 0)
+		return;
+	n = xsnprintf(w.logline, sizeof(w.logline),
+	    "%s - - [%s] \"%s\" %d %s \"%s\" \"%s\"\n", w.c.addr,
+	    log_clf_time(time(NULL)), line, w.c.status, bytes, ref, ua);
+	if (n < 0)
+		return;
+	log_access_write(w.logline, (size_t)n);
+	worker_arm_flush();
+}
+
+static void
+worker_reset_request(void)
+{
+	memset(&w.c.scan, 0, sizeof(w.c.scan));
+	memset(&w.c.req, 0, sizeof(w.c.req));
+	w.c.status = 0;
+	w.c.sent = 0;
+	w.c.have_req = false;
+	if (w.file.fd != -1) {
+		(void)close(w.file.fd);	/* read-only: nothing to lose */
+		w.file.fd = -1;
+	}
+}
+
+/*
+ * Reads more bytes of a head. Returns bytes read, 0 at EOF, -1 at the
+ * deadline or on error. While a head is incomplete the receive timeout
+ * is the time left until the whole-head deadline, so a client that
+ * trickles a byte a second is cut off at the deadline, not reset by it.
+ */
+static ssize_t
+worker_read(int64_t deadline)
+{
+	ssize_t	 n;
+	int64_t	 left;
+
+	for (;;) {
+		n = read(w.c.fd, w.head + w.c.len, w.head_cap - w.c.len);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return -1;
+		worker_check_signals();
+		left = deadline - util_now_ms();
+		if (left <= 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (worker_set_rcvtimeo((int)left) == -1)
+			return -1;
+	}
+}
+
+/* Reads and throws away a request body so the stream stays in sync. */
+static int
+worker_discard_body(int64_t deadline)
+{
+	struct http_body	 body;
+	size_t			 used, avail;
+	ssize_t			 n;
+	int			 rv;
+
+	rv = http_body_init(&body, &w.c.req, w.conf->max_body_size);
+	if (rv != 0)
+		return rv;
+	avail = w.c.len - w.c.req.head_len;
+	for (;;) {
+		if (avail > 0 || http_body_done(&body)) {
+			rv = http_body_consume(&body,
+			    w.head + w.c.req.head_len, avail, &used);
+			if (rv != 0 && rv != 1)
+				return rv;
+			/* Drop what was consumed; keep any pipelined rest. */
+			memmove(w.head + w.c.req.head_len,
+			    w.head + w.c.req.head_len + used, avail - used);
+			w.c.len -= used;
+			avail -= used;
+			if (rv == 1)
+				return 0;
+		}
+		if (w.c.len == w.head_cap)
+			return HTTP_BAD_REQUEST;	/* cannot happen */
+		if (worker_set_rcvtimeo((int)(deadline - util_now_ms())) == -1)
+			return HTTP_INTERNAL_SERVER_ERROR;
+		n = worker_read(deadline);
+		if (n <= 0)
+			return HTTP_REQUEST_TIMEOUT;
+		w.c.len += (size_t)n;
+		avail += (size_t)n;
+	}
+}
+
+/*
+ * Serves one connection until it closes. Returns when done; the fd is
+ * closed by the caller.
+ */
+static void
+worker_serve(void)
+{
+	int64_t	 deadline;
+	ssize_t	 n;
+	size_t	 head_len;
+	int	 rv, status;
+	bool	 first = true;
+
+	w.c.len = 0;
+	w.c.requests = 0;
+	w.c.timeo_changed = false;
+	w.c.timeo_ms = worker_idle_timeout_ms(w.conf);	/* from listener */
+	w.c.close = false;
+	if (util_fmt_addr((struct sockaddr *)&w.c.peer, w.c.peerlen, w.c.addr,
+	    sizeof(w.c.addr), false) == -1)
+		(void)strlcpy(w.c.addr, "-", sizeof(w.c.addr));	/* fits */
+
+	for (;;) {
+		worker_reset_request();
+		/*
+		 * Wait for the next request: a new connection waits up to
+		 * header_timeout (inherited from the listener), a kept-alive
+		 * one up to keepalive_timeout. A retiring worker keeps
+		 * waiting too: closing an idle connection early would lose a
+		 * request the client may be sending right now.
+		 */
+		if (!first && w.c.len == 0) {
+			if (worker_set_rcvtimeo(w.conf->keepalive_timeout *
+			    1000) == -1)
+				return;
+			deadline = util_now_ms() +
+			    (int64_t)w.conf->keepalive_timeout * 1000;
+		} else
+			deadline = util_now_ms() +
+			    (int64_t)w.conf->header_timeout * 1000;
+		setproctitle("worker [reading]");
+		rv = 0;
+		head_len = 0;
+		for (;;) {
+			if (w.c.len > 0) {
+				rv = http_scan_head(&w.c.scan, w.head, w.c.len,
+				    w.conf->max_header_size, &head_len);
+				if (rv != 0)
+					break;
+				/* Incomplete: wait only until the deadline. */
+				if (worker_set_rcvtimeo((int)(deadline -
+				    util_now_ms())) == -1)
+					return;
+			}
+			n = worker_read(deadline);
+			if (n == 0)
+				return;	/* closed by the client */
+			if (n < 0) {
+				if ((errno == EAGAIN || errno == EWOULDBLOCK)
+				    && w.c.len > 0) {
+					w.c.close = true;
+					(void)worker_error(
+					    HTTP_REQUEST_TIMEOUT);
+					worker_log_access();
+				}
+				return;	/* idle timeout, reset, error */
+			}
+			if (w.c.len == 0) {
+				/* First bytes: the whole head has until
+				 * header_timeout from now. */
+				deadline = util_now_ms() +
+				    (int64_t)w.conf->header_timeout * 1000;
+			}
+			w.c.len += (size_t)n;
+		}
+		first = false;
+		w.c.requests++;
+		setproctitle("worker [sending]");
+		if (rv != 1) {
+			w.c.close = true;
+			(void)worker_error(rv);
+			worker_log_access();
+			return;
+		}
+		status = http_parse_head(w.head, head_len, &w.c.req);
+		w.c.have_req = status == 0 || w.c.req.line.p != NULL;
+		if (status != 0) {
+			w.c.close = true;
+			(void)worker_error(status);
+			worker_log_access();
+			return;
+		}
+		/* Persistence (RFC 9112 §9.3). */
+		w.c.close = w.c.req.conn_close ||
+		    (w.c.req.minor == 0 && !w.c.req.conn_keepalive) ||
+		    w.conf->keepalive_timeout == 0 ||
+		    w.c.requests >= (unsigned)w.conf->keepalive_requests ||
+		    w.retiring || sig_quit || sig_term;
+		/*
+		 * A body we will not use: answer at once when the client
+		 * waits for 100-continue (then close, RFC 9110 §10.1.1),
+		 * else read and discard it so the stream stays in sync.
+		 */
+		if (w.c.req.content_length > 0 || w.c.req.chunked) {
+			if (w.c.req.expect_continue) {
+				w.c.close = true;
+			} else {
+				status = worker_discard_body(deadline);
+				if (status != 0) {
+					w.c.close = true;
+					(void)worker_error(status);
+					worker_log_access();
+					return;
+				}
+			}
+		}
+		rv = worker_handle();
+		worker_log_access();
+		if (rv == -1 || w.c.close)
+			return;
+		/* Keep pipelined bytes that follow this request. */
+		head_len = w.c.req.head_len;
+		if (w.c.len > head_len && head_len > 0) {
+			memmove(w.head, w.head + head_len, w.c.len - head_len);
+			w.c.len -= head_len;
+		} else
+			w.c.len = 0;
+		worker_check_signals();
+	}
+}
+
+/* Closes a connection; lingers briefly so a final response is not RST. */
+static void
+worker_close_conn(void)
+{
+	(void)shutdown(w.c.fd, SHUT_WR);	/* may already be gone */
+	(void)close(w.c.fd);	/* nothing to do on error */
+	w.c.fd = -1;
+}
+
+static int
+worker_accept_one(int lfd)
+{
+	int	 fd;
+
+	w.c.peerlen = sizeof(w.c.peer);
+	fd = accept4(lfd, (struct sockaddr *)&w.c.peer, &w.c.peerlen,
+	    SOCK_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	w.c.fd = fd;
+	setproctitle("worker [connected]");
+	worker_serve();
+	if (w.file.fd != -1) {
+		(void)close(w.file.fd);	/* read-only */
+		w.file.fd = -1;
+	}
+	worker_close_conn();
+	return 0;
+}
+
+/* EMFILE/ENFILE: back off briefly instead of spinning on accept. */
+static void
+worker_accept_error(int lfd)
+{
+	struct timespec	 ts;
+
+	(void)lfd;
+	switch (errno) {
+	case EINTR:
+	case EAGAIN:
+	case ECONNABORTED:
+	case EPROTO:
+		return;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		log_warn("accept");
+		ts.tv_sec = 0;
+		ts.tv_nsec = ACCEPT_BACKOFF_MS * 1000000L;
+		(void)nanosleep(&ts, NULL);	/* EINTR is fine */
+		return;
+	default:
+		log_warn("accept");
+		return;
+	}
+}
+
+/*
+ * A retiring worker first serves the connections already queued on its
+ * listeners, so that none that the kernel accepted is reset when the
+ * last copy of a listener closes; then it exits.
+ */
+static void __attribute__((noreturn))
+worker_retire(void)
+{
+	int	 i, n = 0, ready;
+
+	/*
+	 * poll() with no wait, then a blocking accept: another worker may
+	 * win the race, and then the master's repeated SIGQUIT interrupts
+	 * the accept. The listeners' blocking mode is shared with every
+	 * other worker, so it is not touched.
+	 */
+	while (n < DRAIN_MAX_CONNS && !sig_term) {
+		ready = poll(w.pfds, (nfds_t)w.nlisten, 0);
+		if (ready <= 0)
+			break;
+		for (i = 0; i < w.nlisten; i++) {
+			if ((w.pfds[i].revents & POLLIN) == 0)
+				continue;
+			if (worker_accept_one(w.pfds[i].fd) == -1)
+				worker_exit(0);
+			n++;
+		}
+	}
+	worker_exit(0);
+}
+
+static void
+worker_accept_loop(void)
+{
+	int	 i;
+
+	for (;;) {
+		worker_check_signals();
+		if (w.retiring)
+			worker_retire();
+		setproctitle("worker [idle]");
+		if (w.nlisten == 1) {
+			/* Blocking accept: the kernel wakes one worker. */
+			if (worker_accept_one(w.pfds[0].fd) == 0)
+				continue;
+			if (errno != EAGAIN) {
+				worker_accept_error(w.pfds[0].fd);
+				continue;
+			}
+		}
+		if (poll(w.pfds, (nfds_t)w.nlisten, -1) == -1) {
+			if (errno != EINTR)
+				log_warn("poll");
+			continue;
+		}
+		for (i = 0; i < w.nlisten; i++) {
+			if ((w.pfds[i].revents & POLLIN) == 0)
+				continue;
+			if (worker_accept_one(w.pfds[i].fd) == -1)
+				worker_accept_error(w.pfds[i].fd);
+			if (w.retiring || sig_quit || sig_term)
+				break;
+		}
+	}
+}
+
+static void
+worker_drop_privileges(const struct worker_ids *ids)
+{
+	if (!ids->drop)
+		return;
+	if (setgroups(1, &ids->gid) == -1)
+		fatal("setgroups");
+	if (setresgid(ids->gid, ids->gid, ids->gid) == -1)
+		fatal("setresgid");
+	if (setresuid(ids->uid, ids->uid, ids->uid) == -1)
+		fatal("setresuid");
+	if (ids->uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
+		fatalx("privileges could be regained after dropping them");
+}
+
+void
+worker_main(const struct config *conf, const struct worker_ids *ids,
+    int generation)
+{
+	static const int	 sigs[] = { SIGQUIT, SIGTERM, SIGINT, SIGUSR1,
+	    SIGALRM };
+	struct sigaction	 sa;
+	struct listener		*l;
+	sigset_t		 none;
+	size_t			 i;
+	int			 n;
+
+	w.conf = conf;
+	w.c.fd = -1;
+	w.file.fd = -1;
+	log_set_role("worker");
+	(void)generation;
+
+	/* Handlers first, while signals are still blocked. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_signal;
+	sigfillset(&sa.sa_mask);
+	for (i = 0; i < nitems(sigs); i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			_exit(WORKER_EXIT_FATAL);
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(SIGHUP, &sa, NULL);	/* cannot fail */
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	(void)sigaction(SIGTTIN, &sa, NULL);
+	(void)sigaction(SIGTTOU, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGTTIN, &sa, NULL);
+	(void)sigaction(SIGTTOU, &sa, NULL);
+
+	if ((w.rootfd = file_open_root(conf->root)) == -1) {
+		log_warn("open %s", conf->root);
+		_exit(WORKER_EXIT_FATAL);
+	}
+	if (log_access_open(conf, (uid_t)-1, (gid_t)-1) == -1) {
+		log_warn("open %s", conf->access_log);
+		_exit(WORKER_EXIT_FATAL);
+	}
+	n = 0;
+	TAILQ_FOREACH(l, &conf->listeners, entry)
+		n++;
+	if ((w.pfds = calloc((size_t)n, sizeof(*w.pfds))) == NULL) {
+		log_warn("calloc");
+		_exit(WORKER_EXIT_FATAL);
+	}
+	n = 0;
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		if (l->fd == -1)
+			continue;
+		w.pfds[n].fd = l->fd;
+		w.pfds[n].events = POLLIN;
+		n++;
+	}
+	w.nlisten = n;
+	w.head_cap = conf->max_header_size + 1;
+	if ((w.head = malloc(w.head_cap)) == NULL) {
+		log_warn("malloc");
+		_exit(WORKER_EXIT_FATAL);
+	}
+	worker_drop_privileges(ids);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		log_warn("PR_SET_NO_NEW_PRIVS");
+
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		_exit(WORKER_EXIT_FATAL);
+	setproctitle("worker");
+	worker_accept_loop();
+	worker_exit(0);
+}
