@@ -155,8 +155,8 @@ file_normalize(const char *enc, size_t len, char *out, size_t size)
 		while (p < end && *p != '/')
 			p++;
 		n = (size_t)(p - seg);
-		last = (p == end);
-		p++;		/* past the '/', unless last */
+		if (!(last = (p == end)))
+			p++;	/* past the '/' */
 
 		if ((rc = file_decode_segment(seg, n, probe, sizeof(probe),
 		    &dlen)) != 0)

@@ -134,7 +134,7 @@ worker_check_signals(void)
 		sig_quit = 0;
 		if (!w.retiring) {
 			w.retiring = true;
-			setproctitle("worker (retiring)");
+			setproctitle("worker [retiring]");
 		}
 	}
 	if (sig_usr1) {
@@ -913,6 +913,11 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 		_exit(WORKER_EXIT_FATAL);
 	}
 	worker_drop_privileges(ids);
+	/* What the workers' user cannot read is an error now, not 403s. */
+	if (faccessat(w.rootfd, ".", R_OK | X_OK, AT_EACCESS) == -1) {
+		log_warn("root %s is not readable by the workers", conf->root);
+		_exit(WORKER_EXIT_FATAL);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		log_warn("PR_SET_NO_NEW_PRIVS");
 

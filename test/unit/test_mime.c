@@ -77,7 +77,7 @@ static const struct {
 	{ "/d.iso",		"application/x-iso9660-image" },
 	{ "/p.deb",		"application/vnd.debian.binary-package" },
 	{ "/p.rpm",		"application/x-rpm" },
-	{ "/setup.exe",		"application/vnd.microsoft.portable-executable" },
+	{ "/s.exe",	"application/vnd.microsoft.portable-executable" },
 	{ "/a.dmg",		"application/x-apple-diskimage" },
 	{ "/a.apk",		"application/vnd.android.package-archive" },
 	/* case-insensitive */
@@ -96,7 +96,7 @@ static const struct {
 	{ "/.",			OCTET },
 	{ "/.json",		"application/json; charset=utf-8" },
 	{ "/x.unknownext",	OCTET },
-	{ "/x.averyveryverylongextension", OCTET },
+	{ "/x.averyveryverylongext",	OCTET },
 	{ "/x.htm l",		OCTET },
 	{ "/x.ht",		OCTET },
 	{ "/x.htmlx",		OCTET },
