@@ -3,6 +3,15 @@
  * tests. Keep-alive and one-shot clients share one poll() loop; every
  * request ends either answered or lost, so sent == answered + lost at exit.
  * Bounded: a run never lasts longer than its duration plus DRAIN_MS.
+ *
+ * What counts as lost is the point of the tool. A request is sent once a
+ * client tries to write it on an established connection. If that
+ * connection then ends (EOF, reset, failed write) before the complete
+ * response, the request is lost, even when the server closed a keep-alive
+ * connection that looked idle: the client cannot learn of the close in
+ * time, and a reload that closes idle connections loses requests this way.
+ * A connection that ends after a complete response that announced it
+ * (Connection: close, HTTP/1.0) costs nothing: the client reconnects.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

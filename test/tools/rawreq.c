@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <err.h>
 #include <errno.h>
@@ -37,6 +38,7 @@ enum rawreq_exit {
 };
 
 #define INPUT_MAX_BYTES		(64 * 1024 * 1024)
+#define INPUT_CHUNK_BYTES	4096
 #define TIMEOUT_DEFAULT_MS	5000
 #define TIMEOUT_MAX_MS		(10 * 60 * 1000)
 #define SLOW_TICK_MS		100
@@ -45,6 +47,7 @@ enum rawreq_exit {
 #define READ_CHUNK_BYTES	65536
 #define HEAD_MAX_BYTES		65536
 #define STATUS_MAX_COUNT	100000
+#define STATUS_INITIAL_COUNT	16
 /* After the -n'th response, how long a close may take to show as EOF. */
 #define STOP_GRACE_MS		200
 
@@ -207,7 +210,7 @@ read_input(size_t *lenp, int64_t deadline)
 			if (cap >= INPUT_MAX_BYTES)
 				errx(RAWREQ_ERROR, "stdin: more than %d bytes",
 				    INPUT_MAX_BYTES);
-			cap = cap == 0 ? 4096 : cap * 2;
+			cap = cap == 0 ? INPUT_CHUNK_BYTES : cap * 2;
 			if ((nbuf = realloc(buf, cap)) == NULL)
 				err(RAWREQ_ERROR, "realloc");
 			buf = nbuf;
@@ -261,7 +264,7 @@ connect_peer(const struct options *o, int64_t deadline)
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	struct pollfd		 pfd;
 	socklen_t		 sslen, errlen;
-	int			 fd = -1, error, rcvbuf, r;
+	int			 fd = -1, error, rcvbuf, on = 1, r;
 	int64_t			 left;
 
 	memset(&ss, 0, sizeof(ss));
@@ -283,6 +286,11 @@ connect_peer(const struct options *o, int64_t deadline)
 	    0);
 	if (fd == -1) {
 		warn("socket");
+		goto fail;
+	}
+	/* Each slice leaves as its own segment, not merged by Nagle. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1) {
+		warn("TCP_NODELAY");
 		goto fail;
 	}
 	if (o->slow_bytes > 0) {
@@ -366,7 +374,7 @@ parser_record(struct parser *p)
 	if (p->nstatuses == STATUS_MAX_COUNT)
 		errx(RAWREQ_ERROR, "more than %d responses", STATUS_MAX_COUNT);
 	if (p->nstatuses == p->cap) {
-		p->cap = p->cap == 0 ? 16 : p->cap * 2;
+		p->cap = p->cap == 0 ? STATUS_INITIAL_COUNT : p->cap * 2;
 		if ((n = reallocarray(p->statuses, p->cap, sizeof(*n))) ==
 		    NULL)
 			err(RAWREQ_ERROR, "reallocarray");
@@ -606,8 +614,10 @@ main(int argc, char *argv[])
 		p->head_only = o.head_only;
 	}
 
-	if ((fd = connect_peer(&o, deadline)) == -1)
-		return RAWREQ_CONNECT;
+	if ((fd = connect_peer(&o, deadline)) == -1) {
+		status = RAWREQ_CONNECT;
+		goto done;
+	}
 
 	/*
 	 * One poll loop: send the slices on their schedule and read
@@ -752,6 +762,7 @@ main(int argc, char *argv[])
 	else
 		status = RAWREQ_OPEN;
 	(void)close(fd);	/* exiting; the status says it all */
+done:
 	if (p != NULL)
 		free(p->statuses);
 	free(p);
