@@ -23,8 +23,8 @@
 
 #define CONFIG_WS		" \t\r\f\v"	/* separates tokens */
 #define CONFIG_ARGS_MAX		(INDEX_NAMES_MAX + 2)	/* kept per line */
-#define CONFIG_SHOW_MAX		128	/* bytes of a token echoed in a message */
-#define CONFIG_SHOW_BYTES	(4 * CONFIG_SHOW_MAX + 4)	/* vis + "..." */
+#define CONFIG_SHOW_MAX		128	/* token bytes echoed in a message */
+#define CONFIG_SHOW_BYTES	(4 * CONFIG_SHOW_MAX + 4) /* vis, "..." */
 #define CONFIG_DEFAULT_LISTEN	"*:8080"
 #define CONFIG_NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 				"abcdefghijklmnopqrstuvwxyz0123456789._-"
@@ -97,15 +97,16 @@ struct parse {
 
 /*
  * Escapes a token for a message: the config may hold any byte but NUL
- * and newline, and the message may end up in a log. Long tokens are cut
- * to CONFIG_SHOW_MAX bytes and marked with "...".
+ * and newline, and the message may end up in a log. log_escape() is the
+ * project's one vis(3) escaper (strnvisx with VIS_CSTYLE | VIS_DQ |
+ * VIS_NL | VIS_TAB | VIS_OCTAL). Long tokens are cut to CONFIG_SHOW_MAX
+ * bytes and marked with "...".
  */
 static const char *
 config_show(char *buf, size_t size, const char *tok)
 {
 	size_t	 len = strlen(tok), n;
 
-	/* log_escape() is strnvisx(VIS_CSTYLE|VIS_DQ|VIS_NL|VIS_TAB|VIS_OCTAL). */
 	n = log_escape(buf, size - 3, tok, len);
 	if (len > (size - 4) / 4 && n + 4 <= size)
 		memcpy(buf + n, "...", 4);
@@ -304,8 +305,8 @@ config_set_listen(struct parse *p, int argc, char **argv)
 		return;
 	}
 	if (config_parse_listen(argv[1], l, err, sizeof(err)) == -1) {
-		config_error(p, "listen \"%s\": %s", config_show_tok(p, argv[1]),
-		    err);
+		config_error(p, "listen \"%s\": %s",
+		    config_show_tok(p, argv[1]), err);
 		free(l);
 		return;
 	}
@@ -571,7 +572,8 @@ config_split(struct parse *p, char *line, char **argv, int max)
 					config_error(p, "unterminated quote");
 					return -1;
 				}
-				if (r[0] == '\\' && (r[1] == '"' || r[1] == '\\'))
+				if (r[0] == '\\' &&
+				    (r[1] == '"' || r[1] == '\\'))
 					r++;
 				*w++ = *r++;
 			}

@@ -156,7 +156,7 @@ log_write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char		 msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 128];
