@@ -281,47 +281,58 @@ http_parse_pos(const char *p, size_t n, off_t *out)
 
 /*
  * RFC 9112 §2.2: lines end in CRLF or a lone LF; a CR anywhere else is
- * an error; empty lines before the request line are skipped. Only the
- * new bytes are examined: looking back one or two bytes at an LF is
- * enough to know whether its line was empty, because the buffer keeps
- * every byte already scanned.
+ * an error; empty lines before the request line are skipped. Only new
+ * bytes are examined, a line at a time with memchr: looking back one or
+ * two bytes at an LF tells whether its line was empty, because the
+ * buffer keeps every byte already scanned. Bytes at or past max are
+ * never examined, so a head of exactly max bytes fits and the byte after
+ * it is the limit error, whatever it is.
  */
 int
 http_scan_head(struct http_scan *scan, const char *buf, size_t len,
     size_t max, size_t *head_len)
 {
-	size_t i;
+	const char *lf, *cr;
+	size_t i = scan->pos, lim = len < max ? len : max, stop;
 	bool empty;
 
-	for (i = scan->pos; i < len; i++) {
-		/* A head of exactly max bytes fits; one more does not. */
-		if (i >= max)
-			return scan->line_done ? HTTP_HEADERS_TOO_LARGE :
-			    HTTP_URI_TOO_LONG;
-		if (buf[i] == '\0')
+	while (i < lim) {
+		lf = memchr(buf + i, '\n', lim - i);
+		stop = lf != NULL ? (size_t)(lf - buf) : lim;
+		if (memchr(buf + i, '\0', stop - i) != NULL)
 			return HTTP_BAD_REQUEST;
-		if (buf[i] == '\r') {
-			if (i + 1 == len)
-				break;		/* its LF may be next */
-			if (buf[i + 1] != '\n')
+		for (cr = memchr(buf + i, '\r', stop - i); cr != NULL;
+		    cr = memchr(cr + 1, '\r', (size_t)(buf + stop - cr - 1))) {
+			if (cr + 1 == buf + len) {
+				/* Its LF may be next: look again then. */
+				scan->pos = len - 1;
+				return 0;
+			}
+			if (cr[1] != '\n')
 				return HTTP_BAD_REQUEST;
-			continue;
 		}
-		if (buf[i] != '\n')
-			continue;
+		if (lf == NULL) {
+			i = lim;
+			break;
+		}
+		i = stop;
 		empty = i == 0 || buf[i - 1] == '\n' ||
 		    (buf[i - 1] == '\r' && (i == 1 || buf[i - 2] == '\n'));
+		i++;
 		if (!empty)
 			scan->line_done = true;
 		else if (!scan->line_done)
-			scan->skip = i + 1;
+			scan->skip = i;
 		else {
-			scan->pos = i + 1;
-			*head_len = i + 1;
+			scan->pos = i;
+			*head_len = i;
 			return 1;
 		}
 	}
 	scan->pos = i;
+	if (i >= max && len > max)
+		return scan->line_done ? HTTP_HEADERS_TOO_LARGE :
+		    HTTP_URI_TOO_LONG;
 	return 0;
 }
 

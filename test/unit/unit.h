@@ -6,6 +6,7 @@
 #ifndef UNIT_H
 #define UNIT_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
