@@ -59,6 +59,12 @@ static void	config_set_send_timeout(struct parse *, int, char **);
 static void	config_set_shutdown_timeout(struct parse *, int, char **);
 static void	config_set_user(struct parse *, int, char **);
 static void	config_set_workers(struct parse *, int, char **);
+static void	config_set_min_spare(struct parse *, int, char **);
+static void	config_set_max_spare(struct parse *, int, char **);
+static void	config_set_max_requests(struct parse *, int, char **);
+static void	config_set_worker_timeout(struct parse *, int, char **);
+static void	config_set_status_path(struct parse *, int, char **);
+static void	config_set_status_allow(struct parse *, int, char **);
 
 static const struct directive directives[] = {
 	{ "access_log",		1, false, config_set_access_log },
@@ -72,12 +78,18 @@ static const struct directive directives[] = {
 	{ "listen",		1, true,  config_set_listen },
 	{ "max_body_size",	1, false, config_set_max_body_size },
 	{ "max_header_size",	1, false, config_set_max_header_size },
+	{ "max_requests",	1, false, config_set_max_requests },
+	{ "max_spare",		1, false, config_set_max_spare },
 	{ "max_workers",	1, false, config_set_max_workers },
+	{ "min_spare",		1, false, config_set_min_spare },
 	{ "pidfile",		1, false, config_set_pidfile },
 	{ "root",		1, false, config_set_root },
 	{ "send_timeout",	1, false, config_set_send_timeout },
 	{ "shutdown_timeout",	1, false, config_set_shutdown_timeout },
+	{ "status_allow", STATUS_ALLOW_MAX, true, config_set_status_allow },
+	{ "status_path",	1, false, config_set_status_path },
 	{ "user",		1, false, config_set_user },
+	{ "worker_timeout",	1, false, config_set_worker_timeout },
 	{ "workers",		1, false, config_set_workers },
 };
 
@@ -91,6 +103,7 @@ struct parse {
 	int		 workers_line;	/* set when the value was valid */
 	int		 max_workers_line;
 	int		 nlisteners;
+	bool		 status_allow_seen;
 	int		 nshow;
 	char		 show[2][CONFIG_SHOW_BYTES];
 };
@@ -547,6 +560,173 @@ config_set_max_body_size(struct parse *p, int argc, char **argv)
 		p->conf->max_body_size = (off_t)n;
 }
 
+static void
+config_set_min_spare(struct parse *p, int argc, char **argv)
+{
+	long long	 n;
+
+	(void)argc;
+	if (config_number(p, argv[0], argv[1], 0, WORKERS_MAX, "", &n) == 0)
+		p->conf->min_spare = (int)n;
+}
+
+static void
+config_set_max_spare(struct parse *p, int argc, char **argv)
+{
+	long long	 n;
+
+	(void)argc;
+	if (config_number(p, argv[0], argv[1], 1, WORKERS_MAX, "", &n) == 0)
+		p->conf->max_spare = (int)n;
+}
+
+static void
+config_set_max_requests(struct parse *p, int argc, char **argv)
+{
+	long long	 n;
+
+	(void)argc;
+	if (config_number(p, argv[0], argv[1], 0, INT_MAX, "", &n) == 0)
+		p->conf->max_requests = (int)n;
+}
+
+static void
+config_set_worker_timeout(struct parse *p, int argc, char **argv)
+{
+	(void)argc;
+	(void)config_timeout(p, argv, 0, &p->conf->worker_timeout);
+}
+
+/* A URL path: starts with '/', printable ASCII, no '?', '#' or '%'. */
+static void
+config_set_status_path(struct parse *p, int argc, char **argv)
+{
+	const char	*s = argv[1];
+	size_t		 i;
+
+	(void)argc;
+	if (strcmp(s, "off") == 0) {
+		p->conf->status_path[0] = '\0';
+		return;
+	}
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || strchr("?#%\"", s[i]))
+			break;
+	if (s[0] != '/' || s[i] != '\0') {
+		config_error(p, "status_path \"%s\" must be a plain path "
+		    "starting with / (or off)", config_show_tok(p, s));
+		return;
+	}
+	if (strlcpy(p->conf->status_path, s, sizeof(p->conf->status_path)) >=
+	    sizeof(p->conf->status_path)) {
+		config_error(p, "status_path is too long");
+		p->conf->status_path[0] = '\0';
+	}
+}
+
+/* ADDR or ADDR/PREFIX, IPv4 or IPv6 (without brackets). */
+static int
+config_parse_cidr(const char *tok, struct cidr *c)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
+	const char	*errstr;
+	int		 max;
+
+	if (strlcpy(buf, tok, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	c->prefix = max;
+	if (slash != NULL) {
+		if (slash[0] == '\0' ||
+		    slash[strspn(slash, CONFIG_DIGITS)] != '\0')
+			return -1;
+		c->prefix = (int)strtonum(slash, 0, max, &errstr);
+		if (errstr != NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Replaces the default list on first use; later lines add to it. */
+static void
+config_set_status_allow(struct parse *p, int argc, char **argv)
+{
+	struct config	*conf = p->conf;
+	int		 i;
+
+	if (!p->status_allow_seen) {
+		conf->nstatus_allow = 0;
+		p->status_allow_seen = true;
+	}
+	for (i = 1; i <= argc; i++) {
+		if (conf->nstatus_allow >= STATUS_ALLOW_MAX) {
+			config_error(p, "too many status_allow entries "
+			    "(max %d)", STATUS_ALLOW_MAX);
+			return;
+		}
+		if (config_parse_cidr(argv[i],
+		    &conf->status_allow[conf->nstatus_allow]) == -1) {
+			config_error(p, "status_allow \"%s\" is not an "
+			    "address or address/prefix",
+			    config_show_tok(p, argv[i]));
+			continue;
+		}
+		conf->nstatus_allow++;
+	}
+}
+
+/* Whether a client address may read the status endpoint. */
+bool
+config_cidr_match(const struct config *conf, const struct sockaddr *sa)
+{
+	const struct cidr	*c;
+	const uint8_t		*a;
+	uint8_t			 v4[4];
+	int			 i, fam, bits, full;
+
+	if (sa->sa_family == AF_INET) {
+		fam = AF_INET;
+		a = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr;
+		fam = AF_INET6;
+		/* An IPv4-mapped client is matched as IPv4. */
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)
+		    (const void *)a)) {
+			memcpy(v4, a + 12, sizeof(v4));
+			a = v4;
+			fam = AF_INET;
+		}
+	} else
+		return false;
+	for (i = 0; i < conf->nstatus_allow; i++) {
+		c = &conf->status_allow[i];
+		if (c->family != fam)
+			continue;
+		full = c->prefix / 8;
+		bits = c->prefix % 8;
+		if (memcmp(c->addr, a, (size_t)full) != 0)
+			continue;
+		if (bits != 0 && ((c->addr[full] ^ a[full]) &
+		    (0xff << (8 - bits))) != 0)
+			continue;
+		return true;
+	}
+	return false;
+}
+
 /*
  * Splits a line in place into tokens. A token is a run of non-blanks or
  * a double-quoted string, in which \" and \\ stand for " and \ (any other
@@ -665,6 +845,14 @@ config_defaults(struct config *conf)
 	conf->keepalive_requests = DEFAULT_KEEPALIVE_REQUESTS;
 	conf->max_header_size = DEFAULT_MAX_HEADER_BYTES;
 	conf->max_body_size = DEFAULT_MAX_BODY_BYTES;
+	conf->min_spare = DEFAULT_MIN_SPARE;
+	conf->max_spare = DEFAULT_MAX_SPARE;
+	conf->max_requests = 0;
+	conf->worker_timeout = DEFAULT_WORKER_TIMEOUT_S;
+	/* Loopback only, until status_allow says otherwise. */
+	(void)config_parse_cidr("127.0.0.1", &conf->status_allow[0]);
+	(void)config_parse_cidr("::1", &conf->status_allow[1]);
+	conf->nstatus_allow = 2;
 }
 
 /* Checks that need the whole file: defaults, requirements, relations. */
@@ -683,8 +871,10 @@ config_finish(struct parse *p)
 		    sizeof(err)) == -1) {
 			config_error(p, "default listen: %s", err);
 			free(l);
-		} else
+		} else {
 			TAILQ_INSERT_TAIL(&conf->listeners, l, entry);
+			conf->listen_default = true;
+		}
 	}
 	if (config_seen(p, "root") == 0)
 		config_error(p, "root is required");
@@ -1104,4 +1294,23 @@ config_dump(const struct config *conf, FILE *fp)
 	(void)fprintf(fp, "max_header_size %zu\n", conf->max_header_size);
 	(void)fprintf(fp, "max_body_size %lld\n",
 	    (long long)conf->max_body_size);
+	(void)fprintf(fp, "min_spare %d\n", conf->min_spare);
+	(void)fprintf(fp, "max_spare %d\n", conf->max_spare);
+	(void)fprintf(fp, "max_requests %d\n", conf->max_requests);
+	(void)fprintf(fp, "worker_timeout %d\n", conf->worker_timeout);
+	config_dump_str(fp, "status_path",
+	    conf->status_path[0] != '\0' ? conf->status_path : "off");
+	if (conf->nstatus_allow > 0) {
+		char	 a[INET6_ADDRSTRLEN];
+
+		(void)fputs("status_allow", fp);
+		for (i = 0; i < conf->nstatus_allow; i++) {
+			if (inet_ntop(conf->status_allow[i].family,
+			    conf->status_allow[i].addr, a, sizeof(a)) == NULL)
+				continue;
+			(void)fprintf(fp, " %s/%d", a,
+			    conf->status_allow[i].prefix);
+		}
+		(void)putc('\n', fp);
+	}
 }

@@ -56,6 +56,18 @@
 #define DEFAULT_MAX_HEADER_BYTES	8192
 #define DEFAULT_MAX_BODY_BYTES		((off_t)1024 * 1024)
 #define DEFAULT_KEEPALIVE_REQUESTS	1000
+#define DEFAULT_MIN_SPARE		1
+#define DEFAULT_MAX_SPARE		8
+#define DEFAULT_WORKER_TIMEOUT_S	60
+#define STATUS_ALLOW_MAX		32	/* status_allow entries */
+#define STATUS_PATH_MAX			256
+
+/* One status_allow entry: an address and a prefix length. */
+struct cidr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	uint8_t		 addr[16];
+	int		 prefix;
+};
 
 /* One listening address from the config; fd is -1 until bound. */
 struct listener {
@@ -81,6 +93,7 @@ enum log_target {
 struct config {
 	char			 path[PATH_MAX];	/* config file, absolute */
 	struct listener_list	 listeners;
+	bool			 listen_default; /* no listen line: *:8080 */
 	char			 root[PATH_MAX];	/* absolute, no trailing / */
 	int			 workers;	/* resolved: auto is nprocs */
 	bool			 workers_auto;
@@ -101,6 +114,13 @@ struct config {
 	int			 keepalive_requests;	/* per connection */
 	size_t			 max_header_size;	/* bytes */
 	off_t			 max_body_size;		/* bytes */
+	int			 min_spare;	/* idle workers kept at least */
+	int			 max_spare;	/* idle workers kept at most */
+	int			 max_requests;	/* per worker, 0 = no limit */
+	int			 worker_timeout; /* seconds, 0 = off */
+	char			 status_path[STATUS_PATH_MAX]; /* "" = off */
+	struct cidr		 status_allow[STATUS_ALLOW_MAX];
+	int			 nstatus_allow;
 	/* Config lines of directives checked at run time; 0 = default. */
 	int			 root_line;
 	int			 user_line;
@@ -117,6 +137,8 @@ int		 config_check_runtime(const struct config *);
 int		 config_parse_listen(const char *, struct listener *, char *,
 		    size_t);
 void		 config_dump(const struct config *, FILE *);
+bool		 config_cidr_match(const struct config *,
+		    const struct sockaddr *);
 
 /* log.c: error log (master and workers) and access log (workers). */
 #define ACCESS_BUF_BYTES	(32 * 1024)	/* per-worker access buffer */

@@ -1,0 +1,139 @@
+/*
+ * activate.c: takes over the listening sockets systemd passes with
+ * LISTEN_FDS/LISTEN_PID (fds from 3 on) and hands them to listeners of
+ * the config by address. A config without listen lines serves on all of
+ * them. The protocol is two environment variables and a getsockname()
+ * per fd, so it is written here rather than linking libsystemd.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "activate.h"
+
+#define ACTIVATE_FD_START	3	/* SD_LISTEN_FDS_START */
+#define ACTIVATE_FDS_MAX	64
+
+struct inherited {
+	int			 fd;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 name[LISTEN_NAME_MAX];
+};
+
+static struct {
+	struct inherited	 fds[ACTIVATE_FDS_MAX];
+	int			 n;
+} act;
+
+/*
+ * Reads the variables once (and unsets them, so workers and anything
+ * they start do not see them). Returns the number of sockets taken over,
+ * or -1 when the variables are malformed.
+ */
+int
+activate_init(void)
+{
+	const char	*spid, *sfds, *errstr;
+	struct inherited *in;
+	long long	 pid, n;
+	int		 i, type;
+	socklen_t	 len;
+
+	spid = getenv("LISTEN_PID");
+	sfds = getenv("LISTEN_FDS");
+	if (spid == NULL || sfds == NULL)
+		return 0;
+	pid = strtonum(spid, 1, INT_MAX, &errstr);
+	if (errstr != NULL || pid != getpid())
+		goto done;	/* meant for another process */
+	n = strtonum(sfds, 0, ACTIVATE_FDS_MAX, &errstr);
+	if (errstr != NULL) {
+		log_warnx("LISTEN_FDS=%s is %s", sfds, errstr);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		in = &act.fds[act.n];
+		in->fd = ACTIVATE_FD_START + i;
+		len = sizeof(type);
+		if (getsockopt(in->fd, SOL_SOCKET, SO_TYPE, &type, &len) ==
+		    -1 || type != SOCK_STREAM) {
+			log_warnx("inherited fd %d is not a stream socket; "
+			    "ignored", in->fd);
+			continue;
+		}
+		in->sslen = sizeof(in->ss);
+		if (getsockname(in->fd, (struct sockaddr *)&in->ss,
+		    &in->sslen) == -1 || util_fmt_addr((struct sockaddr *)
+		    &in->ss, in->sslen, in->name, sizeof(in->name), true) ==
+		    -1) {
+			log_warn("inherited fd %d", in->fd);
+			continue;
+		}
+		if (util_set_cloexec(in->fd) == -1) {
+			log_warn("inherited fd %d", in->fd);
+			continue;
+		}
+		act.n++;
+	}
+done:
+	(void)unsetenv("LISTEN_PID");	/* fails only on a bad name */
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+	return act.n;
+}
+
+static bool
+activate_same(const struct inherited *in, const struct listener *l)
+{
+	return in->sslen == l->sslen && memcmp(&in->ss, &l->ss, l->sslen) ==
+	    0;
+}
+
+/*
+ * Gives each listener without an fd the inherited socket of the same
+ * address. With no listen line in the config, the listeners become the
+ * inherited sockets themselves. Returns 0 or -1 (allocation failure).
+ */
+int
+activate_apply(struct config *conf)
+{
+	struct listener	*l;
+	int		 i;
+
+	if (act.n == 0)
+		return 0;
+	if (conf->listen_default) {
+		while ((l = TAILQ_FIRST(&conf->listeners)) != NULL) {
+			TAILQ_REMOVE(&conf->listeners, l, entry);
+			free(l);
+		}
+		for (i = 0; i < act.n; i++) {
+			if ((l = calloc(1, sizeof(*l))) == NULL)
+				return -1;
+			l->ss = act.fds[i].ss;
+			l->sslen = act.fds[i].sslen;
+			(void)strlcpy(l->name, act.fds[i].name,
+			    sizeof(l->name));	/* same size */
+			l->fd = -1;
+			TAILQ_INSERT_TAIL(&conf->listeners, l, entry);
+		}
+		conf->listen_default = false;
+	}
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		if (l->fd != -1)
+			continue;
+		for (i = 0; i < act.n; i++) {
+			if (act.fds[i].fd != -1 && activate_same(&act.fds[i],
+			    l)) {
+				l->fd = act.fds[i].fd;
+				act.fds[i].fd = -1;	/* now the config's */
+				break;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * scoreboard.h: the table of worker slots in memory shared between the
+ * master and every worker, mapped once before the first fork. A worker
+ * writes only its own slot, with plain stores (no locks, no system
+ * calls); the master reads every slot and tolerates a torn read of the
+ * text fields, which are always NUL-terminated.
+ */
+#ifndef SCOREBOARD_H
+#define SCOREBOARD_H
+
+#include "tine.h"
+
+#define SB_SLOTS		WORKERS_MAX
+#define SB_REQLINE_BYTES	96	/* escaped head of the request line */
+#define SB_CLIENT_BYTES		48
+
+enum sb_state {
+	SB_EMPTY = 0,
+	SB_STARTING,
+	SB_IDLE,		/* blocked in accept() */
+	SB_READING,		/* reading a request head */
+	SB_SENDING,		/* answering */
+	SB_KEEPALIVE,		/* idle between requests on a connection */
+	SB_EXITING,
+	SB_NSTATES,
+};
+
+struct sb_slot {
+	volatile pid_t		 pid;
+	volatile int		 generation;
+	volatile int		 state;		/* enum sb_state */
+	volatile int		 yield;		/* master: close idle keep-alive */
+	volatile uint64_t	 conns;
+	volatile uint64_t	 requests;
+	volatile int64_t	 started_ms;	/* process start, monotonic */
+	volatile int64_t	 req_start_ms;	/* current request */
+	volatile int64_t	 progress_ms;	/* last progress */
+	volatile int64_t	 state_ms;	/* entered the current state */
+	char			 reqline[SB_REQLINE_BYTES];
+	char			 client[SB_CLIENT_BYTES];
+};
+
+struct scoreboard {
+	int64_t			 start_ms;	/* master start, monotonic */
+	time_t			 start_time;	/* wall clock */
+	volatile pid_t		 master_pid;
+	volatile int		 generation;	/* master's current one */
+	volatile int		 queue_len;	/* accept queue, last sample */
+	volatile int		 target;	/* workers kept ready */
+	volatile uint64_t	 retired_requests; /* of exited workers */
+	volatile uint64_t	 retired_conns;
+	struct sb_slot		 slots[SB_SLOTS];
+};
+
+struct scoreboard	*scoreboard_map(void);
+struct sb_slot		*scoreboard_claim(struct scoreboard *, pid_t, int);
+void			 scoreboard_release(struct scoreboard *, pid_t);
+struct sb_slot		*scoreboard_find(struct scoreboard *, pid_t);
+const char		*scoreboard_state_name(int);
+void			 scoreboard_totals(const struct scoreboard *, uint64_t *,
+			    uint64_t *, int *);
+
+#endif /* SCOREBOARD_H */

@@ -1,0 +1,162 @@
+/*
+ * status.c: the status endpoint's bodies, read straight from the shared
+ * scoreboard. Text fields in slots were escaped by the worker that wrote
+ * them; JSON strings are escaped again here for '"' and '\'.
+ */
+#include <string.h>
+
+#include "status.h"
+
+struct out {
+	char	*p;
+	size_t	 len;
+	size_t	 size;
+	bool	 overflow;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+out_printf(struct out *o, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (o->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->p + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->size - o->len) {
+		o->overflow = true;
+		return;
+	}
+	o->len += (size_t)n;
+}
+
+/* A JSON string body: the slot text is printable ASCII already. */
+static void
+out_json_str(struct out *o, const char *s, size_t max)
+{
+	size_t	 i;
+
+	for (i = 0; i < max && s[i] != '\0'; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			out_printf(o, "\\%c", s[i]);
+		else if ((unsigned char)s[i] < 0x20 ||
+		    (unsigned char)s[i] >= 0x7f)
+			out_printf(o, "\\u%04x", (unsigned char)s[i]);
+		else
+			out_printf(o, "%c", s[i]);
+	}
+}
+
+int
+status_summary(char *buf, size_t size, const struct scoreboard *sb)
+{
+	uint64_t	 requests, conns;
+	int		 st[SB_NSTATES], busy;
+
+	scoreboard_totals(sb, &requests, &conns, st);
+	busy = st[SB_READING] + st[SB_SENDING];
+	return xsnprintf(buf, size, "%d workers (%d busy, %d idle, %d "
+	    "keep-alive), %ju requests, generation %d",
+	    st[SB_STARTING] + st[SB_IDLE] + busy + st[SB_KEEPALIVE] +
+	    st[SB_EXITING], busy, st[SB_IDLE], st[SB_KEEPALIVE],
+	    (uintmax_t)requests, sb->generation);
+}
+
+static void
+status_json(struct out *o, const struct scoreboard *sb, int64_t now)
+{
+	const struct sb_slot	*s;
+	uint64_t		 requests, conns;
+	int			 st[SB_NSTATES], i;
+	size_t			 k;
+	bool			 first = true;
+
+	scoreboard_totals(sb, &requests, &conns, st);
+	out_printf(o, "{\"version\":\"%s\",\"master_pid\":%ld,"
+	    "\"generation\":%d,\"uptime_seconds\":%jd,"
+	    "\"requests_total\":%ju,\"connections_total\":%ju,"
+	    "\"accept_queue_length\":%d,\"workers_target\":%d,\"workers\":{",
+	    TINE_VERSION, (long)sb->master_pid, sb->generation,
+	    (intmax_t)((now - sb->start_ms) / 1000), (uintmax_t)requests,
+	    (uintmax_t)conns, sb->queue_len, sb->target);
+	for (i = SB_STARTING; i < SB_NSTATES; i++)
+		out_printf(o, "%s\"%s\":%d", i == SB_STARTING ? "" : ",",
+		    scoreboard_state_name(i), st[i]);
+	out_printf(o, "},\"slots\":[");
+	for (k = 0; k < nitems(sb->slots); k++) {
+		s = &sb->slots[k];
+		if (s->state == SB_EMPTY)
+			continue;
+		out_printf(o, "%s{\"pid\":%ld,\"generation\":%d,"
+		    "\"state\":\"%s\",\"connections\":%ju,\"requests\":%ju,"
+		    "\"state_seconds\":%.3f,\"client\":\"", first ? "" : ",",
+		    (long)s->pid, s->generation,
+		    scoreboard_state_name(s->state), (uintmax_t)s->conns,
+		    (uintmax_t)s->requests,
+		    (double)(now - s->state_ms) / 1000.0);
+		out_json_str(o, s->client, sizeof(s->client));
+		out_printf(o, "\",\"request\":\"");
+		out_json_str(o, s->reqline, sizeof(s->reqline));
+		out_printf(o, "\"}");
+		first = false;
+	}
+	out_printf(o, "]}\n");
+}
+
+static void
+status_prometheus(struct out *o, const struct scoreboard *sb, int64_t now)
+{
+	uint64_t	 requests, conns;
+	int		 st[SB_NSTATES], i;
+
+	scoreboard_totals(sb, &requests, &conns, st);
+	out_printf(o,
+	    "# HELP tine_requests_total Requests answered.\n"
+	    "# TYPE tine_requests_total counter\n"
+	    "tine_requests_total %ju\n"
+	    "# HELP tine_connections_total Connections accepted.\n"
+	    "# TYPE tine_connections_total counter\n"
+	    "tine_connections_total %ju\n"
+	    "# HELP tine_workers Worker processes by state.\n"
+	    "# TYPE tine_workers gauge\n",
+	    (uintmax_t)requests, (uintmax_t)conns);
+	for (i = SB_STARTING; i < SB_NSTATES; i++)
+		out_printf(o, "tine_workers{state=\"%s\"} %d\n",
+		    scoreboard_state_name(i), st[i]);
+	out_printf(o,
+	    "# HELP tine_workers_target Workers kept ready.\n"
+	    "# TYPE tine_workers_target gauge\n"
+	    "tine_workers_target %d\n"
+	    "# HELP tine_accept_queue_length Connections waiting to be "
+	    "accepted.\n"
+	    "# TYPE tine_accept_queue_length gauge\n"
+	    "tine_accept_queue_length %d\n"
+	    "# HELP tine_generation Configuration generation.\n"
+	    "# TYPE tine_generation gauge\n"
+	    "tine_generation %d\n"
+	    "# HELP tine_uptime_seconds Seconds since the master started.\n"
+	    "# TYPE tine_uptime_seconds gauge\n"
+	    "tine_uptime_seconds %jd\n",
+	    sb->target, sb->queue_len, sb->generation,
+	    (intmax_t)((now - sb->start_ms) / 1000));
+}
+
+int
+status_render(char *buf, size_t size, const struct scoreboard *sb,
+    enum status_format fmt)
+{
+	struct out	 o = { .p = buf, .size = size };
+	int64_t		 now = util_now_ms();
+
+	if (size == 0)
+		return -1;
+	if (fmt == STATUS_PROMETHEUS)
+		status_prometheus(&o, sb, now);
+	else
+		status_json(&o, sb, now);
+	if (o.overflow)
+		return -1;
+	return (int)o.len;
+}

@@ -1,0 +1,29 @@
+/*
+ * status.h: renders the scoreboard for the status endpoint, as JSON or
+ * in the Prometheus text exposition format.
+ */
+#ifndef STATUS_H
+#define STATUS_H
+
+#include "scoreboard.h"
+
+enum status_format {
+	STATUS_JSON,
+	STATUS_PROMETHEUS,
+};
+
+/* Bytes a rendering may need: a header plus one row per slot. */
+#define STATUS_ROW_BYTES	512
+#define STATUS_HEAD_BYTES	4096
+
+/*
+ * Renders into buf (allocated by the caller, at most size bytes).
+ * Returns the length, or -1 if it did not fit.
+ */
+int	 status_render(char *, size_t, const struct scoreboard *,
+	    enum status_format);
+
+/* One line for systemd's STATUS= and logs. */
+int	 status_summary(char *, size_t, const struct scoreboard *);
+
+#endif /* STATUS_H */
