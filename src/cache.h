@@ -1,0 +1,59 @@
+/*
+ * cache.h: a worker's open-file cache. A request path that resolved to a
+ * regular file keeps its descriptor, stat, ETag and type, and small
+ * files their bytes, so that a repeated request costs no open, stat or
+ * file read. Entries are revalidated at most once a second against a
+ * fresh resolution of the path (inode, size, mtime), so a replaced,
+ * changed or deleted file is seen within a second.
+ */
+#ifndef CACHE_H
+#define CACHE_H
+
+#include <sys/stat.h>
+
+#include "tine.h"
+
+#define CACHE_ENTRIES		64
+#define CACHE_PATH_BYTES	256	/* longer paths are not cached */
+#define CACHE_SMALL_BYTES	(16 * 1024)	/* bytes kept in memory */
+#define CACHE_DATA_BYTES	(64 * 1024)	/* memory for all of them */
+#define CACHE_CHECK_MS		1000	/* revalidation interval */
+#define CACHE_ETAG_BYTES	64
+
+struct cache_entry {
+	char		 key[CACHE_PATH_BYTES];	/* normalised request path */
+	char		 path[CACHE_PATH_BYTES];	/* the file it maps to */
+	int		 fd;			/* -1: slot free */
+	struct stat	 st;
+	char		 etag[CACHE_ETAG_BYTES];
+	const char	*type;
+	char		*data;			/* NULL: not in memory */
+	size_t		 datalen;
+	int64_t		 checked_ms;
+	uint64_t	 used;			/* LRU clock */
+};
+
+/* A fresh (checked within CACHE_CHECK_MS) entry for key, or NULL. */
+struct cache_entry	*cache_get(const char *, int64_t);
+/* The entry for key, fresh or not, or NULL. */
+struct cache_entry	*cache_peek(const char *);
+/*
+ * Stores the regular file fd (ownership passes to the cache on success)
+ * with st for key; path is the file it resolved to. Returns the entry or
+ * NULL (path too long: the caller keeps the fd).
+ */
+struct cache_entry	*cache_put(const char *, const char *, int,
+			    const struct stat *, int64_t);
+/*
+ * Revalidates e against a fresh resolution (fd and st of the same key):
+ * same file (device, inode, size, mtime) keeps the entry and closes fd;
+ * else the entry is replaced by it. Returns the entry, or NULL when the
+ * new path is too long to cache (the entry is dropped, fd stays the
+ * caller's).
+ */
+struct cache_entry	*cache_refresh(struct cache_entry *, const char *, int,
+			    const struct stat *, int64_t);
+void			 cache_drop(struct cache_entry *);
+void			 cache_clear(void);
+
+#endif /* CACHE_H */
