@@ -22,7 +22,11 @@
 #include "tine.h"
 
 #define CONFIG_WS		" \t\r\f\v"	/* separates tokens */
-#define CONFIG_ARGS_MAX		(INDEX_NAMES_MAX + 2)	/* kept per line */
+/* Tokens kept per line: keyword, the most values any directive takes, one
+ * more to notice extra values. */
+#define CONFIG_VALUES_MAX	(INDEX_NAMES_MAX > STATUS_ALLOW_MAX ? \
+				 INDEX_NAMES_MAX : STATUS_ALLOW_MAX)
+#define CONFIG_ARGS_MAX		(CONFIG_VALUES_MAX + 2)
 #define CONFIG_SHOW_MAX		128	/* token bytes echoed in a message */
 #define CONFIG_SHOW_BYTES	(4 * CONFIG_SHOW_MAX + 4) /* vis, "..." */
 #define CONFIG_DEFAULT_LISTEN	"*:8080"

@@ -30,6 +30,21 @@ static const struct {
 	{ "stop", SIGTERM },
 };
 
+/*
+ * What -h, -v and -T print is the whole point of those flags: a write
+ * error (a full disk, a closed pipe) makes the exit status non-zero.
+ */
+static int
+main_flush_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "%s: stdout: %s\n", TINE_NAME,
+		    strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 static void __attribute__((noreturn))
 usage(int status)
 {
@@ -45,6 +60,8 @@ usage(int status)
 	    "  -T         check the config, print it with defaults, exit\n"
 	    "  -v         print the version and exit\n",
 	    TINE_NAME, TINE_CONF_PATH);
+	if (status == 0)
+		status = main_flush_stdout();
 	exit(status);
 }
 
@@ -190,7 +207,7 @@ main(int argc, char *argv[])
 			break;
 		case 'v':
 			printf("%s %s\n", TINE_NAME, TINE_VERSION);
-			return 0;
+			return main_flush_stdout();
 		default:
 			usage(1);
 		}
@@ -214,8 +231,13 @@ main(int argc, char *argv[])
 			config_free(conf);
 			return 1;
 		}
-		if (dump)
+		if (dump) {
 			config_dump(conf, stdout);
+			if (main_flush_stdout() != 0) {
+				config_free(conf);
+				return 1;
+			}
+		}
 		fprintf(stderr, "%s: configuration file %s test is "
 		    "successful\n", TINE_NAME, conf->path);
 		config_free(conf);
@@ -227,6 +249,16 @@ main(int argc, char *argv[])
 		return status;
 	}
 
+	/*
+	 * What -t checks at run time (user and group exist, the pid file and
+	 * logs can be created) must hold now, while stderr still reaches the
+	 * caller: the master resolves the user only after daemonizing, where
+	 * an error would leave the start looking successful (exit 0).
+	 */
+	if (config_check_runtime(conf) != 0) {
+		config_free(conf);
+		return 1;
+	}
 	if (conf->pidfile[0] != '\0') {
 		pfh = pidfile_open(conf->pidfile, 0644, &other);
 		if (pfh == NULL) {
@@ -251,6 +283,15 @@ main(int argc, char *argv[])
 	}
 	if (log_open(conf, (uid_t)-1, (gid_t)-1) == -1) {
 		log_warn("open %s", conf->error_log);
+		goto fail;
+	}
+	/*
+	 * Open the access log once here so that a log that cannot be
+	 * written fails the start in the foreground; master and workers
+	 * reopen it (the master hands it to the workers' user).
+	 */
+	if (log_access_open(conf, (uid_t)-1, (gid_t)-1) == -1) {
+		log_warn("open %s", conf->access_log);
 		goto fail;
 	}
 	if (!foreground) {

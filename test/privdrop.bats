@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# privdrop.bats: user and group (SPEC "Config file"). Started as root, the
+# master stays root and its workers run as the configured user and group
+# with no way back; log files are handed to that user so that workers can
+# reopen them. Needs root and the Debian nobody/nogroup accounts.
+
+load helpers
+
+setup() {
+	[ "$(id -u)" = 0 ] || skip "privilege dropping needs root"
+	getent passwd nobody >/dev/null && getent group nogroup >/dev/null ||
+		skip "no nobody user or nogroup group"
+	setup_tine_dir
+	NOBODY_UID=$(id -u nobody)
+	NOGROUP_GID=$(getent group nogroup | cut -d: -f3)
+	# Workers reopen logs by path as nobody, and the Bats directories
+	# are private to root: the test tree lives in a world-searchable
+	# directory of our own.
+	PUBDIR=$(mktemp -d /tmp/tine-privdrop.XXXXXX)
+	chmod 755 "$PUBDIR"
+	T=$PUBDIR
+	CONF=$T/tine.conf
+	mkdir "$T/www"
+	printf 'hello tine\n' >"$T/www/index.html"
+}
+
+teardown() {
+	local rc=0 pid
+	teardown_tine || rc=1
+	# A start without -d that wrongly daemonized: stop it by its pid file,
+	# only when that pid is a tine of ours.
+	if [ -n "${T:-}" ] && [ -s "$T/tine.pid" ]; then
+		pid=$(cat "$T/tine.pid")
+		if pid_alive "$pid" &&
+		    [ "$(readlink "/proc/$pid/exe")" = "$(realpath "$TINE_BIN")" ]; then
+			echo "teardown: a daemonized tine ($pid) was left running" >&2
+			kill -TERM "$pid"
+			rc=1
+		fi
+	fi
+	case ${PUBDIR:-} in
+	/tmp/tine-privdrop.*) rm -rf -- "$PUBDIR" ;;
+	esac
+	return "$rc"
+}
+
+# field PID NAME: the value of NAME in /proc/PID/status, blanks squeezed.
+field() {
+	awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ +/, ""); print; exit }' \
+	    "/proc/$1/status"
+}
+
+# assert_dropped PID UID GID: real, effective, saved and fs ids are UID
+# and GID, the only supplementary group is GID, no capabilities, and
+# no_new_privs is set.
+assert_dropped() {
+	local pid=$1 u=$2 g=$3 groups
+	[ "$(field "$pid" Uid)" = "$u $u $u $u" ] || {
+		echo "worker $pid Uid: $(field "$pid" Uid)" >&2
+		return 1
+	}
+	[ "$(field "$pid" Gid)" = "$g $g $g $g" ] || {
+		echo "worker $pid Gid: $(field "$pid" Gid)" >&2
+		return 1
+	}
+	groups=$(field "$pid" Groups)
+	[ -z "$groups" ] || [ "$groups" = "$g" ] || {
+		echo "worker $pid Groups: $groups" >&2
+		return 1
+	}
+	[ "$(field "$pid" NoNewPrivs)" = 1 ]
+	if [ "$u" != 0 ]; then
+		[ "$(field "$pid" CapPrm)" = 0000000000000000 ]
+		[ "$(field "$pid" CapEff)" = 0000000000000000 ]
+	fi
+}
+
+@test "workers run as nobody:nogroup, the master stays root" {
+	local pid n=0
+	write_conf "user nobody" "group nogroup"
+	start_tine
+	wait_workers 2
+	[ "$(field "$TINE_PID" Uid)" = "0 0 0 0" ]
+	[ "$(field "$TINE_PID" Gid)" = "0 0 0 0" ]
+	for pid in $(worker_pids); do
+		assert_dropped "$pid" "$NOBODY_UID" "$NOGROUP_GID"
+		n=$((n + 1))
+	done
+	[ "$n" -eq 2 ]
+	run -0 req /
+	[ "$output" = "hello tine" ]
+	wait_for grep -q '"GET / HTTP/1.1" 200 11 ' "$T/access.log"
+}
+
+@test "user alone: the user's primary group" {
+	local pid
+	write_conf "user nobody"
+	start_tine
+	wait_workers 2
+	for pid in $(worker_pids); do
+		assert_dropped "$pid" "$NOBODY_UID" "$(id -g nobody)"
+	done
+	run -0 req /
+	[ "$output" = "hello tine" ]
+}
+
+@test "group alone: workers keep uid 0 but switch group" {
+	local pid
+	write_conf "group nogroup"
+	start_tine
+	wait_workers 2
+	[ "$(field "$TINE_PID" Gid)" = "0 0 0 0" ]
+	for pid in $(worker_pids); do
+		assert_dropped "$pid" 0 "$NOGROUP_GID"
+	done
+	run -0 req /
+	[ "$output" = "hello tine" ]
+}
+
+@test "a respawned worker drops privileges too" {
+	local old new
+	write_conf "user nobody" "group nogroup" "workers 1"
+	start_tine
+	wait_workers 1
+	old=$(worker_pids)
+	kill -KILL "$old"
+	new_worker() {
+		new=$(worker_pids)
+		[ -n "$new" ] && [ "$new" != "$old" ]
+	}
+	wait_for new_worker
+	wait_for grep -q "worker $old exited on signal 9" "$T/error.log"
+	assert_dropped "$new" "$NOBODY_UID" "$NOGROUP_GID"
+	run -0 req /
+	[ "$output" = "hello tine" ]
+}
+
+@test "logs belong to nobody; workers reopen them after USR1" {
+	write_conf "user nobody" "group nogroup"
+	start_tine
+	[ "$(stat -c %U:%G "$T/access.log")" = nobody:nogroup ]
+	[ "$(stat -c %U:%G "$T/error.log")" = nobody:nogroup ]
+	run -0 req /first
+	wait_for grep -q '"GET /first HTTP/1.1" 404 ' "$T/access.log"
+	mv "$T/access.log" "$T/access.log.1"
+	mv "$T/error.log" "$T/error.log.1"
+	kill -USR1 "$TINE_PID"
+	# The master creates the new files for nobody, then signals the
+	# workers: poll with requests until a worker has reopened.
+	second_logged() {
+		req /second >/dev/null
+		[ -f "$T/access.log" ] &&
+			grep -q '"GET /second HTTP/1.1" 404 ' "$T/access.log"
+	}
+	wait_for second_logged
+	[ "$(stat -c %U:%G "$T/access.log")" = nobody:nogroup ]
+	[ "$(stat -c %U:%G "$T/error.log")" = nobody:nogroup ]
+	grep -q ': logs reopened$' "$T/error.log"
+	grep -q '"GET /first HTTP/1.1" 404 ' "$T/access.log.1"
+	! grep -q '"GET /first ' "$T/access.log" || false
+	# No worker failed to reopen (that would be logged, as nobody).
+	! grep -qE '\[error\].*reopen' "$T/error.log.1" "$T/error.log" || false
+}
+
+@test "a root the workers cannot read: clear error, master exits 1" {
+	chmod 700 "$T/www"
+	write_conf "user nobody" "group nogroup"
+	run -1 timeout 20 "$TINE_BIN" -d -f "$CONF" 3>&-
+	grep -qF "worker: root $T/www is not readable by the workers: Permission denied" "$T/error.log"
+	grep -qF "no worker can run; exiting" "$T/error.log"
+	! grep -q "exited on signal" "$T/error.log" || false
+	! port_listening "$PORT" || false
+	[ ! -e "$T/tine.pid" ]
+}
+
+@test "unknown user or group at start: clear error, exit 1" {
+	local ca
+	write_conf "user tine-no-such-user"
+	ca=$(realpath "$CONF")
+	run -1 --separate-stderr timeout 20 "$TINE_BIN" -d -f "$CONF" 3>&-
+	[ "$stderr" = "$ca:8: user \"tine-no-such-user\" does not exist" ]
+	! port_listening "$PORT" || false
+	[ ! -e "$T/tine.pid" ]
+	# Also when daemonizing: the error comes before the fork, so the
+	# caller sees it and the exit status.
+	run -1 --separate-stderr timeout 20 "$TINE_BIN" -f "$CONF" 3>&-
+	[ "$stderr" = "$ca:8: user \"tine-no-such-user\" does not exist" ]
+	[ ! -e "$T/tine.pid" ]
+	write_conf "group tine-no-such-group"
+	run -1 --separate-stderr timeout 20 "$TINE_BIN" -f "$CONF" 3>&-
+	[ "$stderr" = "$ca:8: group \"tine-no-such-group\" does not exist" ]
+	! port_listening "$PORT" || false
+	[ ! -e "$T/tine.pid" ]
+}
