@@ -27,7 +27,8 @@ struct inherited {
 static struct {
 	struct inherited	 fds[ACTIVATE_FDS_MAX];
 	int			 n;
-} act;
+	int			 end;	/* first fd not passed to us */
+} act = { .end = ACTIVATE_FD_START };
 
 /*
  * Reads the variables once (and unsets them, so workers and anything
@@ -52,9 +53,11 @@ activate_init(void)
 		goto done;	/* meant for another process */
 	n = strtonum(sfds, 0, ACTIVATE_FDS_MAX, &errstr);
 	if (errstr != NULL) {
-		log_warnx("LISTEN_FDS=%s is %s", sfds, errstr);
+		log_warnx("LISTEN_FDS=%s is %s: cannot take over the "
+		    "passed sockets", sfds, errstr);
 		return -1;
 	}
+	act.end = ACTIVATE_FD_START + (int)n;
 	for (i = 0; i < n; i++) {
 		in = &act.fds[act.n];
 		in->fd = ACTIVATE_FD_START + i;
@@ -84,6 +87,16 @@ done:
 	(void)unsetenv("LISTEN_FDS");
 	(void)unsetenv("LISTEN_FDNAMES");
 	return act.n;
+}
+
+/*
+ * The first descriptor above those the service manager passed: everything
+ * from here on was left open by whoever started tine.
+ */
+int
+activate_fd_end(void)
+{
+	return act.end;
 }
 
 static bool

@@ -9,5 +9,6 @@
 
 int	 activate_init(void);
 int	 activate_apply(struct config *);
+int	 activate_fd_end(void);
 
 #endif /* ACTIVATE_H */

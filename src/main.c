@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "activate.h"
 #include "master.h"
 #include "notify.h"
 
@@ -248,6 +249,25 @@ main(int argc, char *argv[])
 		config_free(conf);
 		return status;
 	}
+
+	/*
+	 * Sockets passed by the service manager (LISTEN_FDS) are taken over
+	 * before anything else can fail, so that a malformed hand-over is a
+	 * start error on stderr (logged inside); master_listen() gives them
+	 * to the listeners of the same address.
+	 */
+	if (activate_init() == -1) {
+		config_free(conf);
+		return 1;
+	}
+	/*
+	 * A daemon keeps none of its caller's descriptors: an inherited pipe
+	 * would keep a caller reading our output waiting for ever, and a
+	 * file would stay open (and in use) for the daemon's whole life.
+	 * Nothing of ours is open yet but stdio and the passed sockets.
+	 */
+	if (!foreground)
+		closefrom(activate_fd_end());
 
 	/*
 	 * What -t checks at run time (user and group exist, the pid file and

@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "activate.h"
 #include "master.h"
 #include "notify.h"
 #include "worker.h"
@@ -70,6 +72,7 @@ static struct {
 	int64_t			 respawn_at_ms;	/* back-off: no fork before */
 	int			 respawn_delay_ms;
 	int64_t			 last_death_ms;
+	int64_t			 last_respawn_ms;
 	int			 deaths_in_row;
 	bool			 crash_loop;
 	bool			 nothing_to_respawn; /* fatal worker exits */
@@ -189,6 +192,11 @@ master_listen(struct config *conf, struct config *old)
 {
 	struct listener	*l, *o;
 
+	/* Sockets passed by the service manager come first. */
+	if (activate_apply(conf) == -1) {
+		log_warn("socket activation");
+		return -1;
+	}
 	TAILQ_FOREACH(l, &conf->listeners, entry) {
 		if (l->fd != -1)
 			continue;
@@ -480,6 +488,41 @@ master_notify_status(const char *state)
 }
 
 /*
+ * Checks, in a child that takes on the workers' identity, that they will
+ * be able to search and read the new root. A worker that cannot exits
+ * with WORKER_EXIT_FATAL; were the new generation to do that after the
+ * old one was told to retire, a reload would stop the server instead of
+ * keeping the old config. The child only makes system calls and exits,
+ * so waiting for it here is short. Returns 0 or an errno value.
+ */
+static int
+master_probe_root(const struct config *conf, const struct worker_ids *ids)
+{
+	pid_t	 pid;
+	int	 fd, status;
+
+	if ((pid = fork()) == -1)
+		return errno;
+	if (pid == 0) {
+		if (ids->drop && (setgroups(1, &ids->gid) == -1 ||
+		    setresgid(ids->gid, ids->gid, ids->gid) == -1 ||
+		    setresuid(ids->uid, ids->uid, ids->uid) == -1))
+			_exit(errno & 0xff);
+		fd = open(conf->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd == -1 ||
+		    faccessat(fd, ".", R_OK | X_OK, AT_EACCESS) == -1)
+			_exit(errno & 0xff);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return errno;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return EIO;	/* killed: treat as unreadable */
+}
+
+/*
  * Reload: build the whole new config beside the old one, bind only the
  * addresses it did not have (kept listeners are never closed), open its
  * logs, and only then swap and start the new generation. Any error
@@ -490,10 +533,9 @@ master_reload(void)
 {
 	struct config		*next, *old = master.conf;
 	struct worker_ids	 ids;
-	size_t			 i;
-	int			 want;
-
 	struct timespec		 ts;
+	size_t			 i;
+	int			 want, err;
 
 	log_info("reloading %s", old->path);
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
@@ -504,8 +546,22 @@ master_reload(void)
 		master_notify_status("READY=1\n");
 		return;
 	}
-	if (master_resolve_ids(next, &ids) == -1 ||
-	    master_listen(next, old) == -1) {
+	if (master_resolve_ids(next, &ids) == -1) {
+		log_warnx("reload failed: keeping the current configuration");
+		config_free(next);
+		master_notify_status("READY=1\n");
+		return;
+	}
+	if ((err = master_probe_root(next, &ids)) != 0) {
+		log_config_error(next->path, next->root_line,
+		    "root %s is not readable by the workers: %s", next->root,
+		    strerror(err));
+		log_warnx("reload failed: keeping the current configuration");
+		config_free(next);
+		master_notify_status("READY=1\n");
+		return;
+	}
+	if (master_listen(next, old) == -1) {
 		log_warnx("reload failed: keeping the current configuration");
 		config_free(next);
 		master_notify_status("READY=1\n");
@@ -596,9 +652,18 @@ static void
 master_respawn(int64_t now)
 {
 	size_t	 running;
+	bool	 survived;
 
 	if (master.stop != STOP_NONE || master.nothing_to_respawn)
 		return;
+	/*
+	 * No death since the last respawn, a whole back-off step ago: that
+	 * worker lives, the loop is over, and the rest of the pool comes
+	 * back at once instead of one per step (with 8 workers and the
+	 * 10 s ceiling, that would take 80 s). A worker that dies again
+	 * still doubles the delay, so forks stay bounded.
+	 */
+	survived = master.last_respawn_ms > master.last_death_ms;
 	running = master_running();
 	while (running < (size_t)master.target) {
 		if (master.respawn_at_ms > now)
@@ -606,8 +671,10 @@ master_respawn(int64_t now)
 		if (master_spawn() == -1)
 			return;
 		running++;
+		master.last_respawn_ms = now;
 		/* While deaths repeat, one fork per back-off step. */
-		if (master.deaths_in_row > 1 && master.last_death_ms != 0 &&
+		if (!survived && master.deaths_in_row > 1 &&
+		    master.last_death_ms != 0 &&
 		    now - master.last_death_ms < RESPAWN_QUIET_MS) {
 			master.respawn_at_ms = now + master.respawn_delay_ms;
 			return;
@@ -618,6 +685,13 @@ master_respawn(int64_t now)
 		master.crash_loop = false;
 		log_info("workers stable again");
 	}
+}
+
+/* Sent SIGKILL at or after its deadline: nothing more to send it. */
+static bool
+master_was_killed(const struct worker *w)
+{
+	return w->state == WORKER_KILLED && w->signal_ms >= w->deadline_ms;
 }
 
 /* Repeats stop signals and enforces deadlines with SIGKILL. */
@@ -632,8 +706,7 @@ master_enforce(int64_t now)
 		if (w->state == WORKER_RUNNING)
 			continue;
 		if (now >= w->deadline_ms) {
-			if (w->state != WORKER_KILLED || w->signal_ms <
-			    w->deadline_ms) {
+			if (!master_was_killed(w)) {
 				log_warnx("worker %ld did not finish in time; "
 				    "killing it", (long)w->pid);
 				w->state = WORKER_KILLED;
@@ -667,6 +740,9 @@ master_next_wake(int64_t now)
 			} while (0)
 	for (i = 0; i < master.npool; i++) {
 		if (master.pool[i].state == WORKER_RUNNING)
+			continue;
+		/* SIGKILLed: only its SIGCHLD is left to wait for. */
+		if (master_was_killed(&master.pool[i]))
 			continue;
 		EARLIER(master.pool[i].deadline_ms);
 		EARLIER(master.pool[i].signal_ms + RESIGNAL_MS);
@@ -798,9 +874,16 @@ master_run(struct config *conf, struct pidfh *pfh, bool foreground)
 		master_handle();
 		if (master.stop != STOP_NONE && master.npool == 0)
 			break;
-		if (master.nothing_to_respawn && master_running() == 0) {
+		/*
+		 * Once: master_stop() leaves nothing_to_respawn set, and
+		 * repeating it here without sleeping would spin with the
+		 * signals blocked, so the last workers were never reaped.
+		 * Graceful, so old-generation workers finish their requests.
+		 */
+		if (master.nothing_to_respawn && master_running() == 0 &&
+		    master.stop == STOP_NONE) {
 			log_warnx("no worker can run; exiting");
-			master_stop(STOP_FAST);
+			master_stop(STOP_GRACEFUL);
 			status = 1;
 			continue;
 		}

@@ -83,7 +83,12 @@ notify_send(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
-	if (sendto(notify.fd, buf, (size_t)n, MSG_NOSIGNAL,
+	/*
+	 * Never wait for the service manager: a wedged one would otherwise
+	 * stop the master's loop (reaping, respawns, stop) once its queue is
+	 * full. A message that does not fit is logged and dropped.
+	 */
+	if (sendto(notify.fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT,
 	    (struct sockaddr *)&notify.sun, notify.sunlen) == -1) {
 		log_warn("sd_notify");
 		return -1;
