@@ -738,13 +738,42 @@ file_listing_row(struct file_buf *b, const struct file_entry *e)
 }
 
 /*
+ * Stats the entry name of the directory path (from root, ending in '/')
+ * for the listing. A symlink is resolved beneath root like a request for
+ * it would be, so a link that leaves root tells nothing about its target
+ * (size, date, whether it is a directory): it lists like a dangling one.
+ */
+static int
+file_listing_stat(int rootfd, int dirfd, const char *path, const char *name,
+    struct stat *st)
+{
+	char	 rel[PATH_MAX];
+	int	 fd, r;
+
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (!S_ISLNK(st->st_mode))
+		return 0;
+	r = snprintf(rel, sizeof(rel), "%s%s", path + 1, name);
+	if (r < 0 || (size_t)r >= sizeof(rel))
+		return -1;
+	if ((fd = file_open_beneath(rootfd, rel, O_PATH | O_CLOEXEC)) == -1)
+		return -1;
+	r = fstat(fd, st);
+	file_close(fd);
+	return r;
+}
+
+/*
  * Dot-files are left out of the listing (they are still served when
- * asked for by name). Entries are stat'ed through symlinks so a link to
- * a directory lists as one; one that cannot be stat'ed (dangling) is
- * listed as a file without size or date.
+ * asked for by name). Entries are stat'ed through symlinks that stay
+ * beneath root, so a link to a directory lists as one; one that cannot
+ * be stat'ed (dangling, or leaving root) is listed as a file without size
+ * or date.
  */
 int
-file_listing(int dirfd, const char *path, char **body, size_t *len)
+file_listing(int rootfd, int dirfd, const char *path, char **body,
+    size_t *len)
 {
 	DIR			*dir = NULL;
 	struct dirent		*de;
@@ -791,7 +820,8 @@ file_listing(int dirfd, const char *path, char **body, size_t *len)
 		if ((e->name = strdup(de->d_name)) == NULL)
 			goto fail;
 		n++;
-		if (fstatat(dirfd, de->d_name, &st, 0) == 0) {
+		if (file_listing_stat(rootfd, dirfd, path, de->d_name, &st) ==
+		    0) {
 			e->stat_ok = true;
 			e->dir = S_ISDIR(st.st_mode);
 			e->size = st.st_size;

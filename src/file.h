@@ -50,11 +50,12 @@ int	 file_resolve(int, const struct config *, const char *, const char *,
 	    size_t, struct file_result *);
 
 /*
- * Builds the HTML listing of the open directory fd (consumed) shown as
- * path. *body is allocated and owned by the caller. Returns 0 or an error
- * status.
+ * Builds the HTML listing of the open directory fd (consumed, second
+ * argument) shown as path, a directory beneath the root fd (first
+ * argument). *body is allocated and owned by the caller. Returns 0 or an
+ * error status.
  */
-int	 file_listing(int, const char *, char **, size_t *);
+int	 file_listing(int, int, const char *, char **, size_t *);
 
 /* Percent-encodes a decoded path for a URL (keeps '/' and unreserved). */
 int	 file_url_encode(const char *, char *, size_t);

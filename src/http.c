@@ -375,8 +375,9 @@ http_head_end(const char *buf, size_t len)
 /*
  * host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2). IPv6 literals go
  * through inet_pton; IPvFuture and zone ids are refused. An empty port
- * ("host:") is refused although RFC 3986 allows it: no client sends it
- * and accepting it buys nothing.
+ * ("host:") is valid (RFC 3986 §3.2.3: port = *DIGIT, and §6.2.3 makes
+ * it the default port) and RFC 9112 §3.2 only allows 400 for an invalid
+ * Host, so it is accepted, except where a port is required.
  */
 static bool
 http_host_valid(const char *p, size_t n, bool need_port)
@@ -418,6 +419,8 @@ http_host_valid(const char *p, size_t n, bool need_port)
 		return !need_port;
 	if (*p != ':' || end - p > 6)
 		return false;
+	if (end - p == 1)
+		return !need_port;	/* "host:" */
 	port = http_parse_uint(p + 1, (size_t)(end - p - 1));
 	return port >= 0 && port <= 65535;
 }

@@ -5,6 +5,7 @@
  * Buffers are sized once at start-up; the request path never allocates
  * except for a directory listing.
  */
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -22,6 +24,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -35,6 +38,9 @@
 #define DRAIN_MAX_CONNS		256	/* queued connections a retiring
 					   worker still serves */
 #define SEND_CHUNK_BYTES	(1 << 20)	/* sendfile() per call */
+#define LINGER_MAX_MS		2000	/* closing: wait for the client to
+					   take our last response */
+#define LINGER_POLL_MS		10	/* closing: recheck what is unacked */
 
 static const char allow_methods[] = "GET, HEAD, OPTIONS";
 
@@ -58,6 +64,8 @@ struct conn {
 	off_t			 sent;		/* body bytes sent */
 	bool			 close;		/* close after this response */
 	bool			 have_req;	/* req parsed (for the log) */
+	bool			 send_failed;	/* peer gone or send timeout:
+						   no lingering close */
 };
 
 static struct {
@@ -188,6 +196,7 @@ worker_writev(struct iovec *iov, int iovcnt, int flags)
 				worker_check_signals();
 				continue;
 			}
+			w.c.send_failed = true;
 			return -1;	/* EPIPE, ECONNRESET, EAGAIN: timeout */
 		}
 		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
@@ -242,6 +251,7 @@ worker_send(const char *head, size_t headlen, const char *body,
 				worker_check_signals();
 				continue;
 			}
+			w.c.send_failed = true;
 			return -1;
 		}
 		if (n == 0) {
@@ -320,23 +330,35 @@ worker_error(int status)
 	return worker_respond(body, len, -1, 0, 0);
 }
 
-/* Serves a regular file: validators, conditionals, range, then body. */
+/*
+ * Serves a regular file: validators, conditionals, range, then body.
+ * RFC 9110 §8.8.2.1: a modification time in the future (clock skew, a
+ * copied tree) is replaced by the time of the response, so Last-Modified
+ * is never later than Date; the conditionals compare against the same
+ * value the client was given. Date is formatted after this time() call,
+ * so it is never earlier.
+ */
 static int
 worker_serve_file(void)
 {
 	struct http_range	 r;
 	const struct stat	*st = &w.file.st;
+	time_t			 mtime, now;
 	int			 status;
 
+	mtime = st->st_mtim.tv_sec;
+	now = time(NULL);
+	if (mtime > now)
+		mtime = now;
 	if (http_make_etag(w.etag, sizeof(w.etag), st->st_ino, st->st_size,
 	    st->st_mtim.tv_sec, st->st_mtim.tv_nsec) < 0)
 		w.etag[0] = '\0';
-	status = http_preconditions(&w.c.req, w.etag, st->st_mtim.tv_sec);
+	status = http_preconditions(&w.c.req, w.etag, mtime);
 	memset(&w.c.resp, 0, sizeof(w.c.resp));
 	w.c.resp.minor = w.c.req.minor;
 	w.c.resp.keepalive_10 = w.c.req.minor == 0 && !w.c.close;
 	w.c.resp.head_only = w.c.req.method == HTTP_METHOD_HEAD;
-	w.c.resp.last_modified = st->st_mtim.tv_sec;
+	w.c.resp.last_modified = mtime;
 	w.c.resp.etag = w.etag;
 	w.c.resp.accept_ranges = true;
 	w.c.resp.size = st->st_size;
@@ -347,8 +369,7 @@ worker_serve_file(void)
 	}
 	if (status != 0)
 		return worker_error(status);
-	status = http_range_select(&w.c.req, st->st_size, w.etag,
-	    st->st_mtim.tv_sec, &r);
+	status = http_range_select(&w.c.req, st->st_size, w.etag, mtime, &r);
 	if (status == HTTP_RANGE_NOT_SATISFIABLE)
 		return worker_error(status);
 	w.c.resp.content_type = mime_lookup(w.file.path,
@@ -372,7 +393,7 @@ worker_serve_listing(void)
 	size_t	 len = 0;
 	int	 status, rv;
 
-	status = file_listing(w.file.fd, w.file.path, &body, &len);
+	status = file_listing(w.rootfd, w.file.fd, w.file.path, &body, &len);
 	w.file.fd = -1;	/* consumed */
 	if (status != 0)
 		return worker_error(status);
@@ -594,6 +615,7 @@ worker_serve(void)
 	w.c.len = 0;
 	w.c.requests = 0;
 	w.c.timeo_changed = false;
+	w.c.send_failed = false;
 	w.c.timeo_ms = worker_idle_timeout_ms(w.conf);	/* from listener */
 	w.c.close = false;
 	if (util_fmt_addr((struct sockaddr *)&w.c.peer, w.c.peerlen, w.c.addr,
@@ -709,11 +731,53 @@ worker_serve(void)
 	}
 }
 
-/* Closes a connection; lingers briefly so a final response is not RST. */
+/*
+ * Closes a connection in stages (RFC 9112 §9.6). A close() with unread
+ * input, or input that arrives after it, makes the kernel send a reset,
+ * and a reset throws away whatever of the last response is still queued
+ * for the client: a client that pipelined more requests than tine
+ * answers (Connection: close, HTTP/1.0, keepalive_requests, an error)
+ * would see its last response cut short. So: half-close, then read and
+ * drop input until the client closes too, or until everything sent (the
+ * FIN included) is acknowledged with nothing left unread, or until
+ * LINGER_MAX_MS. A well-behaved client costs one round trip; one that
+ * stopped reading (a send failed or timed out) is not waited for.
+ */
 static void
 worker_close_conn(void)
 {
-	(void)shutdown(w.c.fd, SHUT_WR);	/* may already be gone */
+	struct pollfd	 pfd;
+	int64_t		 deadline, left;
+	ssize_t		 n;
+	int		 outq;
+
+	if (w.c.send_failed || shutdown(w.c.fd, SHUT_WR) == -1)
+		goto done;	/* reset, gone or stuck: nothing to protect */
+	deadline = util_now_ms() + LINGER_MAX_MS;
+	for (;;) {
+		left = deadline - util_now_ms();
+		if (left <= 0)
+			break;
+		n = recv(w.c.fd, w.head, w.head_cap, MSG_DONTWAIT);
+		if (n > 0)
+			continue;	/* dropped; bounded by the deadline */
+		if (n == 0)
+			break;		/* the client closed its side */
+		if (errno == EINTR) {
+			worker_check_signals();
+			continue;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			break;
+		if (ioctl(w.c.fd, SIOCOUTQ, &outq) == -1 || outq == 0)
+			break;		/* all acknowledged, nothing unread */
+		pfd.fd = w.c.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(left < LINGER_POLL_MS ? left :
+		    LINGER_POLL_MS)) == -1 && errno == EINTR)
+			worker_check_signals();
+	}
+ done:
 	(void)close(w.c.fd);	/* nothing to do on error */
 	w.c.fd = -1;
 }

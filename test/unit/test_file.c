@@ -432,6 +432,10 @@ make_tree(void)
 	mkdir_in("list/.git");
 	symlink_in("adir", "list/ldir");
 	symlink_in("nowhere", "list/dangle");
+	symlink_in("/etc", "list/outdir");
+	symlink_in("../../../../../../etc/passwd", "list/outfile");
+	symlink_in("../small-up", "list/up");
+	mkfile("small-up", NULL, 512);
 }
 
 static int
@@ -608,7 +612,7 @@ list(const char *rel, const char *path, size_t *len)
 	if ((fd = openat(rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		return NULL;
-	st = file_listing(fd, path, &body, len);
+	st = file_listing(rootfd, fd, path, &body, len);
 	unit_check(st == 0 && body != NULL && strlen(body) == *len &&
 	    count_fds() == before, "listing %s: %d, fds %d/%d", path, st,
 	    before, count_fds());
@@ -657,6 +661,14 @@ test_listing(void)
 	check_has(body, "<a href=\"./ldir/\">ldir/</a>", true);
 	check_has(body, "<a href=\"./dangle\">dangle</a></td>"
 	    "<td class=\"s\">-</td><td class=\"m\"></td>", true);
+	/* Links leaving root list like dangling ones; one that climbs
+	 * but stays beneath root is followed. */
+	check_has(body, "<a href=\"./outdir\">outdir</a></td>"
+	    "<td class=\"s\">-</td><td class=\"m\"></td>", true);
+	check_has(body, "<a href=\"./outfile\">outfile</a></td>"
+	    "<td class=\"s\">-</td><td class=\"m\"></td>", true);
+	check_has(body, "<a href=\"./up\">up</a></td>"
+	    "<td class=\"s\">512 B</td>", true);
 	check_has(body, ">512 B<", true);
 	check_has(body, ">4.0 KiB<", true);
 	check_has(body, ">5.2 MiB<", true);
@@ -716,7 +728,8 @@ test_listing(void)
 	fd = openat(rootfd, "file.txt", O_RDONLY | O_CLOEXEC);
 	i = (size_t)count_fds();
 	body = NULL;
-	unit_check(fd >= 0 && file_listing(fd, "/x/", &body, &len) == 404 &&
+	unit_check(fd >= 0 && file_listing(rootfd, fd, "/x/", &body, &len) ==
+	    404 &&
 	    body == NULL && (size_t)count_fds() == i - 1,
 	    "listing of a file: 404, fd closed");
 }

@@ -320,6 +320,7 @@ static const struct head_case head_cases[] = {
 	H("CONNECT authority", RL("CONNECT ex.com:443 HTTP/1.1"), 0,
 	    .method = M(HTTP_METHOD_CONNECT)),
 	H("CONNECT without port", RL("CONNECT ex.com HTTP/1.1"), 400),
+	H("CONNECT empty port", RL("CONNECT ex.com: HTTP/1.1"), 400),
 	H("authority with GET", RL("GET ex.com:443 HTTP/1.1"), 400),
 	/* Methods. */
 	H("POST", RL("POST / HTTP/1.1"), 0, .method = M(HTTP_METHOD_POST)),
@@ -438,7 +439,9 @@ static const struct head_case head_cases[] = {
 	H("Host slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
 	H("Host at", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400),
 	H("Host comma list", "GET / HTTP/1.1\r\nHost: a, b\r\n\r\n", 400),
-	H("Host empty port", "GET / HTTP/1.1\r\nHost: a:\r\n\r\n", 400),
+	H("Host empty port", "GET / HTTP/1.1\r\nHost: a:\r\n\r\n", 0),
+	H("Host ipv6 empty port", "GET / HTTP/1.1\r\nHost: [::1]:\r\n\r\n", 0),
+	H("Host colon only", "GET / HTTP/1.1\r\nHost: :\r\n\r\n", 400),
 	H("Host bad port", "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400),
 	H("Host big port", "GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n", 400),
 	H("Host port only", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400),

@@ -1,0 +1,428 @@
+#!/usr/bin/env bats
+# files.bats: what tine serves from the document root (SPEC "HTTP
+# behaviour", README "Symlinks", "Directories", "Dot-files"): index files
+# in order, the autoindex listing, symlink confinement, special and
+# unreadable files, large files byte for byte, a file that shrinks while
+# it is sent, and Content-Type by extension.
+
+load helpers
+
+setup() {
+	setup_tine_dir
+	W=$T/www
+	PUBDIR=
+	CURL_PID=
+}
+
+teardown() {
+	local rc=0
+	if [ -n "${CURL_PID:-}" ]; then
+		kill "$CURL_PID" 2>/dev/null || true
+		wait "$CURL_PID" 2>/dev/null || true
+	fi
+	teardown_tine || rc=1
+	# Only the directory this test made with mktemp.
+	case ${PUBDIR:-} in
+	/tmp/tine-files.*) rm -rf -- "$PUBDIR" ;;
+	esac
+	return "$rc"
+}
+
+serve() {
+	write_conf "$@"
+	start_tine
+}
+
+# fetch PATH [CURL_ARGS...]: GET with curl; status code in CODE, header
+# block in $T/head (CRs removed), body in $T/body.
+fetch() {
+	CODE=$(req "$1" "${@:2}" -D "$T/head.raw" -o "$T/body" \
+	    -w '%{http_code}') || true
+	tr -d '\r' <"$T/head.raw" >"$T/head"
+}
+
+fail_with() {
+	{
+		echo "$*"
+		echo "--- status $CODE, head:"
+		cat "$T/head"
+		echo "--- body (first 2000 bytes):"
+		head -c 2000 "$T/body"
+		echo
+	} >&2
+	return 1
+}
+
+want_code() {
+	[ "$CODE" = "$1" ] || fail_with "status: want $1, got $CODE"
+}
+
+# hdr NAME: the values of every NAME field.
+hdr() {
+	grep -i "^$1:" "$T/head" | sed 's/^[^:]*:[ 	]*//' || true
+}
+
+want_hdr() {
+	local got
+	got=$(hdr "$1")
+	[ "$got" = "$2" ] || fail_with "$1: want \"$2\", got \"$got\""
+}
+
+want_body() {
+	cmp -s "$T/body" <(printf '%s' "$1") ||
+		fail_with "body: want \"$1\""
+}
+
+body_has() {
+	grep -qF -- "$1" "$T/body" || fail_with "body lacks: $1"
+}
+
+body_lacks() {
+	if grep -qF -- "$1" "$T/body"; then
+		fail_with "body has: $1"
+	fi
+}
+
+# ---- index files ----
+
+@test "index names are tried in order" {
+	mkdir "$W/d" "$W/d2" "$W/d2/a.html"
+	printf 'b\n' >"$W/d/b.html"
+	printf 'd2 b\n' >"$W/d2/b.html"
+	serve 'index a.html b.html'
+	# Only the second name exists.
+	fetch /d/
+	want_code 200
+	want_body $'b\n'
+	want_hdr Content-Type 'text/html; charset=utf-8'
+	# Both exist: the first wins.
+	printf 'a\n' >"$W/d/a.html"
+	fetch /d/
+	want_body $'a\n'
+	# A directory named like an index file is skipped.
+	fetch /d2/
+	want_code 200
+	want_body $'d2 b\n'
+	# index.html is not on the list: the root has no index.
+	fetch /
+	want_code 403
+}
+
+@test "a directory without index is 403 with autoindex off" {
+	mkdir "$W/empty" "$W/files"
+	printf 'x\n' >"$W/files/x.txt"
+	serve
+	fetch /files/
+	want_code 403
+	want_hdr Content-Type 'text/html; charset=utf-8'
+	want_hdr Content-Length "$(wc -c <"$T/body")"
+	body_lacks x.txt
+	fetch /empty/
+	want_code 403
+	# Without the slash: 301 to it first.
+	fetch /files
+	want_code 301
+	want_hdr Location /files/
+}
+
+# ---- autoindex ----
+
+# anchors: the link texts of the listing in $T/body, one a line.
+anchors() {
+	grep -o '<a href="[^"]*">[^<]*</a>' "$T/body" | sed 's/<[^>]*>//g'
+}
+
+@test "autoindex: an HTML5 listing, escaped names, encoded hrefs, dirs first" {
+	local d=$W/list
+	mkdir "$d" "$d/alpha dir" "$d/Bdir" "$d/.hdir"
+	printf 'odd\n' >"$d/<&\">"
+	printf 'z\n' >"$d/zeta.txt"
+	printf 'b\n' >"$d/b.txt"
+	printf 'c\n' >"$d/café.txt"
+	printf 'h\n' >"$d/.hidden"
+	printf 'q\n' >"$d/q?#.txt"
+	ln -s /etc "$d/etclink"
+	ln -s ../../../../../../../../etc/passwd "$d/pwlink"
+	serve 'autoindex on'
+	fetch /list/
+	want_code 200
+	want_hdr Content-Type 'text/html; charset=utf-8'
+	want_hdr Content-Length "$(wc -c <"$T/body")"
+	head -n 1 "$T/body" | grep -qix '<!doctype html>' ||
+		fail_with "not HTML5"
+	body_has '<title>Index of /list/</title>'
+	# Names HTML-escaped, hrefs percent-encoded (and HTML-escaped).
+	body_has '<a href="./%3C&amp;%22%3E">&lt;&amp;&quot;&gt;</a>'
+	body_lacks '<&">'
+	body_has '<a href="./caf%C3%A9.txt">café.txt</a>'
+	body_has '<a href="./alpha%20dir/">alpha dir/</a>'
+	body_has '<a href="./q%3F%23.txt">q?#.txt</a>'
+	# Parent first, then directories with a trailing slash, then files;
+	# byte order within each; dot-files hidden.
+	anchors >"$T/names"
+	printf '%s\n' ../ Bdir/ 'alpha dir/' '&lt;&amp;&quot;&gt;' b.txt \
+	    café.txt etclink pwlink 'q?#.txt' zeta.txt |
+		diff -u - "$T/names" >&2
+	# Links that leave root say nothing about their targets.
+	body_has '<a href="./etclink">etclink</a></td><td class="s">-</td><td class="m"></td>'
+	body_has '<a href="./pwlink">pwlink</a></td><td class="s">-</td><td class="m"></td>'
+	# Dot-files are still served by name.
+	fetch /list/.hidden
+	want_code 200
+	want_body $'h\n'
+	# Every href works.
+	fetch '/list/%3C&%22%3E'
+	want_code 200
+	want_body $'odd\n'
+	fetch '/list/q%3F%23.txt'
+	want_body $'q\n'
+}
+
+@test "autoindex: no parent link at the root; index files still win" {
+	rm "$W/index.html"
+	mkdir "$W/sub" "$W/withindex"
+	printf 'x\n' >"$W/x.txt"
+	printf 'idx\n' >"$W/withindex/index.html"
+	serve 'autoindex on'
+	fetch /
+	want_code 200
+	body_has '<title>Index of /</title>'
+	anchors >"$T/names"
+	printf '%s\n' sub/ withindex/ x.txt | diff -u - "$T/names" >&2
+	body_lacks 'href="../"'
+	fetch /sub/
+	want_code 200
+	anchors >"$T/names"
+	printf '%s\n' ../ | diff -u - "$T/names" >&2
+	fetch /withindex/
+	want_body $'idx\n'
+	# HEAD of a listing: its length, no body.
+	raw -e 'HEAD /sub/ HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' \
+	    >"$T/out"
+	head -n 1 "$T/out" | grep -qx $'HTTP/1.1 200 OK\r'
+	grep -q $'^Content-Length: [1-9][0-9]*\r$' "$T/out"
+	tail -c 4 "$T/out" | cmp -s - <(printf '\r\n\r\n')
+	if grep -q '<' "$T/out"; then
+		cat -v "$T/out" >&2
+		return 1
+	fi
+}
+
+# ---- symlinks ----
+
+@test "symlinks are followed only while they stay beneath root" {
+	local p
+	mkdir "$W/sub" "$W/sub/deeper"
+	printf 'inside\n' >"$W/sub/file.txt"
+	printf 'outside\n' >"$T/outside.txt"
+	ln -s sub/file.txt "$W/rel.txt"
+	ln -s sub "$W/reldir"
+	ln -s ../file.txt "$W/sub/deeper/up.txt"
+	ln -s /etc/passwd "$W/passwd"
+	ln -s ../outside.txt "$W/climb.txt"
+	ln -s ../../../../../../../etc/passwd "$W/sub/climb2"
+	ln -s "$W/sub/file.txt" "$W/abs-inside.txt"
+	ln -s /etc "$W/etcdir"
+	ln -s nowhere "$W/dangling"
+	ln -s loop1 "$W/loop2"
+	ln -s loop2 "$W/loop1"
+	serve
+	fetch /rel.txt
+	want_code 200
+	want_body $'inside\n'
+	fetch /reldir/file.txt
+	want_code 200
+	want_body $'inside\n'
+	fetch /sub/deeper/up.txt
+	want_code 200
+	want_body $'inside\n'
+	for p in /passwd /climb.txt /sub/climb2 /abs-inside.txt \
+	    /etcdir/passwd /etcdir/ /loop1 /dangling; do
+		fetch "$p"
+		want_code 404 || { echo "for $p" >&2; return 1; }
+		body_lacks 'root:'
+		body_lacks outside
+	done
+}
+
+# ---- special and unreadable files ----
+
+@test "a FIFO in root is 403 without hanging, and tine keeps serving" {
+	mkfifo "$W/fifo"
+	serve
+	"$TINE_TOOLS/rawreq" -p "$PORT" -t 3000 -n 1 \
+	    -e 'GET /fifo HTTP/1.1\r\nHost: t\r\n\r\n' >"$T/out" || true
+	head -n 1 "$T/out" | grep -qx $'HTTP/1.1 403 Forbidden\r' ||
+		{ cat -v "$T/out" >&2; return 1; }
+	fetch /index.html
+	want_code 200
+	want_body $'hello tine\n'
+}
+
+@test "an unreadable file is 403 for a worker running as nobody" {
+	[ "$(id -u)" = 0 ] || skip "needs root to start workers as nobody"
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	# A root that nobody can reach: not under Bats' private 0700 tmp.
+	PUBDIR=$(mktemp -d /tmp/tine-files.XXXXXX)
+	chmod 755 "$PUBDIR"
+	mkdir "$PUBDIR/www" "$PUBDIR/www/closed" "$PUBDIR/www/noread"
+	printf 'open\n' >"$PUBDIR/www/open.txt"
+	printf 'secret\n' >"$PUBDIR/www/secret.txt"
+	printf 'in\n' >"$PUBDIR/www/closed/in.txt"
+	printf 'in\n' >"$PUBDIR/www/noread/in.txt"
+	chmod 644 "$PUBDIR/www/open.txt" "$PUBDIR/www/closed/in.txt" \
+	    "$PUBDIR/www/noread/in.txt"
+	chmod 600 "$PUBDIR/www/secret.txt"
+	chmod 700 "$PUBDIR/www/closed"
+	chmod 711 "$PUBDIR/www/noread"
+	serve "root $PUBDIR/www" 'user nobody' 'autoindex on'
+	[ "$(ps -o user= -p "$(worker_pids | head -n 1)")" = nobody ]
+	fetch /open.txt
+	want_code 200
+	want_body $'open\n'
+	fetch /secret.txt
+	want_code 403
+	body_lacks secret
+	fetch /closed/in.txt
+	want_code 403
+	# A directory that can be entered but not read: files yes, listing no.
+	fetch /noread/in.txt
+	want_code 200
+	fetch /noread/
+	want_code 403
+	body_lacks in.txt
+}
+
+# ---- large files ----
+
+@test "a 20 MiB file downloads completely with the right bytes" {
+	head -c $((20 * 1024 * 1024)) /dev/urandom >"$W/big.bin"
+	serve
+	fetch /big.bin --max-time 30
+	want_code 200
+	want_hdr Content-Length 20971520
+	want_hdr Content-Type application/octet-stream
+	cmp "$W/big.bin" "$T/body"
+	# And a range deep inside it.
+	fetch /big.bin -r 15000000-15000099
+	want_code 206
+	want_hdr Content-Range 'bytes 15000000-15000099/20971520'
+	cmp <(tail -c +15000001 "$W/big.bin" | head -c 100) "$T/body"
+}
+
+@test "a client that goes away mid-download does not hurt the worker" {
+	local i
+	truncate -s 64M "$W/zeros.bin" || skip "no sparse files here"
+	serve 'workers 1'
+	# Read 100 KB of 64 MiB, then close: tine's send fails (EPIPE or
+	# reset) and the single worker must go on to the next connection.
+	for i in 1 2 3; do
+		raw -r 102400 -e 'GET /zeros.bin HTTP/1.1\r\nHost: t\r\n\r\n' \
+		    >/dev/null || [ $? = 6 ]
+	done
+	fetch /index.html
+	want_code 200
+	want_body $'hello tine\n'
+	if grep -q 'exited on signal' "$T/error.log"; then
+		fail_with "a worker crashed"
+	fi
+}
+
+# size_at_least FILE BYTES
+size_at_least() {
+	[ -f "$1" ] && [ "$(stat -c %s "$1")" -ge "$2" ]
+}
+
+@test "a file truncated while it is sent ends the connection; tine goes on" {
+	truncate -s 200M "$W/shrink.bin" || skip "no sparse files here"
+	serve
+	req /shrink.bin --limit-rate 4M --max-time 30 -o "$T/part" \
+	    -w '%{http_code}' >"$T/code" 2>"$T/curl.err" &
+	CURL_PID=$!
+	wait_for size_at_least "$T/part" 1048576
+	truncate -s 0 "$W/shrink.bin"
+	local rc=0
+	wait "$CURL_PID" || rc=$?
+	CURL_PID=
+	# 18: partial file, the connection ended before Content-Length.
+	[ "$rc" = 18 ] || { cat "$T/curl.err" >&2; echo "curl exit $rc" >&2; return 1; }
+	[ "$(cat "$T/code")" = 200 ]
+	[ "$(stat -c %s "$T/part")" -lt $((200 * 1024 * 1024)) ]
+	grep -q 'shrank while being sent' "$T/error.log"
+	# The worker is fine and serves the file as it is now.
+	fetch /shrink.bin
+	want_code 200
+	want_hdr Content-Length 0
+	fetch /index.html
+	want_code 200
+	if grep -q 'exited on signal' "$T/error.log"; then
+		fail_with "a worker crashed"
+	fi
+}
+
+# ---- types ----
+
+@test "Content-Type by extension; text types say charset=utf-8" {
+	local name type
+	printf '<p>\n' >"$W/page.html"
+	printf 'p{}\n' >"$W/style.css"
+	printf 'let a;\n' >"$W/app.js"
+	printf '{}\n' >"$W/data.json"
+	printf '<svg/>\n' >"$W/img.svg"
+	printf '\x89PNG\r\n' >"$W/pic.png"
+	printf 'wOF2' >"$W/font.woff2"
+	printf '\0asm' >"$W/mod.wasm"
+	printf 'text\n' >"$W/note.txt"
+	printf '?\n' >"$W/thing.xyz"
+	printf '?\n' >"$W/noext"
+	printf '<p>\n' >"$W/UPPER.HTML"
+	printf 'gz' >"$W/a.tar.gz"
+	printf 'dot\n' >"$W/.json"
+	mkdir "$W/dir.txt"
+	printf 'in\n' >"$W/dir.txt/inner"
+	serve
+	while read -r name type; do
+		fetch "/$name"
+		want_code 200 || return 1
+		want_hdr Content-Type "${type//_/ }" ||
+			{ echo "for $name" >&2; return 1; }
+		cmp -s "$T/body" "$W/$name" || fail_with "bytes of $name"
+	done <<'EOF'
+page.html text/html;_charset=utf-8
+style.css text/css;_charset=utf-8
+app.js text/javascript;_charset=utf-8
+data.json application/json;_charset=utf-8
+img.svg image/svg+xml
+pic.png image/png
+font.woff2 font/woff2
+mod.wasm application/wasm
+note.txt text/plain;_charset=utf-8
+thing.xyz application/octet-stream
+noext application/octet-stream
+UPPER.HTML text/html;_charset=utf-8
+a.tar.gz application/gzip
+.json application/json;_charset=utf-8
+dir.txt/inner application/octet-stream
+EOF
+}
+
+@test "many files of different types and sizes over one connection" {
+	local i ext size
+	local -a args=() exts=(html css js json svg png woff2 wasm txt bin)
+	for ((i = 0; i < 40; i++)); do
+		ext=${exts[i % ${#exts[@]}]}
+		size=$(((i * 7919) % 300000))
+		head -c "$size" /dev/urandom >"$W/f$i.$ext"
+		args+=("http://127.0.0.1:$PORT/f$i.$ext" -o "$T/got$i")
+	done
+	serve
+	req --max-time 30 -w '%{http_code} %{num_connects}\n' "${args[@]}" \
+	    >"$T/codes"
+	# One connection for all 40 (keep-alive), every one 200.
+	[ "$(grep -c '^200 ' "$T/codes")" = 40 ]
+	[ "$(awk '{ n += $2 } END { print n }' "$T/codes")" = 1 ]
+	for ((i = 0; i < 40; i++)); do
+		ext=${exts[i % ${#exts[@]}]}
+		cmp "$W/f$i.$ext" "$T/got$i"
+	done
+}
