@@ -1,0 +1,365 @@
+# report.awk: turns the measurements of scripts/bench into Markdown tables
+# and checks tine's targets. Plain POSIX awk (mawk has no asort).
+#
+# Input lines:
+#   R round scenario server cpu-ns requests=N errors=N starved=N conn_min=N
+#     conn_max=N p50_us=N p99_us=N elapsed_s=N rps=N bytes=N
+#   P server key value     (sys_ka, sys_close, ir_ka, ir_close, pss_worker,
+#                           pss_total, procs)
+#   S server mode syscall calls-per-request
+# Variables: servers, scenarios (space-separated), logon, rounds, cg, sc.
+
+function sort(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++) {
+		t = a[i]
+		for (j = i - 1; j >= 1 && a[j] > t; j--)
+			a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+}
+
+function median(list,    a, n) {
+	n = split(list, a, " ")
+	if (n == 0)
+		return ""
+	sort(a, n)
+	if (n % 2)
+		return a[(n + 1) / 2]
+	return (a[n / 2] + a[n / 2 + 1]) / 2
+}
+
+# Median over rounds of metric(a) / metric(b), both from the same round.
+function ratio(m, scen, a, b,    r, list, x, y) {
+	list = ""
+	for (r = 1; r <= rounds; r++) {
+		if (!((m, scen, a, r) in val) || !((m, scen, b, r) in val))
+			continue
+		x = val[m, scen, a, r]
+		y = val[m, scen, b, r]
+		if (y > 0)
+			list = list " " x / y
+	}
+	return median(list)
+}
+
+function med(m, scen, s,    r, list) {
+	list = ""
+	for (r = 1; r <= rounds; r++)
+		if ((m, scen, s, r) in val)
+			list = list " " val[m, scen, s, r]
+	return median(list)
+}
+
+function fmt(v, f) {
+	return v == "" ? "n/a" : sprintf(f, v)
+}
+
+function cell(v) {
+	return v == "" ? "" : sprintf("%.2f", v)
+}
+
+function pratio(v) {
+	return v == "" ? "–" : sprintf("%.2f", v)
+}
+
+function check(ok) {
+	return ok == "" ? "n/a" : (ok ? "✓" : "✗")
+}
+
+function target(what, measured, ok) {
+	printf "| %s | %s | %s |\n", what, measured, check(ok)
+}
+
+BEGIN {
+	TOP_FUNCTIONS = 12
+	nsrv = split(servers, srv, " ")
+	nscen = split(scenarios, scn, " ")
+	title["ka4"] = "Keep-alive, 4 KiB file, 4 connections"
+	title["ka32"] = "Keep-alive, 4 KiB file, 32 connections"
+	title["ka256"] = "Keep-alive, 4 KiB file, 256 connections"
+	title["close32"] = "`Connection: close`, 4 KiB file, 32 connections"
+	title["big8"] = "Keep-alive, 10 MiB file, 8 connections " \
+	    "(MiB/s = 10 × req/s)"
+	title["nf32"] = "Keep-alive, 404, 32 connections"
+}
+
+$1 == "R" {
+	r = $2; scen = $3; s = $4; ns = $5
+	for (i = 6; i <= NF; i++) {
+		split($i, kv, "=")
+		f[kv[1]] = kv[2]
+	}
+	val["rps", scen, s, r] = f["rps"]
+	val["p50", scen, s, r] = f["p50_us"]
+	val["p99", scen, s, r] = f["p99_us"]
+	val["cpu", scen, s, r] = f["requests"] > 0 ? \
+	    ns / 1000 / f["requests"] : 0
+	errors[scen, s] += f["errors"]
+	if (f["starved"] > starved[scen, s])
+		starved[scen, s] = f["starved"]
+	if (!((scen, s) in cmin) || f["conn_min"] < cmin[scen, s])
+		cmin[scen, s] = f["conn_min"]
+	if (f["conn_max"] > cmax[scen, s])
+		cmax[scen, s] = f["conn_max"]
+	ran[scen, s] = 1
+	next
+}
+$1 == "P" { prof[$2, $3] = $4; next }
+$1 == "F" {
+	# F self|incl instructions-per-request function (file)
+	name = $0
+	sub(/^F [a-z]+ [0-9]+ /, "", name)
+	nf[$2]++
+	fcost[$2, nf[$2]] = $3
+	fname[$2, nf[$2]] = name
+	next
+}
+$1 == "S" {
+	sys[$2, $3, $4] = $5
+	if (!($4 in sysname)) {
+		sysname[$4] = 1
+		names[++nnames] = $4
+	}
+	next
+}
+
+END {
+	print "## Load"
+	print ""
+	print "req/s: responses completed per second. p50/p99: latency of " \
+	    "one request (connect included for `close`), µs, over the " \
+	    "requests completed: a starved connection adds none. errors: " \
+	    "failed or wrong responses, timeouts and resets (sum over " \
+	    "rounds). starved: connections that got no response in the " \
+	    "whole run (worst round); req/conn is the fewest–most one " \
+	    "connection got. CPU µs/req: CPU time of the server's " \
+	    "processes (master and workers: scheduler run time from " \
+	    "/proc/PID/task/*/schedstat; children that exited: the " \
+	    "parent's cutime + cstime) per completed request. ×nginx: the " \
+	    "median of the ratios to nginx in the same round."
+	for (k = 1; k <= nscen; k++) {
+		scen = scn[k]
+		print ""
+		print "### " title[scen]
+		print ""
+		print "| server | req/s | ×nginx | p50 µs | p99 µs " \
+		    "| p99 ×nginx | errors | starved | req/conn " \
+		    "| CPU µs/req | CPU ×nginx |"
+		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		for (j = 1; j <= nsrv; j++) {
+			s = srv[j]
+			if (!((scen, s) in ran)) {
+				if (s == "floor")
+					print "| floor | n/a |" \
+					    " | | | | | | | | |"
+				continue
+			}
+			printf "| %s | %s | %s | %s | %s | %s | %d | %d " \
+			    "| %d–%d | %s | %s |\n", s,
+			    fmt(med("rps", scen, s), "%.0f"),
+			    pratio(ratio("rps", scen, s, "nginx")),
+			    fmt(med("p50", scen, s), "%.0f"),
+			    fmt(med("p99", scen, s), "%.0f"),
+			    pratio(ratio("p99", scen, s, "nginx")),
+			    errors[scen, s], starved[scen, s],
+			    cmin[scen, s], cmax[scen, s],
+			    fmt(med("cpu", scen, s), "%.1f"),
+			    pratio(ratio("cpu", scen, s, "nginx"))
+		}
+	}
+
+	print ""
+	print "## Per request: system calls, instructions, memory"
+	print ""
+	print "syscalls: `strace -c -f` attached to every process of a " \
+	    "warmed-up server over " sc " requests (keep-alive on one " \
+	    "connection / `Connection: close`, one at a time), calls " \
+	    "divided by requests. instr: user-space instructions " \
+	    "(callgrind Ir, every process summed, one worker) over " cg \
+	    " requests on one connection, difference / difference (close: " \
+	    "full mode only). PSS: `/proc/PID/smaps_rollup` of each worker " \
+	    "(every process but the master) after a warm-up, idle, mean."
+	print ""
+	print "| server | syscalls/req keep-alive | ×nginx " \
+	    "| syscalls/req close | ×nginx | instr/req keep-alive " \
+	    "| ×nginx | instr/req close | PSS/worker KiB | ×nginx " \
+	    "| PSS all KiB | processes |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for (j = 1; j <= nsrv; j++) {
+		s = srv[j]
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s " \
+		    "| %s | %s |\n", s,
+		    fmt(prof[s, "sys_ka"], "%.2f"),
+		    pratio(pr(s, "sys_ka")),
+		    fmt(prof[s, "sys_close"], "%.2f"),
+		    pratio(pr(s, "sys_close")),
+		    fmt(prof[s, "ir_ka"], "%.0f"),
+		    pratio(pr(s, "ir_ka")),
+		    fmt(prof[s, "ir_close"], "%.0f"),
+		    fmt(prof[s, "pss_worker"], "%d"),
+		    pratio(pr(s, "pss_worker")),
+		    fmt(prof[s, "pss_total"], "%d"),
+		    fmt(prof[s, "procs"], "%d")
+	}
+
+	# Which calls make up the counts, for tine and its yardsticks.
+	ncol = 0
+	for (j = 1; j <= nsrv; j++)
+		if (srv[j] == "tine" || srv[j] == "floor" || srv[j] == "nginx")
+			col[++ncol] = srv[j]
+	if (ncol > 0 && nnames > 0) {
+		print ""
+		print "### System calls per request, by name"
+		print ""
+		line = "| syscall |"
+		rule = "|---|"
+		for (c = 1; c <= ncol; c++) {
+			line = line " " col[c] " keep-alive | " col[c] \
+			    " close |"
+			rule = rule "---:|---:|"
+		}
+		print line
+		print rule
+		sort(names, nnames)
+		for (i = 1; i <= nnames; i++) {
+			line = "| " names[i] " |"
+			shown = 0
+			for (c = 1; c <= ncol; c++) {
+				a = sys[col[c], "ka", names[i]]
+				b = sys[col[c], "close", names[i]]
+				if (a >= 0.005 || b >= 0.005)
+					shown = 1
+				line = line " " cell(a) " | " cell(b) " |"
+			}
+			if (shown)
+				print line
+		}
+	}
+
+	top("self", "Where tine's instructions go: self cost per keep-alive " \
+	    "request, top functions (callgrind; `???` is code without symbols)")
+	top("incl", "tine's own functions, inclusive cost per keep-alive " \
+	    "request (callees included)")
+
+	print ""
+	print "## tine's targets"
+	print ""
+	if (!logon)
+		print "Measured with access logs off (the targets assume on)."
+	print ""
+	print "| target | measured | holds |"
+	print "|---|---|:-:|"
+	v = prof["tine", "sys_ka"]
+	target("syscalls per keep-alive request ≤ 2.2 (log on)",
+	    fmt(v, "%.2f"), v == "" ? "" : v <= 2.2)
+	v = prof["tine", "sys_close"]
+	target("syscalls per connection (`close`) ≤ 5", fmt(v, "%.2f"),
+	    v == "" ? "" : v <= 5)
+	v = prof["tine", "ir_ka"]
+	target("instructions per keep-alive request ≤ 6,000", fmt(v, "%.0f"),
+	    v == "" ? "" : v <= 6000)
+	a = ratio("cpu", "close32", "tine", "nginx")
+	b = ratio("cpu", "close32", "tine", "floor")
+	target("`close` CPU/req ≤ 0.6× nginx", fmt(a, "%.2f×"),
+	    a == "" ? "" : a <= 0.6)
+	target("`close` CPU/req ≤ 1.15× floor", fmt(b, "%.2f×"),
+	    b == "" ? "" : b <= 1.15)
+	# A req/s won on fewer connections than asked for is no win: the
+	# 0 errors / 0 starved condition applies to every row.
+	a = ratio("rps", "ka4", "tine", "nginx")
+	ok = ""
+	m = "n/a"
+	if (a != "") {
+		ok = a >= 1 && errors["ka4", "tine"] == 0 &&
+		    starved["ka4", "tine"] == 0
+		m = sprintf("%.2f× req/s, %d errors, %d starved", a,
+		    errors["ka4", "tine"], starved["ka4", "tine"])
+	}
+	target("keep-alive at 4 conns: req/s ≥ nginx, 0 errors, 0 starved",
+	    m, ok)
+	for (k = 2; k <= 3; k++) {
+		scen = k == 2 ? "ka32" : "ka256"
+		n = k == 2 ? 32 : 256
+		a = ratio("rps", scen, "tine", "nginx")
+		b = ratio("p99", scen, "tine", "nginx")
+		ok = ""
+		m = "n/a"
+		if (a != "" && b != "") {
+			ok = a >= 0.9 && b <= 2 && errors[scen, "tine"] == 0 &&
+			    starved[scen, "tine"] == 0
+			m = sprintf("%.2f× req/s, p99 %.2f×, %d errors, " \
+			    "%d starved", a, b, errors[scen, "tine"],
+			    starved[scen, "tine"])
+		}
+		target("keep-alive at " n " conns: req/s ≥ 0.9× nginx, " \
+		    "0 errors, 0 starved, p99 ≤ 2× nginx", m, ok)
+	}
+	split("ka4 ka32 ka256 close32", ap, " ")
+	for (k = 1; k <= 4; k++) {
+		scen = ap[k]
+		a = ratio("rps", scen, "tine", "apache")
+		b = ratio("cpu", scen, "tine", "apache")
+		ok = ""
+		m = "n/a"
+		if (a != "" && b != "") {
+			ok = a >= 1.5 && b <= 0.6
+			m = sprintf("%.2f× req/s, %.2f× CPU", a, b)
+		}
+		target("vs Apache prefork (" scen "): ≥ 1.5× req/s at " \
+		    "≤ 0.6× CPU", m, ok)
+	}
+	v = prof["tine", "pss_worker"]
+	target("PSS per idle worker ≤ 128 KiB", fmt(v, "%d KiB"),
+	    v == "" ? "" : v <= 128)
+	a = ratio("rps", "big8", "tine", "nginx")
+	ok = ""
+	m = "n/a"
+	if (a != "") {
+		ok = a >= 1 && errors["big8", "tine"] == 0 &&
+		    starved["big8", "tine"] == 0
+		m = sprintf("%.2f× req/s, %d errors, %d starved", a,
+		    errors["big8", "tine"], starved["big8", "tine"])
+	}
+	target("10 MiB downloads at 8 conns: req/s ≥ nginx, 0 errors, " \
+	    "0 starved", m, ok)
+	print ""
+	print "n/a: a server the target compares with was not run " \
+	    "(`--quick` runs tine, nginx and floor; `--servers` chooses)."
+}
+
+# The most expensive functions of one kind, highest first.
+function top(kind, heading,    i, j, n, idx, t, shown, all) {
+	n = nf[kind]
+	if (n == 0)
+		return
+	for (i = 1; i <= n; i++)
+		idx[i] = i
+	for (i = 2; i <= n; i++) {	# insertion sort, descending
+		t = idx[i]
+		for (j = i - 1; j >= 1 && fcost[kind, idx[j]] + 0 < \
+		    fcost[kind, t] + 0; j--)
+			idx[j + 1] = idx[j]
+		idx[j + 1] = t
+	}
+	print ""
+	print "### " heading
+	print ""
+	print "| function | instructions/req |"
+	print "|---|---:|"
+	# The call chain down to the request loop costs ~everything: skip it.
+	all = prof["tine", "ir_ka"]
+	for (i = 1; i <= n && shown < TOP_FUNCTIONS; i++) {
+		if (kind == "incl" && all > 0 &&
+		    fcost[kind, idx[i]] >= 0.95 * all)
+			continue
+		printf "| %s | %d |\n", fname[kind, idx[i]], fcost[kind, idx[i]]
+		shown++
+	}
+}
+
+function pr(s, key) {
+	if (prof[s, key] == "" || prof["nginx", key] == "" ||
+	    prof["nginx", key] == 0)
+		return ""
+	return prof[s, key] / prof["nginx", key]
+}
