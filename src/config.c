@@ -67,6 +67,7 @@ static void	config_set_min_spare(struct parse *, int, char **);
 static void	config_set_max_spare(struct parse *, int, char **);
 static void	config_set_max_requests(struct parse *, int, char **);
 static void	config_set_worker_timeout(struct parse *, int, char **);
+static void	config_set_spare_timeout(struct parse *, int, char **);
 static void	config_set_status_path(struct parse *, int, char **);
 static void	config_set_status_allow(struct parse *, int, char **);
 
@@ -90,6 +91,7 @@ static const struct directive directives[] = {
 	{ "root",		1, false, config_set_root },
 	{ "send_timeout",	1, false, config_set_send_timeout },
 	{ "shutdown_timeout",	1, false, config_set_shutdown_timeout },
+	{ "spare_timeout",	1, false, config_set_spare_timeout },
 	{ "status_allow", STATUS_ALLOW_MAX, true, config_set_status_allow },
 	{ "status_path",	1, false, config_set_status_path },
 	{ "user",		1, false, config_set_user },
@@ -601,6 +603,13 @@ config_set_worker_timeout(struct parse *p, int argc, char **argv)
 	(void)config_timeout(p, argv, 0, &p->conf->worker_timeout);
 }
 
+static void
+config_set_spare_timeout(struct parse *p, int argc, char **argv)
+{
+	(void)argc;
+	(void)config_timeout(p, argv, 1, &p->conf->spare_timeout);
+}
+
 /* A URL path: starts with '/', printable ASCII, no '?', '#' or '%'. */
 static void
 config_set_status_path(struct parse *p, int argc, char **argv)
@@ -853,6 +862,7 @@ config_defaults(struct config *conf)
 	conf->max_spare = DEFAULT_MAX_SPARE;
 	conf->max_requests = 0;
 	conf->worker_timeout = DEFAULT_WORKER_TIMEOUT_S;
+	conf->spare_timeout = DEFAULT_SPARE_TIMEOUT_S;
 	/* Loopback only, until status_allow says otherwise. */
 	(void)config_parse_cidr("127.0.0.1", &conf->status_allow[0]);
 	(void)config_parse_cidr("::1", &conf->status_allow[1]);
@@ -882,6 +892,13 @@ config_finish(struct parse *p)
 	}
 	if (config_seen(p, "root") == 0)
 		config_error(p, "root is required");
+
+	if (conf->min_spare > conf->max_spare) {
+		p->line = config_seen(p, "min_spare") != 0 ?
+		    config_seen(p, "min_spare") : config_seen(p, "max_spare");
+		config_error(p, "min_spare %d is more than max_spare %d",
+		    conf->min_spare, conf->max_spare);
+	}
 
 	/*
 	 * workers against max_workers. Without max_workers the cap is the
@@ -1302,6 +1319,7 @@ config_dump(const struct config *conf, FILE *fp)
 	(void)fprintf(fp, "max_spare %d\n", conf->max_spare);
 	(void)fprintf(fp, "max_requests %d\n", conf->max_requests);
 	(void)fprintf(fp, "worker_timeout %d\n", conf->worker_timeout);
+	(void)fprintf(fp, "spare_timeout %d\n", conf->spare_timeout);
 	config_dump_str(fp, "status_path",
 	    conf->status_path[0] != '\0' ? conf->status_path : "off");
 	if (conf->nstatus_allow > 0) {

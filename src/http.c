@@ -1792,6 +1792,8 @@ http_build_head(char *buf, size_t size, const struct http_response *resp)
 		http_out_str(&o, resp->allow);
 		HTTP_OUT_LIT(&o, "\r\n");
 	}
+	if (resp->no_store)
+		HTTP_OUT_LIT(&o, "Cache-Control: no-store\r\n");
 	if (resp->close)
 		HTTP_OUT_LIT(&o, "Connection: close\r\n");
 	else if (resp->keepalive_10)

@@ -138,6 +138,7 @@ struct http_response {
 	const char		*location;	/* for 301, already encoded */
 	const char		*allow;		/* for 405 / OPTIONS */
 	bool			 accept_ranges;
+	bool			 no_store;	/* Cache-Control: no-store */
 };
 
 /*

@@ -25,6 +25,8 @@
 #include "activate.h"
 #include "master.h"
 #include "notify.h"
+#include "scoreboard.h"
+#include "status.h"
 #include "worker.h"
 
 #define RESPAWN_MIN_DELAY_MS	100	/* first respawn after a death */
@@ -33,6 +35,16 @@
 #define CRASH_LOOP_DEATHS	5	/* deaths in a row that make a loop */
 #define RESIGNAL_MS		250	/* repeat a stop to a worker */
 #define FAST_STOP_GRACE_MS	1000	/* INT: SIGKILL after this */
+#define POOL_TICK_MS		100	/* pool sampling, all quiet */
+#define POOL_BUSY_TICK_MS	50	/* pool sampling, under load */
+#define SPARE_SURPLUS_MS	1000	/* idle this long past max_spare */
+#define YIELD_MIN_IDLE_MS	100	/* keep-alive idle before it yields */
+#define SLOW_HEAD_GRACE_MS	100	/* a head gets this long, then... */
+#define SLOW_HEAD_MIN_RATE	1024	/* ...must arrive at bytes/s */
+#define WATCHDOG_SLACK_MS	1000	/* past the worker's own deadline */
+#define WATCHDOG_GRACE_MS	5000	/* SIGABRT, then SIGKILL after */
+#define STATUS_EVERY_MS		2000	/* STATUS= refresh */
+#define FORK_WARN_MS		10000	/* one fork failure line per */
 
 enum worker_state {
 	WORKER_RUNNING,
@@ -47,6 +59,7 @@ struct worker {
 	int64_t			 started_ms;
 	int64_t			 signal_ms;	/* last stop signal sent */
 	int64_t			 deadline_ms;	/* SIGKILL after this */
+	struct sb_slot		*slot;		/* in the shared scoreboard */
 };
 
 enum stop_mode {
@@ -54,6 +67,8 @@ enum stop_mode {
 	STOP_GRACEFUL,
 	STOP_FAST,
 };
+
+static void	master_limit_workers(struct config *);
 
 static volatile sig_atomic_t sig_chld, sig_term, sig_int, sig_hup, sig_usr1;
 static volatile sig_atomic_t sig_ttin, sig_ttou;
@@ -77,6 +92,12 @@ static struct {
 	bool			 crash_loop;
 	bool			 nothing_to_respawn; /* fatal worker exits */
 	int64_t			 watchdog_at_ms; /* next WATCHDOG=1 */
+	struct scoreboard	*sb;
+	int64_t			 tick_at_ms;	/* next pool sample */
+	int64_t			 status_at_ms;	/* next STATUS= check */
+	int64_t			 fork_warn_ms;	/* last fork failure line */
+	char			 status_line[160]; /* last STATUS= sent */
+	bool			 hot;		/* no idle worker at last tick */
 	sigset_t		 waitmask;	/* mask while sleeping */
 } master;
 
@@ -311,18 +332,42 @@ master_slot(void)
 	return &master.pool[master.npool++];
 }
 
+/* Fork failures come in bursts: one line per FORK_WARN_MS. */
+static void
+master_fork_failed(const char *why)
+{
+	int64_t	 now = util_now_ms();
+
+	if (master.fork_warn_ms != 0 && now - master.fork_warn_ms <
+	    FORK_WARN_MS)
+		return;
+	master.fork_warn_ms = now;
+	log_warnx("cannot start a worker: fork: %s", why);
+}
+
 static int
 master_spawn(void)
 {
 	struct worker	*w;
 	pid_t		 pid;
 
-	if ((w = master_slot()) == NULL)
+	struct sb_slot	*slot;
+	int64_t		 now;
+
+	if ((slot = scoreboard_claim(master.sb, 0, master.generation)) ==
+	    NULL) {
+		master_fork_failed("no free scoreboard slot");
 		return -1;
+	}
+	if ((w = master_slot()) == NULL) {
+		slot->state = SB_EMPTY;
+		return -1;
+	}
 	pid = fork();
 	if (pid == -1) {
-		log_warn("fork");
+		master_fork_failed(strerror(errno));
 		master.npool--;
+		slot->state = SB_EMPTY;
 		return -1;
 	}
 	if (pid == 0) {
@@ -330,13 +375,18 @@ master_spawn(void)
 		if (master.pfh != NULL)
 			(void)pidfile_close(master.pfh);	/* fd only */
 		notify_close();
+		slot->pid = getpid();
+		sb_self = slot;
 		worker_main(master.conf, &master.ids, master.generation);
 	}
+	slot->pid = pid;
+	now = util_now_ms();
 	memset(w, 0, sizeof(*w));
+	w->slot = slot;
 	w->pid = pid;
 	w->generation = master.generation;
 	w->state = WORKER_RUNNING;
-	w->started_ms = util_now_ms();
+	w->started_ms = now;
 	return 0;
 }
 
@@ -421,7 +471,13 @@ master_reap(void)
 		if (i == master.npool)
 			continue;	/* not ours: a daemonizing leftover */
 		w = &master.pool[i];
-		if (w->state == WORKER_RUNNING && master.stop == STOP_NONE) {
+		if (w->state == WORKER_RUNNING && w->slot->state ==
+		    SB_EXITING && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0) {
+			/* Recycled itself after max_requests. */
+			log_debug("worker %ld recycled", (long)pid);
+		} else if (w->state == WORKER_RUNNING &&
+		    master.stop == STOP_NONE) {
 			if (WIFSIGNALED(status))
 				log_warnx("worker %ld exited on signal %d",
 				    (long)pid, WTERMSIG(status));
@@ -444,6 +500,7 @@ master_reap(void)
 			    WTERMSIG(status));
 		else
 			log_debug("worker %ld exited", (long)pid);
+		scoreboard_release(master.sb, pid);
 		master.pool[i] = master.pool[--master.npool];
 	}
 	if (pid == -1 && errno != ECHILD)
@@ -483,8 +540,13 @@ master_stop(enum stop_mode mode)
 static void
 master_notify_status(const char *state)
 {
-	(void)notify_send("%sSTATUS=%zu workers, generation %d", state,
-	    master_running(), master.generation);	/* logged inside */
+	char	 line[sizeof(master.status_line)];
+
+	if (status_summary(line, sizeof(line), master.sb) < 0)
+		line[0] = '\0';
+	(void)strlcpy(master.status_line, line,
+	    sizeof(master.status_line));	/* same size */
+	(void)notify_send("%sSTATUS=%s", state, line);	/* logged inside */
 }
 
 /*
@@ -546,6 +608,7 @@ master_reload(void)
 		master_notify_status("READY=1\n");
 		return;
 	}
+	master_limit_workers(next);
 	if (master_resolve_ids(next, &ids) == -1) {
 		log_warnx("reload failed: keeping the current configuration");
 		config_free(next);
@@ -587,6 +650,9 @@ master_reload(void)
 	config_free(old);
 	master.generation++;
 	master.target = next->workers;
+	master.sb->generation = master.generation;
+	master.sb->target = master.target;
+	master.sb->max_workers = next->max_workers;
 	setproctitle("master -f %s", next->path);
 
 	/* Start the new generation first, then retire the old one. */
@@ -627,7 +693,9 @@ master_reopen(void)
 static void
 master_resize(void)
 {
-	size_t	 i;
+	struct worker	*w;
+	size_t		 i;
+	int		 pass, shrink = 0;
 
 	while (sig_ttin > 0) {
 		sig_ttin--;
@@ -636,15 +704,34 @@ master_resize(void)
 	}
 	while (sig_ttou > 0) {
 		sig_ttou--;
-		if (master.target > 1)
+		if (master.target > 1) {
 			master.target--;
+			shrink++;
+		}
 	}
-	/* Retire the newest surplus workers. */
-	for (i = master.npool; i > 0 && master_running() >
-	    (size_t)master.target; i--) {
-		if (master.pool[i - 1].state == WORKER_RUNNING &&
-		    master.pool[i - 1].generation == master.generation)
-			master_retire(&master.pool[i - 1]);
+	if (shrink == 0) {
+		master.sb->target = master.target;
+		return;
+	}
+	master.sb->target = master.target;
+	/*
+	 * Retire surplus workers, idle ones first, newest first. Workers
+	 * the pool grew beyond the target on its own are left to the pool:
+	 * they retire when they have been idle long enough.
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = master.npool; i > 0 && master_running() >
+		    (size_t)master.target; i--) {
+			w = &master.pool[i - 1];
+			if (w->state != WORKER_RUNNING ||
+			    w->generation != master.generation)
+				continue;
+			if (pass == 0 && w->slot->state != SB_IDLE)
+				continue;
+			master_retire(w);
+			if (--shrink == 0)
+				return;
+		}
 	}
 }
 
@@ -729,6 +816,242 @@ master_enforce(int64_t now)
 	}
 }
 
+/* Connections waiting in the listeners' accept queues (Linux TCP_INFO). */
+static int
+master_queue_len(void)
+{
+	struct listener	*l;
+	struct tcp_info	 ti;
+	socklen_t	 len;
+	int		 n = 0;
+
+	TAILQ_FOREACH(l, &master.conf->listeners, entry) {
+		if (l->fd == -1)
+			continue;
+		len = sizeof(ti);
+		/* On a listening socket tcpi_unacked is the queue length. */
+		if (getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+			n += (int)ti.tcpi_unacked;
+	}
+	return n;
+}
+
+/*
+ * Asks a worker to give up its connection under pressure: an idle
+ * keep-alive one, or a head arriving too slowly. SIGUSR2 interrupts its
+ * blocking read; the flag in its slot says what to do. A signal that
+ * lands before the read blocks is repeated at the next tick.
+ */
+static void
+master_ask_yield(struct worker *w, int what)
+{
+	w->slot->yield = what;
+	if (kill(w->pid, SIGUSR2) == -1 && errno != ESRCH)
+		log_warn("kill %ld", (long)w->pid);
+}
+
+/*
+ * At the cap with connections waiting and no worker free: keep-alive
+ * connections idle for YIELD_MIN_IDLE_MS yield, oldest first, one per
+ * waiting connection (a client that sends its next request at once is
+ * never idle that long, so it is not closed under a request in flight;
+ * it gets Connection: close instead); then heads
+ * that arrive slower than SLOW_HEAD_MIN_RATE are cut off with 408.
+ */
+static void
+master_relieve(int64_t now, int waiting)
+{
+	struct worker	*w, *oldest;
+	struct sb_slot	*s;
+	size_t		 i;
+	int64_t		 age;
+
+	while (waiting > 0) {
+		oldest = NULL;
+		for (i = 0; i < master.npool; i++) {
+			w = &master.pool[i];
+			if (w->state == WORKER_KILLED || w->slot->yield != 0 ||
+			    w->slot->state != SB_KEEPALIVE ||
+			    now - w->slot->state_ms < YIELD_MIN_IDLE_MS)
+				continue;
+			if (oldest == NULL ||
+			    w->slot->state_ms < oldest->slot->state_ms)
+				oldest = w;
+		}
+		if (oldest == NULL)
+			break;
+		master_ask_yield(oldest, SB_YIELD_IDLE);
+		waiting--;
+	}
+	for (i = 0; i < master.npool && waiting > 0; i++) {
+		w = &master.pool[i];
+		s = w->slot;
+		if (w->state == WORKER_KILLED || s->yield != 0 ||
+		    s->state != SB_READING)
+			continue;
+		age = now - s->req_start_ms;
+		if (age < SLOW_HEAD_GRACE_MS ||
+		    (int64_t)s->head_bytes * 1000 >= SLOW_HEAD_MIN_RATE * age)
+			continue;
+		master_ask_yield(w, SB_YIELD_SLOW);
+		waiting--;
+	}
+	/* Repeat lost signals to workers still holding on. */
+	for (i = 0; i < master.npool; i++) {
+		w = &master.pool[i];
+		s = w->slot;
+		if (w->state != WORKER_KILLED &&
+		    ((s->yield == SB_YIELD_IDLE && s->state == SB_KEEPALIVE) ||
+		    (s->yield == SB_YIELD_SLOW && s->state == SB_READING)) &&
+		    kill(w->pid, SIGUSR2) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)w->pid);
+	}
+}
+
+/*
+ * The watchdog: a worker whose request made no progress for
+ * worker_timeout, and that its own deadline (send_timeout, or
+ * header_timeout for a head) should have freed a while ago, is stuck.
+ * SIGABRT first, so that it can leave a core; SIGKILL after a grace.
+ */
+static void
+master_watchdog(int64_t now)
+{
+	struct worker	*w;
+	struct sb_slot	*s;
+	int64_t		 still, own;
+	size_t		 i;
+	char		 line[SB_REQLINE_BYTES], client[SB_CLIENT_BYTES];
+
+	if (master.conf->worker_timeout == 0)
+		return;
+	for (i = 0; i < master.npool; i++) {
+		w = &master.pool[i];
+		s = w->slot;
+		if (w->state == WORKER_KILLED ||
+		    (s->state != SB_READING && s->state != SB_SENDING))
+			continue;
+		still = now - s->progress_ms;
+		own = (int64_t)(s->state == SB_SENDING ?
+		    master.conf->send_timeout : master.conf->header_timeout) *
+		    1000 + WATCHDOG_SLACK_MS;
+		if (still < (int64_t)master.conf->worker_timeout * 1000 ||
+		    still < own)
+			continue;
+		/* Torn reads are possible: copy, then terminate. */
+		memcpy(line, s->reqline, sizeof(line));
+		line[sizeof(line) - 1] = '\0';
+		memcpy(client, s->client, sizeof(client));
+		client[sizeof(client) - 1] = '\0';
+		log_warnx("worker %ld stuck for %jd s %s client %s, request "
+		    "\"%s\": aborting it", (long)w->pid, (intmax_t)(still /
+		    1000), scoreboard_state_name(s->state), client, line);
+		master_send(w, SIGABRT, WORKER_KILLED, now + WATCHDOG_GRACE_MS);
+	}
+}
+
+/*
+ * Pool sizing, every tick. Grow: fork enough workers at once to take the
+ * connections waiting that no idle worker will take, and to keep
+ * min_spare workers idle, up to max_workers. Shrink: a worker beyond
+ * `workers' retires once it has waited idle for spare_timeout, or for
+ * SPARE_SURPLUS_MS while more than max_spare are idle. Forks obey the
+ * crash back-off like respawns do.
+ */
+static void
+master_pool(int64_t now)
+{
+	struct worker	*w;
+	struct sb_slot	*s;
+	size_t		 i;
+	int		 running, idle, waiting, grow, surplus;
+	int64_t		 idle_for;
+
+	running = idle = 0;
+	for (i = 0; i < master.npool; i++) {
+		w = &master.pool[i];
+		if (w->state != WORKER_RUNNING ||
+		    w->generation != master.generation)
+			continue;
+		running++;
+		if (w->slot->state == SB_IDLE || w->slot->state == SB_STARTING)
+			idle++;
+	}
+	master.hot = idle == 0;
+	waiting = master_queue_len();
+	master.sb->queue_len = waiting;
+
+	grow = waiting - idle;
+	if (grow < master.conf->min_spare - idle)
+		grow = master.conf->min_spare - idle;
+	if (grow > master.conf->max_workers - running)
+		grow = master.conf->max_workers - running;
+	master.sb->pressure = 0;
+	if (grow > 0 && master.respawn_at_ms <= now) {
+		while (grow-- > 0 && master_spawn() == 0)
+			running++;
+		return;
+	}
+	/*
+	 * Under pressure at the cap, workers also end each keep-alive
+	 * connection after its current response (Connection: close): the
+	 * client reconnects, queued behind those already waiting.
+	 */
+	master.sb->pressure = running >= master.conf->max_workers &&
+	    waiting > idle;
+	if (master.sb->pressure)
+		master_relieve(now, waiting - idle);
+
+	surplus = running - master.target;
+	for (i = master.npool; i > 0 && surplus > 0; i--) {
+		w = &master.pool[i - 1];
+		s = w->slot;
+		if (w->state != WORKER_RUNNING ||
+		    w->generation != master.generation || s->state != SB_IDLE)
+			continue;
+		idle_for = now - s->state_ms;
+		if (idle_for >= (int64_t)master.conf->spare_timeout * 1000 ||
+		    (idle > master.conf->max_spare &&
+		    idle_for >= SPARE_SURPLUS_MS)) {
+			master_retire(w);
+			surplus--;
+			idle--;
+		}
+	}
+}
+
+/* STATUS= for systemd, sent when the summary changed. */
+static void
+master_status(int64_t now)
+{
+	char	 line[sizeof(master.status_line)];
+
+	if (!notify_enabled() || now < master.status_at_ms)
+		return;
+	master.status_at_ms = now + STATUS_EVERY_MS;
+	if (status_summary(line, sizeof(line), master.sb) < 0 ||
+	    strcmp(line, master.status_line) == 0)
+		return;
+	(void)strlcpy(master.status_line, line,
+	    sizeof(master.status_line));	/* same size */
+	(void)notify_send("STATUS=%s", line);	/* logged inside */
+}
+
+/* One tick of the pool: sizing, pressure, watchdog, STATUS=. */
+static void
+master_tick(int64_t now)
+{
+	if (now < master.tick_at_ms)
+		return;
+	if (master.stop == STOP_NONE && !master.nothing_to_respawn)
+		master_pool(now);
+	master_watchdog(now);
+	if (master.stop == STOP_NONE)
+		master_status(now);
+	master.tick_at_ms = now + (master.sb->queue_len > 0 ||
+	    master.hot ? POOL_BUSY_TICK_MS : POOL_TICK_MS);
+}
+
 /* Milliseconds until the nearest deadline, or -1 for none. */
 static int64_t
 master_next_wake(int64_t now)
@@ -752,6 +1075,7 @@ master_next_wake(int64_t now)
 		EARLIER(master.respawn_at_ms);
 	if (master.watchdog_at_ms != 0)
 		EARLIER(master.watchdog_at_ms);
+	EARLIER(master.tick_at_ms);
 #undef EARLIER
 	if (next == -1)
 		return -1;
@@ -799,10 +1123,35 @@ master_handle(void)
 	now = util_now_ms();
 	master_enforce(now);
 	master_respawn(now);
+	master_tick(now);
 	if (master.watchdog_at_ms != 0 && now >= master.watchdog_at_ms) {
 		(void)notify_send("WATCHDOG=1");	/* logged inside */
 		master.watchdog_at_ms = now + notify_watchdog_ms() / 2;
 	}
+}
+
+/*
+ * max_workers is bounded by RLIMIT_NPROC for a master that is not root
+ * (root's forks are not counted against it): the master and its
+ * workers must fit, with room for the children of a reload probe.
+ */
+static void
+master_limit_workers(struct config *conf)
+{
+	struct rlimit	 rl;
+	rlim_t		 room;
+
+	if (geteuid() == 0 || getrlimit(RLIMIT_NPROC, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return;
+	room = rl.rlim_cur > 2 ? rl.rlim_cur - 2 : 1;
+	if ((rlim_t)conf->max_workers <= room)
+		return;
+	log_warnx("max_workers %d exceeds RLIMIT_NPROC %ju; using %ju",
+	    conf->max_workers, (uintmax_t)rl.rlim_cur, (uintmax_t)room);
+	conf->max_workers = (int)room;
+	if (conf->workers > conf->max_workers)
+		conf->workers = conf->max_workers;
 }
 
 int
@@ -816,6 +1165,7 @@ master_run(struct config *conf, struct pidfh *pfh, bool foreground)
 	int64_t			 wait_ms;
 	size_t			 i;
 	int			 status = 0;
+	char			 ready[64];
 
 	(void)foreground;
 	master.conf = conf;
@@ -824,6 +1174,17 @@ master_run(struct config *conf, struct pidfh *pfh, bool foreground)
 	master.respawn_delay_ms = RESPAWN_MIN_DELAY_MS;
 	if (master_resolve_ids(conf, &master.ids) == -1)
 		return 1;
+	master_limit_workers(conf);
+	master.target = conf->workers;
+	/* Mapped before the first fork: every worker inherits it. */
+	if ((master.sb = scoreboard_map()) == NULL) {
+		log_warn("scoreboard");
+		return 1;
+	}
+	sb_table = master.sb;
+	master.sb->master_pid = getpid();
+	master.sb->target = master.target;
+	master.sb->max_workers = conf->max_workers;
 	/* Hand the log files to the workers' user so they can reopen. */
 	if (master.ids.drop &&
 	    (log_open(conf, master.ids.uid, master.ids.gid) == -1 ||
@@ -863,9 +1224,9 @@ master_run(struct config *conf, struct pidfh *pfh, bool foreground)
 		status = 1;
 		goto done;
 	}
-	(void)notify_send("READY=1\nMAINPID=%ld\nSTATUS=%zu workers, "
-	    "generation %d", (long)getpid(), master_running(),
-	    master.generation);	/* logged inside */
+	(void)snprintf(ready, sizeof(ready), "READY=1\nMAINPID=%ld\n",
+	    (long)getpid());	/* fits: a pid has at most 20 digits */
+	master_notify_status(ready);
 	if (notify_watchdog_ms() > 0)
 		master.watchdog_at_ms = util_now_ms() +
 		    notify_watchdog_ms() / 2;

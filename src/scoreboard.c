@@ -9,6 +9,9 @@
 
 #include "scoreboard.h"
 
+struct sb_slot		*sb_self;
+struct scoreboard	*sb_table;
+
 static const char *const state_names[SB_NSTATES] = {
 	[SB_EMPTY] = "empty",
 	[SB_STARTING] = "starting",
@@ -54,6 +57,8 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, int generation)
 		s->started_ms = util_now_ms();
 		s->state_ms = s->started_ms;
 		s->state = SB_STARTING;
+		if ((int)i >= sb->nslots)
+			sb->nslots = (int)i + 1;
 		return s;
 	}
 	return NULL;
@@ -64,7 +69,7 @@ scoreboard_find(struct scoreboard *sb, pid_t pid)
 {
 	size_t	 i;
 
-	for (i = 0; i < nitems(sb->slots); i++)
+	for (i = 0; i < (size_t)sb->nslots; i++)
 		if (sb->slots[i].state != SB_EMPTY && sb->slots[i].pid == pid)
 			return &sb->slots[i];
 	return NULL;
@@ -81,6 +86,39 @@ scoreboard_release(struct scoreboard *sb, pid_t pid)
 	sb->retired_requests += s->requests;
 	sb->retired_conns += s->conns;
 	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Worker: copies client text (a request line) into a slot field, bytes
+ * outside printable ASCII and the backslash as \xHH, cut to fit and
+ * always NUL-terminated. Cheaper than stravis(), which the status page
+ * does not need: it shows the field, it never parses it.
+ */
+void
+scoreboard_set_text(char *dst, size_t size, const char *src, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i, o = 0;
+	unsigned char		 c;
+
+	if (size == 0)
+		return;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)src[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= size)
+				break;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 4 >= size)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 0xf];
+		}
+	}
+	dst[o] = '\0';
 }
 
 const char *
@@ -104,7 +142,7 @@ scoreboard_totals(const struct scoreboard *sb, uint64_t *requests,
 	*conns = sb->retired_conns;
 	if (per_state != NULL)
 		memset(per_state, 0, SB_NSTATES * sizeof(*per_state));
-	for (i = 0; i < nitems(sb->slots); i++) {
+	for (i = 0; i < (size_t)sb->nslots && i < nitems(sb->slots); i++) {
 		s = &sb->slots[i];
 		st = s->state;
 		if (st == SB_EMPTY)

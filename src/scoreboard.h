@@ -25,11 +25,19 @@ enum sb_state {
 	SB_NSTATES,
 };
 
+/* What the master asks of a worker under pressure (slot's yield). */
+enum sb_yield {
+	SB_YIELD_NONE = 0,
+	SB_YIELD_IDLE,		/* close an idle keep-alive connection */
+	SB_YIELD_SLOW,		/* cut off a head arriving too slowly */
+};
+
 struct sb_slot {
 	volatile pid_t		 pid;
 	volatile int		 generation;
 	volatile int		 state;		/* enum sb_state */
-	volatile int		 yield;		/* master: close idle keep-alive */
+	volatile int		 yield;		/* enum sb_yield, set by master */
+	volatile uint32_t	 head_bytes;	/* of the head being read */
 	volatile uint64_t	 conns;
 	volatile uint64_t	 requests;
 	volatile int64_t	 started_ms;	/* process start, monotonic */
@@ -46,17 +54,47 @@ struct scoreboard {
 	volatile pid_t		 master_pid;
 	volatile int		 generation;	/* master's current one */
 	volatile int		 queue_len;	/* accept queue, last sample */
+	volatile int		 pressure;	/* at max_workers, clients wait */
 	volatile int		 target;	/* workers kept ready */
+	volatile int		 max_workers;
+	volatile int		 nslots;	/* slots ever used: scan bound */
 	volatile uint64_t	 retired_requests; /* of exited workers */
 	volatile uint64_t	 retired_conns;
 	struct sb_slot		 slots[SB_SLOTS];
 };
+
+/* The calling worker's own slot; NULL in the master. */
+extern struct sb_slot	*sb_self;
+/* The whole table, in the master and (inherited) in every worker. */
+extern struct scoreboard *sb_table;
+
+/* Worker, hot path: plain stores into its own slot. */
+static inline void
+sb_enter(int state, int64_t now)
+{
+	struct sb_slot	*s = sb_self;
+
+	if (s == NULL)
+		return;
+	s->state = state;
+	s->state_ms = now;
+	s->progress_ms = now;
+}
+
+static inline void
+sb_progress(int64_t now)
+{
+	if (sb_self != NULL)
+		sb_self->progress_ms = now;
+}
 
 struct scoreboard	*scoreboard_map(void);
 struct sb_slot		*scoreboard_claim(struct scoreboard *, pid_t, int);
 void			 scoreboard_release(struct scoreboard *, pid_t);
 struct sb_slot		*scoreboard_find(struct scoreboard *, pid_t);
 const char		*scoreboard_state_name(int);
+void			 scoreboard_set_text(char *, size_t, const char *,
+			    size_t);
 void			 scoreboard_totals(const struct scoreboard *, uint64_t *,
 			    uint64_t *, int *);
 

@@ -85,7 +85,7 @@ status_json(struct out *o, const struct scoreboard *sb, int64_t now)
 		out_printf(o, "%s\"%s\":%d", i == SB_STARTING ? "" : ",",
 		    scoreboard_state_name(i), st[i]);
 	out_printf(o, "},\"slots\":[");
-	for (k = 0; k < nitems(sb->slots); k++) {
+	for (k = 0; k < (size_t)sb->nslots && k < nitems(sb->slots); k++) {
 		s = &sb->slots[k];
 		if (s->state == SB_EMPTY)
 			continue;

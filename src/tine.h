@@ -59,6 +59,7 @@
 #define DEFAULT_MIN_SPARE		1
 #define DEFAULT_MAX_SPARE		8
 #define DEFAULT_WORKER_TIMEOUT_S	60
+#define DEFAULT_SPARE_TIMEOUT_S		10
 #define STATUS_ALLOW_MAX		32	/* status_allow entries */
 #define STATUS_PATH_MAX			256
 
@@ -118,6 +119,7 @@ struct config {
 	int			 max_spare;	/* idle workers kept at most */
 	int			 max_requests;	/* per worker, 0 = no limit */
 	int			 worker_timeout; /* seconds, 0 = off */
+	int			 spare_timeout;	/* idle grown worker retires */
 	char			 status_path[STATUS_PATH_MAX]; /* "" = off */
 	struct cidr		 status_allow[STATUS_ALLOW_MAX];
 	int			 nstatus_allow;

@@ -31,6 +31,8 @@
 #include "http.h"
 #include "master.h"
 #include "mime.h"
+#include "scoreboard.h"
+#include "status.h"
 #include "worker.h"
 
 #define RESPONSE_HEAD_BYTES	2048	/* status line and fields */
@@ -41,10 +43,13 @@
 #define LINGER_MAX_MS		2000	/* closing: wait for the client to
 					   take our last response */
 #define LINGER_POLL_MS		10	/* closing: recheck what is unacked */
+#define TITLE_SEND_MIN_BYTES	(256 * 1024)	/* title shows the target */
+#define TITLE_TARGET_BYTES	64	/* of it, escaped */
 
 static const char allow_methods[] = "GET, HEAD, OPTIONS";
 
 static volatile sig_atomic_t sig_quit, sig_term, sig_usr1, sig_alrm;
+static volatile sig_atomic_t sig_usr2;	/* only interrupts: see the slot */
 
 /* Per-connection and per-request state, reset by worker_reset_request. */
 struct conn {
@@ -83,6 +88,9 @@ static struct {
 	struct conn		 c;
 	char			 logline[ACCESS_LINE_MAX];
 	bool			 alarm_armed;
+	uint64_t		 served;	/* requests, this process */
+	uint64_t		 recycle_at;	/* max_requests + jitter, or 0 */
+	bool			 recycling;	/* retiring at recycle_at */
 } w;
 
 static void
@@ -102,12 +110,18 @@ worker_signal(int sig)
 	case SIGALRM:
 		sig_alrm = 1;
 		break;
+	case SIGUSR2:
+		sig_usr2 = 1;
+		break;
 	}
 }
 
 static void __attribute__((noreturn))
 worker_exit(int status)
 {
+	/* Tells the master this exit was planned (max_requests). */
+	if (sb_self != NULL && w.recycling)
+		sb_self->state = SB_EXITING;
 	(void)log_access_flush();	/* reported inside */
 	_exit(status);
 }
@@ -213,6 +227,21 @@ worker_writev(struct iovec *iov, int iovcnt, int flags)
 }
 
 /*
+ * A long send shows its target in the process title (escaped and cut,
+ * like the scoreboard's request line). Short answers do not pay for it:
+ * they are over before anyone could read the title.
+ */
+static void
+worker_title_sending(void)
+{
+	char	 target[TITLE_TARGET_BYTES];
+
+	scoreboard_set_text(target, sizeof(target), w.c.req.target.p,
+	    w.c.req.target.len);
+	setproctitle("worker [sending %s]", target);
+}
+
+/*
  * Sends the built head and, unless HEAD, the body: from memory in the
  * same call, or from the file with sendfile() after a MSG_MORE head.
  * A file that shrinks under us ends the connection where its data ends:
@@ -243,6 +272,8 @@ worker_send(const char *head, size_t headlen, const char *body,
 	}
 	if (worker_writev(iov, 1, len > 0 ? MSG_MORE : 0) == -1)
 		return -1;
+	if (len >= TITLE_SEND_MIN_BYTES)
+		worker_title_sending();
 	while (len > 0) {
 		chunk = len > SEND_CHUNK_BYTES ? SEND_CHUNK_BYTES : (size_t)len;
 		n = sendfile(w.c.fd, fd, &off, chunk);
@@ -261,6 +292,7 @@ worker_send(const char *head, size_t headlen, const char *body,
 		}
 		len -= n;
 		w.c.sent += n;
+		sb_progress(util_now_ms());
 	}
 	return 0;
 }
@@ -447,6 +479,86 @@ worker_serve_path(void)
 	return worker_error(HTTP_INTERNAL_SERVER_ERROR);
 }
 
+/* ?format=prometheus, or a client that prefers text (a scraper). */
+static enum status_format
+worker_status_format(void)
+{
+	const struct http_str	*q = &w.c.req.query, *a = &w.c.req.accept;
+	static const char	 key[] = "format=prometheus";
+	size_t			 i, klen = sizeof(key) - 1;
+
+	for (i = 0; q->p != NULL && i + klen <= q->len; i++)
+		if ((i == 0 || q->p[i - 1] == '&') &&
+		    memcmp(q->p + i, key, klen) == 0 &&
+		    (i + klen == q->len || q->p[i + klen] == '&'))
+			return STATUS_PROMETHEUS;
+	if (a->p != NULL && memmem(a->p, a->len, "text/plain", 10) != NULL)
+		return STATUS_PROMETHEUS;
+	return STATUS_JSON;
+}
+
+/*
+ * The status endpoint: the scoreboard as JSON or Prometheus text, for
+ * status_allow clients only. Rare and bounded, so its buffer is
+ * allocated per request.
+ */
+static int
+worker_status(void)
+{
+	enum status_format	 fmt;
+	char			*buf;
+	size_t			 size;
+	int			 n, rv;
+
+	if (!config_cidr_match(w.conf, (struct sockaddr *)&w.c.peer))
+		return worker_error(HTTP_FORBIDDEN);
+	fmt = worker_status_format();
+	size = STATUS_HEAD_BYTES + (size_t)sb_table->nslots *
+	    STATUS_ROW_BYTES;
+	if ((buf = malloc(size)) == NULL) {
+		log_warn("status");
+		return worker_error(HTTP_INTERNAL_SERVER_ERROR);
+	}
+	if ((n = status_render(buf, size, sb_table, fmt)) < 0) {
+		log_warnx("status does not fit in %zu bytes", size);
+		free(buf);
+		return worker_error(HTTP_INTERNAL_SERVER_ERROR);
+	}
+	memset(&w.c.resp, 0, sizeof(w.c.resp));
+	w.c.resp.status = HTTP_OK;
+	w.c.resp.minor = w.c.req.minor;
+	w.c.resp.keepalive_10 = w.c.req.minor == 0 && !w.c.close;
+	w.c.resp.head_only = w.c.req.method == HTTP_METHOD_HEAD;
+	w.c.resp.content_type = fmt == STATUS_PROMETHEUS ?
+	    "text/plain; version=0.0.4; charset=utf-8" :
+	    "application/json";
+	w.c.resp.content_length = n;
+	w.c.resp.size = -1;
+	w.c.resp.no_store = true;
+	rv = worker_respond(buf, (size_t)n, -1, 0, 0);
+	free(buf);
+	return rv;
+}
+
+#ifdef TINE_TEST_HOOKS
+/*
+ * Test builds only: a request for /.tine-test/hang stops making progress
+ * for good, as a worker stuck in a bug would, so that the watchdog can
+ * be tested. Release builds do not contain this.
+ */
+static void
+worker_test_hang(void)
+{
+	static const char	 hang[] = "/.tine-test/hang";
+
+	if (w.c.req.path.len != sizeof(hang) - 1 ||
+	    memcmp(w.c.req.path.p, hang, sizeof(hang) - 1) != 0)
+		return;
+	for (;;)
+		(void)pause();
+}
+#endif
+
 /* Decides the response from the parsed request: a status or a file. */
 static int
 worker_handle(void)
@@ -456,6 +568,14 @@ worker_handle(void)
 	case HTTP_METHOD_HEAD:
 		if (w.c.req.asterisk)
 			return worker_error(HTTP_BAD_REQUEST);
+#ifdef TINE_TEST_HOOKS
+		worker_test_hang();
+#endif
+		if (w.conf->status_path[0] != '\0' && sb_table != NULL &&
+		    w.c.req.path.len == strlen(w.conf->status_path) &&
+		    memcmp(w.c.req.path.p, w.conf->status_path,
+		    w.c.req.path.len) == 0)
+			return worker_status();
 		return worker_serve_path();
 	case HTTP_METHOD_OPTIONS:
 		memset(&w.c.resp, 0, sizeof(w.c.resp));
@@ -477,6 +597,16 @@ worker_handle(void)
 static void
 worker_log_access(void)
 {
+	/* Every answer, logged or not, counts as served. */
+	w.served++;
+	if (sb_self != NULL)
+		sb_self->requests++;
+	if (w.recycle_at != 0 && w.served >= w.recycle_at && !w.retiring) {
+		w.retiring = true;
+		w.recycling = true;
+		log_debug("recycling after %ju requests",
+		    (uintmax_t)w.served);
+	}
 	char		 line[ACCESS_LINE_MAX / 2], ref[1024], ua[1024];
 	char		 bytes[32];
 	size_t		 lim;
@@ -532,6 +662,34 @@ worker_reset_request(void)
 }
 
 /*
+ * The master asks, under pressure at max_workers, for this connection
+ * to make room. An idle keep-alive connection is closed only if no byte
+ * of a next request has arrived (checked without blocking); a head that
+ * arrives too slowly gets its 408. Returns true with errno set for the
+ * caller's usual paths: ECONNABORTED closes quietly, EAGAIN is a 408.
+ */
+static bool
+worker_yield(void)
+{
+	char	 c;
+	int	 what = sb_self->yield;
+
+	sb_self->yield = SB_YIELD_NONE;
+	sig_usr2 = 0;
+	if (what == SB_YIELD_IDLE && w.c.len == 0) {
+		if (recv(w.c.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+			return false;	/* a request arrived: serve it */
+		errno = ECONNABORTED;
+		return true;
+	}
+	if (what == SB_YIELD_SLOW && w.c.len > 0) {
+		errno = EAGAIN;
+		return true;
+	}
+	return false;	/* the state moved on: nothing to give up */
+}
+
+/*
  * Reads more bytes of a head. Returns bytes read, 0 at EOF, -1 at the
  * deadline or on error. While a head is incomplete the receive timeout
  * is the time left until the whole-head deadline, so a client that
@@ -544,6 +702,9 @@ worker_read(int64_t deadline)
 	int64_t	 left;
 
 	for (;;) {
+		if (sb_self != NULL && sb_self->yield != SB_YIELD_NONE &&
+		    worker_yield())
+			return -1;
 		n = read(w.c.fd, w.head + w.c.len, w.head_cap - w.c.len);
 		if (n >= 0)
 			return n;
@@ -603,10 +764,22 @@ worker_discard_body(int64_t deadline)
  * Serves one connection until it closes. Returns when done; the fd is
  * closed by the caller.
  */
+/* A next request's first bytes on a kept-alive connection. */
+static void
+worker_sb_reading(int64_t now)
+{
+	if (sb_self == NULL)
+		return;
+	sb_enter(SB_READING, now);
+	sb_self->req_start_ms = now;
+	sb_self->head_bytes = 0;
+	sb_self->yield = SB_YIELD_NONE;
+}
+
 static void
 worker_serve(void)
 {
-	int64_t	 deadline;
+	int64_t	 deadline, now;
 	ssize_t	 n;
 	size_t	 head_len;
 	int	 rv, status;
@@ -621,6 +794,14 @@ worker_serve(void)
 	if (util_fmt_addr((struct sockaddr *)&w.c.peer, w.c.peerlen, w.c.addr,
 	    sizeof(w.c.addr), false) == -1)
 		(void)strlcpy(w.c.addr, "-", sizeof(w.c.addr));	/* fits */
+	if (sb_self != NULL) {
+		sb_self->conns++;
+		/* Cut to the slot's size: a status field, not an address. */
+		(void)strlcpy(sb_self->client, w.c.addr,
+		    sizeof(sb_self->client));
+		sb_self->reqline[0] = '\0';
+		worker_sb_reading(util_now_ms());
+	}
 
 	for (;;) {
 		worker_reset_request();
@@ -635,7 +816,9 @@ worker_serve(void)
 			if (worker_set_rcvtimeo(w.conf->keepalive_timeout *
 			    1000) == -1)
 				return;
-			deadline = util_now_ms() +
+			now = util_now_ms();
+			sb_enter(SB_KEEPALIVE, now);
+			deadline = now +
 			    (int64_t)w.conf->keepalive_timeout * 1000;
 		} else
 			deadline = util_now_ms() +
@@ -667,13 +850,20 @@ worker_serve(void)
 				}
 				return;	/* idle timeout, reset, error */
 			}
+			now = util_now_ms();
 			if (w.c.len == 0) {
 				/* First bytes: the whole head has until
 				 * header_timeout from now. */
-				deadline = util_now_ms() +
+				deadline = now +
 				    (int64_t)w.conf->header_timeout * 1000;
+				if (!first)
+					worker_sb_reading(now);
 			}
 			w.c.len += (size_t)n;
+			if (sb_self != NULL) {
+				sb_self->head_bytes += (uint32_t)n;
+				sb_self->progress_ms = now;
+			}
 		}
 		first = false;
 		w.c.requests++;
@@ -686,6 +876,13 @@ worker_serve(void)
 		}
 		status = http_parse_head(w.head, head_len, &w.c.req);
 		w.c.have_req = status == 0 || w.c.req.line.p != NULL;
+		if (sb_self != NULL) {
+			sb_enter(SB_SENDING, util_now_ms());
+			if (w.c.have_req)
+				scoreboard_set_text(sb_self->reqline,
+				    sizeof(sb_self->reqline), w.c.req.line.p,
+				    w.c.req.line.len);
+		}
 		if (status != 0) {
 			w.c.close = true;
 			(void)worker_error(status);
@@ -697,7 +894,9 @@ worker_serve(void)
 		    (w.c.req.minor == 0 && !w.c.req.conn_keepalive) ||
 		    w.conf->keepalive_timeout == 0 ||
 		    w.c.requests >= (unsigned)w.conf->keepalive_requests ||
-		    w.retiring || sig_quit || sig_term;
+		    w.retiring || sig_quit || sig_term ||
+		    (w.recycle_at != 0 && w.served + 1 >= w.recycle_at) ||
+		    (sb_table != NULL && sb_table->pressure);
 		/*
 		 * A body we will not use: answer at once when the client
 		 * waits for 100-continue (then close, RFC 9110 §10.1.1),
@@ -872,6 +1071,7 @@ worker_accept_loop(void)
 		if (w.retiring)
 			worker_retire();
 		setproctitle("worker [idle]");
+		sb_enter(SB_IDLE, util_now_ms());
 		if (w.nlisten == 1) {
 			/* Blocking accept: the kernel wakes one worker. */
 			if (worker_accept_one(w.pfds[0].fd) == 0)
@@ -917,7 +1117,7 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
     int generation)
 {
 	static const int	 sigs[] = { SIGQUIT, SIGTERM, SIGINT, SIGUSR1,
-	    SIGALRM };
+	    SIGUSR2, SIGALRM };
 	struct sigaction	 sa;
 	struct listener		*l;
 	sigset_t		 none;
@@ -929,6 +1129,10 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 	w.file.fd = -1;
 	log_set_role("worker");
 	(void)generation;
+	/* Workers do not all recycle at once: up to a quarter more. */
+	if (conf->max_requests > 0)
+		w.recycle_at = (uint64_t)conf->max_requests +
+		    arc4random_uniform((uint32_t)conf->max_requests / 4 + 1);
 
 	/* Handlers first, while signals are still blocked. */
 	memset(&sa, 0, sizeof(sa));

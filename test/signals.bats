@@ -231,7 +231,8 @@ workers_write_to() {
 }
 
 @test "HUP: 10 reloads under keep-alive and new-connection load lose no request" {
-	write_conf "keepalive_timeout 5" "shutdown_timeout 10"
+	# The pool grows under the load; spare_timeout 1 shrinks it back.
+	write_conf "keepalive_timeout 5" "shutdown_timeout 10" "spare_timeout 1"
 	start_tine
 	start_loadgen 6
 	sleep 1
@@ -239,19 +240,20 @@ workers_write_to() {
 	check_loadgen
 	[ "$(log_count 'reloaded: generation')" -eq 10 ]
 	log_has 'reloaded: generation 10, 2 workers'
-	wait_workers 2
+	TINE_WAIT_TIMEOUT=15 wait_workers 2
 	! log_has 'exited (on signal|with status)|did not finish' || false
 }
 
 @test "HUP: 20 reloads in a row lose no request" {
-	write_conf "keepalive_timeout 5" "shutdown_timeout 10"
+	# The pool grows under the load; spare_timeout 1 shrinks it back.
+	write_conf "keepalive_timeout 5" "shutdown_timeout 10" "spare_timeout 1"
 	start_tine
 	start_loadgen 8
 	sleep 0.5
 	hups 20 0.3
 	check_loadgen
 	[ "$(log_count 'reloaded: generation')" -eq 20 ]
-	wait_workers 2
+	TINE_WAIT_TIMEOUT=15 wait_workers 2
 	! log_has 'exited (on signal|with status)|did not finish' || false
 }
 
@@ -622,7 +624,8 @@ stop_burst() {
 }
 
 @test "HUP: a burst of 20 reloads under load settles to N current workers" {
-	write_conf "keepalive_timeout 5" "shutdown_timeout 10"
+	# The pool grows under the load; spare_timeout 1 shrinks it back.
+	write_conf "keepalive_timeout 5" "shutdown_timeout 10" "spare_timeout 1"
 	start_tine
 	wait_workers 2
 	start_loadgen 3
@@ -632,7 +635,7 @@ stop_burst() {
 	done
 	check_loadgen
 	pid_alive "$TINE_PID"
-	wait_workers 2
+	TINE_WAIT_TIMEOUT=15 wait_workers 2
 	gen=$(grep -oE 'reloaded: generation [0-9]+' "$T/error.log" |
 	    tail -n 1 | grep -oE '[0-9]+$')
 	[ "$gen" -ge 1 ]

@@ -218,6 +218,30 @@ static const struct row rows[] = {
 	    ":2: max_workers \"4097\" is too large (1..4096)\n", NULL },
 	{ "max_workers auto", NULL, R "max_workers auto\n", 0,
 	    ":2: max_workers \"auto\" is invalid (1..4096)\n", NULL },
+	{ "pool directives", NULL, R "min_spare 0\nmax_spare 5\n"
+	    "max_requests 1000\nworker_timeout 0\nspare_timeout 30\n", 0, NULL,
+	    "min_spare 0\nmax_spare 5\nmax_requests 1000\nworker_timeout 0\n"
+	    "spare_timeout 30\n" },
+	{ "pool defaults", NULL, R, 0, NULL,
+	    "min_spare 1\nmax_spare 8\nmax_requests 0\nworker_timeout 60\n"
+	    "spare_timeout 10\n" },
+	{ "min_spare above max_spare", NULL, R "max_spare 2\nmin_spare 3\n",
+	    0, ":3: min_spare 3 is more than max_spare 2\n", NULL },
+	{ "min_spare above default max_spare", NULL, R "min_spare 9\n", 0,
+	    ":2: min_spare 9 is more than max_spare 8\n", NULL },
+	{ "spare_timeout 0", NULL, R "spare_timeout 0\n", 0,
+	    ":2: spare_timeout \"0\" is too small (1..86400)\n", NULL },
+	{ "max_spare 0", NULL, R "max_spare 0\n", 0,
+	    ":2: max_spare \"0\" is too small (1..4096)\n", NULL },
+	{ "max_requests negative", NULL, R "max_requests -1\n", 0,
+	    ":2: max_requests \"-1\" is invalid "
+	    "(0..2147483647)\n", NULL },
+	{ "status_path and allow", NULL, R "status_path /-/status\n"
+	    "status_allow 10.0.0.0/8 ::1 192.168.1.7\n", 0, NULL,
+	    "status_path /-/status\n" },
+	{ "status_path not a path", NULL, R "status_path status\n", 0,
+	    ":2: status_path \"status\" must be a plain path "
+	    "starting with / (or off)\n", NULL },
 	{ "max_workers below workers", NULL, R "workers 8\nmax_workers 4\n", 0,
 	    ":3: max_workers 4 is less than workers 8 (line 2)\n", NULL },
 	{ "max_workers below workers, reversed", NULL,

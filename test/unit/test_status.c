@@ -109,6 +109,38 @@ main(void)
 	unit_check(n > 0 && has(buf, "2 workers (1 busy, 1 idle"),
 	    "summary line: %s", buf);
 
+	/* Slot text: printable ASCII kept, the rest as \xHH, cut whole. */
+	{
+		char	 t[16];
+
+		scoreboard_set_text(t, sizeof(t), "GET /a b", 8);
+		unit_check(strcmp(t, "GET /a b") == 0, "set_text plain: %s",
+		    t);
+		scoreboard_set_text(t, sizeof(t), "a\n\x7f\\z", 5);
+		unit_check(strcmp(t, "a\\x0a\\x7f\\x5cz") == 0,
+		    "set_text escapes control, DEL, backslash: %s", t);
+		scoreboard_set_text(t, sizeof(t), "0123456789abcdefgh", 18);
+		unit_check(strcmp(t, "0123456789abcde") == 0,
+		    "set_text cuts to fit: %s", t);
+		scoreboard_set_text(t, 6, "ab\x01\x02", 4);
+		unit_check(strcmp(t, "ab") == 0,
+		    "set_text never cuts an escape in half: %s", t);
+		scoreboard_set_text(t, sizeof(t), "\x80\xff", 2);
+		unit_check(strcmp(t, "\\x80\\xff") == 0,
+		    "set_text escapes bytes above 0x7f: %s", t);
+	}
+	/* Scans stop at the slots ever used: untouched pages stay so. */
+	unit_check(sb->nslots == 3, "nslots is the high-water mark (%d)",
+	    sb->nslots);
+	c = scoreboard_claim(sb, 104, 3);
+	unit_check(c == &sb->slots[2] && sb->nslots == 3,
+	    "a released slot is reused before the table grows");
+	c->state = SB_KEEPALIVE;
+	c->requests = 2;
+	scoreboard_totals(sb, &req, &conns, st);
+	unit_check(req == 20 && st[SB_KEEPALIVE] == 1,
+	    "totals include the reused slot");
+
 	/* status_allow matching, through a real config. */
 	if (mkdtemp(dir) == NULL)
 		return unit_done();
