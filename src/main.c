@@ -146,18 +146,34 @@ main_raise_nofile(void)
 /*
  * Double fork, new session, chdir /, stdio to /dev/null. Every listener
  * is bound before this, so a start that cannot bind fails in the
- * foreground with a non-zero exit.
+ * foreground with a non-zero exit. Returns, in the daemon, the pipe on
+ * which it tells the waiting caller that it is up.
  */
-static void
+static int
 main_daemonize(void)
 {
 	pid_t	 pid;
-	int	 fd;
+	int	 fd, ready[2];
+	char	 c;
+	ssize_t	 n;
 
+	if (pipe2(ready, O_CLOEXEC) == -1)
+		fatal("pipe");
 	if ((pid = fork()) == -1)
 		fatal("fork");
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		/*
+		 * The caller's tine returns only once the daemon has written
+		 * its pid file (one byte on the pipe), so that a script can
+		 * use `tine -s` right after starting it; if the daemon dies
+		 * first, the pipe closes empty and the start fails.
+		 */
+		(void)close(ready[1]);
+		while ((n = read(ready[0], &c, 1)) == -1 && errno == EINTR)
+			;
+		_exit(n == 1 ? 0 : 1);
+	}
+	(void)close(ready[0]);
 	if (setsid() == -1)
 		fatal("setsid");
 	if ((pid = fork()) == -1)
@@ -173,6 +189,7 @@ main_daemonize(void)
 		fatal("dup2");
 	if (fd > STDERR_FILENO)
 		(void)close(fd);
+	return ready[1];
 }
 
 int
@@ -182,7 +199,7 @@ main(int argc, char *argv[])
 	struct pidfh	*pfh = NULL;
 	const char	*path = TINE_CONF_PATH, *sig = NULL;
 	pid_t		 other;
-	int		 ch, status;
+	int		 ch, status, ready = -1;
 	bool		 foreground = false, test = false, dump = false;
 
 	setproctitle_init(argc, argv, environ);
@@ -315,7 +332,7 @@ main(int argc, char *argv[])
 		goto fail;
 	}
 	if (!foreground) {
-		main_daemonize();
+		ready = main_daemonize();
 		log_set_daemon();
 		if (log_open(conf, (uid_t)-1, (gid_t)-1) == -1)
 			_exit(1);	/* cannot happen: was open */
@@ -323,6 +340,11 @@ main(int argc, char *argv[])
 	if (pfh != NULL && pidfile_write(pfh) == -1) {
 		log_warn("pidfile %s", conf->pidfile);
 		goto fail;
+	}
+	if (ready != -1) {
+		if (write(ready, "", 1) != 1)
+			log_warn("start-up pipe");	/* the caller fails */
+		(void)close(ready);
 	}
 	return master_run(conf, pfh, foreground);
 fail:

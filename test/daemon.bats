@@ -126,6 +126,21 @@ time.sleep(60)
 	run -7 curl -sS --max-time 5 --noproxy '*' "http://127.0.0.1:$PORT/"
 }
 
+@test "without -d: tine returns only once the daemon has written its pid file" {
+	write_conf
+	for i in 1 2 3; do
+		run --separate-stderr timeout 10 "$TINE_BIN" -f "$CONF" 3>&-
+		[ "$status" -eq 0 ]
+		# No waiting: the file is there the moment tine returns.
+		[ -s "$T/tine.pid" ]
+		DAEMON_PID=$(<"$T/tine.pid")
+		pid_alive "$DAEMON_PID"
+		run -0 timeout 10 "$TINE_BIN" -f "$CONF" -s stop
+		wait_for gone "$DAEMON_PID"
+		DAEMON_PID=
+	done
+}
+
 @test "without -d: the daemon keeps none of the caller's other descriptors" {
 	write_conf
 	: >"$T/inherited"
