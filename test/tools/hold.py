@@ -87,6 +87,37 @@ def read_response(s, deadline):
         body += b
     return status
 
+def watch(socks, on_bytes):
+    """Until stopped: hands what each connection receives (b"" when the
+    server closed it) to on_bytes, which says whether it is done."""
+    live = list(socks)
+    while live and not stop and time.time() < end:
+        r, _, _ = select.select(live, [], [], 0.2)
+        for s in r:
+            try:
+                b = s.recv(65536)
+            except OSError:
+                b = b""
+            if on_bytes(b):
+                live.remove(s)
+
+def on_idle_bytes(b):
+    """keepalive: an idle connection should receive nothing."""
+    if not b:
+        stats["closed"] += 1
+        return True
+    stats["bad"] += 1
+    return False
+
+def on_half_bytes(b):
+    """half: only a 408 (or a plain close) may end a stalled head."""
+    if b.startswith(b"HTTP/1.1 408"):
+        stats["timeouts"] += 1
+        return True
+    if b:
+        stats["bad"] += 1
+    return not b
+
 end = time.time() + limit
 socks = []
 if mode == "keepalive":
@@ -102,40 +133,14 @@ if mode == "keepalive":
         else:
             stats["bad"] += 1
     open(ready, "w").close()
-    # Idle; note every connection the server closes.
-    live = list(socks)
-    while live and not stop and time.time() < end:
-        r, _, _ = select.select(live, [], [], 0.2)
-        for s in r:
-            try:
-                b = s.recv(65536)
-            except OSError:
-                b = b""
-            if not b:
-                stats["closed"] += 1
-                live.remove(s)
-            else:
-                stats["bad"] += 1
+    watch(socks, on_idle_bytes)
 elif mode == "half":
     for i in range(n):
         s = connect()
         s.sendall(b"GET / HTTP/1.1\r\nHo")
         socks.append(s)
     open(ready, "w").close()
-    live = list(socks)
-    while live and not stop and time.time() < end:
-        r, _, _ = select.select(live, [], [], 0.2)
-        for s in r:
-            try:
-                b = s.recv(65536)
-            except OSError:
-                b = b""
-            if b.startswith(b"HTTP/1.1 408"):
-                stats["timeouts"] += 1
-            elif b:
-                stats["bad"] += 1
-            if not b or b.startswith(b"HTTP/1.1 408"):
-                live.remove(s)
+    watch(socks, on_half_bytes)
 elif mode == "slowread":
     req = ("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode()
     for i in range(n):
