@@ -38,6 +38,7 @@
 #define POOL_TICK_MS		100	/* pool sampling, all quiet */
 #define POOL_BUSY_TICK_MS	50	/* pool sampling, under load */
 #define SPARE_SURPLUS_MS	1000	/* idle this long past max_spare */
+#define SHORT_BUSY_MS		20	/* busy this briefly: still free */
 #define YIELD_MIN_IDLE_MS	100	/* keep-alive idle before it yields */
 #define SLOW_HEAD_GRACE_MS	100	/* a head gets this long, then... */
 #define SLOW_HEAD_MIN_RATE	1024	/* ...must arrive at bytes/s */
@@ -98,6 +99,7 @@ static struct {
 	int64_t			 fork_warn_ms;	/* last fork failure line */
 	char			 status_line[160]; /* last STATUS= sent */
 	bool			 hot;		/* no idle worker at last tick */
+	uint64_t		 last_conns;	/* accepted, at last tick */
 	sigset_t		 waitmask;	/* mask while sleeping */
 } master;
 
@@ -963,27 +965,46 @@ master_pool(int64_t now)
 {
 	struct worker	*w;
 	struct sb_slot	*s;
+	uint64_t	 requests, conns, accepted;
 	size_t		 i;
-	int		 running, idle, waiting, grow, surplus;
+	int		 running, idle, free, waiting, stuck, grow, surplus;
 	int64_t		 idle_for;
 
-	running = idle = 0;
+	running = idle = free = 0;
 	for (i = 0; i < master.npool; i++) {
 		w = &master.pool[i];
+		s = w->slot;
 		if (w->state != WORKER_RUNNING ||
 		    w->generation != master.generation)
 			continue;
 		running++;
-		if (w->slot->state == SB_IDLE || w->slot->state == SB_STARTING)
+		if (s->state == SB_IDLE || s->state == SB_STARTING) {
 			idle++;
+			free++;
+		} else if ((s->state == SB_READING ||
+		    s->state == SB_SENDING) &&
+		    now - s->state_ms < SHORT_BUSY_MS)
+			free++;
 	}
 	master.hot = idle == 0;
 	waiting = master_queue_len();
 	master.sb->queue_len = waiting;
+	/*
+	 * Connections waiting is not yet a reason to grow: under a stream
+	 * of short requests the queue is rarely empty, yet drains many
+	 * times a tick, and more workers would only add context switches.
+	 * What the workers accepted since the last tick says how much of
+	 * it drains; the rest has waited a whole tick: that is stuck.
+	 */
+	scoreboard_totals(master.sb, &requests, &conns, NULL);
+	accepted = conns - master.last_conns;
+	master.last_conns = conns;
+	stuck = waiting - idle - (accepted > INT_MAX ? INT_MAX : (int)accepted);
 
-	grow = waiting - idle;
-	if (grow < master.conf->min_spare - idle)
-		grow = master.conf->min_spare - idle;
+	/* Spares: workers busy only for a moment count as free. */
+	grow = master.conf->min_spare - free;
+	if (grow < stuck)
+		grow = stuck;
 	if (grow > master.conf->max_workers - running)
 		grow = master.conf->max_workers - running;
 	master.sb->pressure = 0;
@@ -998,9 +1019,9 @@ master_pool(int64_t now)
 	 * client reconnects, queued behind those already waiting.
 	 */
 	master.sb->pressure = running >= master.conf->max_workers &&
-	    waiting > idle;
+	    stuck > 0;
 	if (master.sb->pressure)
-		master_relieve(now, waiting - idle);
+		master_relieve(now, stuck);
 
 	surplus = running - master.target;
 	for (i = master.npool; i > 0 && surplus > 0; i--) {
