@@ -791,6 +791,7 @@ worker_serve(void)
 	w.c.send_failed = false;
 	w.c.timeo_ms = worker_idle_timeout_ms(w.conf);	/* from listener */
 	w.c.close = false;
+	now = util_now_ms();
 	if (util_fmt_addr((struct sockaddr *)&w.c.peer, w.c.peerlen, w.c.addr,
 	    sizeof(w.c.addr), false) == -1)
 		(void)strlcpy(w.c.addr, "-", sizeof(w.c.addr));	/* fits */
@@ -800,7 +801,7 @@ worker_serve(void)
 		(void)strlcpy(sb_self->client, w.c.addr,
 		    sizeof(sb_self->client));
 		sb_self->reqline[0] = '\0';
-		worker_sb_reading(util_now_ms());
+		worker_sb_reading(now);
 	}
 
 	for (;;) {
@@ -877,7 +878,8 @@ worker_serve(void)
 		status = http_parse_head(w.head, head_len, &w.c.req);
 		w.c.have_req = status == 0 || w.c.req.line.p != NULL;
 		if (sb_self != NULL) {
-			sb_enter(SB_SENDING, util_now_ms());
+			/* The time of the last read: close enough. */
+			sb_enter(SB_SENDING, now);
 			if (w.c.have_req)
 				scoreboard_set_text(sb_self->reqline,
 				    sizeof(sb_self->reqline), w.c.req.line.p,
