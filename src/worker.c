@@ -83,6 +83,8 @@ static struct {
 	struct conn		 c;
 	char			 logline[ACCESS_LINE_MAX];
 	bool			 alarm_armed;
+	int64_t			 accept_err_ms;	/* last accept error report */
+	unsigned		 accept_err_quiet; /* errors not reported since */
 } w;
 
 static void
@@ -803,7 +805,37 @@ worker_accept_one(int lfd)
 	return 0;
 }
 
-/* EMFILE/ENFILE: back off briefly instead of spinning on accept. */
+/*
+ * Reports an accept() failure, but a failure that repeats (a worker out
+ * of descriptors retries ten times a second) only once per
+ * LOG_ERROR_INTERVAL_S, with the count of those not reported: the error
+ * log must not fill the disk while the machine is short of resources.
+ */
+static void
+worker_report_accept(int error)
+{
+	int64_t	 now = util_now_ms();
+
+	if (w.accept_err_ms != 0 &&
+	    now - w.accept_err_ms < (int64_t)LOG_ERROR_INTERVAL_S * 1000) {
+		w.accept_err_quiet++;
+		return;
+	}
+	errno = error;
+	if (w.accept_err_quiet > 0)
+		log_warn("accept (%u more since the last report)",
+		    w.accept_err_quiet);
+	else
+		log_warn("accept");
+	w.accept_err_ms = now;
+	w.accept_err_quiet = 0;
+}
+
+/*
+ * EMFILE/ENFILE and a short memory: the connection stays queued and
+ * accept() would fail again at once, so back off briefly instead of
+ * spinning; the connection is taken as soon as resources are back.
+ */
 static void
 worker_accept_error(int lfd)
 {
@@ -820,13 +852,13 @@ worker_accept_error(int lfd)
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		log_warn("accept");
+		worker_report_accept(errno);
 		ts.tv_sec = 0;
 		ts.tv_nsec = ACCEPT_BACKOFF_MS * 1000000L;
 		(void)nanosleep(&ts, NULL);	/* EINTR is fine */
 		return;
 	default:
-		log_warn("accept");
+		worker_report_accept(errno);
 		return;
 	}
 }
