@@ -755,6 +755,15 @@ worker_close_conn(void)
 
 	if (w.c.send_failed || shutdown(w.c.fd, SHUT_WR) == -1)
 		goto done;	/* reset, gone or stuck: nothing to protect */
+	/*
+	 * No response was ever sent (the client never spoke, or left
+	 * mid-head): nothing to protect either. A connect-and-close flood
+	 * leaves such connections queued, some with a peer long gone that
+	 * will never acknowledge our FIN; lingering on each would hold the
+	 * worker LINGER_MAX_MS more.
+	 */
+	if (w.c.requests == 0 && w.c.status == 0)
+		goto done;
 	deadline = util_now_ms() + LINGER_MAX_MS;
 	for (;;) {
 		left = deadline - util_now_ms();
