@@ -938,6 +938,28 @@ worker_accept_loop(void)
 	}
 }
 
+/*
+ * Whether a worker that dropped privileges may dump core or be traced.
+ * The kernel applies fs.suid_dumpable when the ids change: 0 (the
+ * default) makes the worker undumpable, 2 lets it dump core readable by
+ * root only, and 1 leaves it dumpable, which also lets any process of
+ * the workers' user ptrace it or take its descriptors (pidfd_getfd).
+ * Those descriptors were opened by root: the listeners, perhaps on a
+ * privileged port, and the logs. So 1 becomes 0, and 2 is kept: a core
+ * only root can read is safe and still serves debugging. A worker that
+ * did not switch ids stays dumpable, like any process of its user.
+ */
+static void
+worker_limit_dumpable(void)
+{
+	int	 dumpable;
+
+	if ((dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)) == -1)
+		fatal("PR_GET_DUMPABLE");
+	if (dumpable == 1 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("PR_SET_DUMPABLE");
+}
+
 static void
 worker_drop_privileges(const struct worker_ids *ids)
 {
@@ -951,6 +973,7 @@ worker_drop_privileges(const struct worker_ids *ids)
 		fatal("setresuid");
 	if (ids->uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
 		fatalx("privileges could be regained after dropping them");
+	worker_limit_dumpable();
 }
 
 void
