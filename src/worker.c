@@ -91,6 +91,8 @@ static struct {
 	uint64_t		 served;	/* requests, this process */
 	uint64_t		 recycle_at;	/* max_requests + jitter, or 0 */
 	bool			 recycling;	/* retiring at recycle_at */
+	int64_t			 accept_err_ms;	/* last accept error report */
+	unsigned		 accept_err_quiet; /* errors not reported since */
 } w;
 
 static void
@@ -954,6 +956,15 @@ worker_close_conn(void)
 
 	if (w.c.send_failed || shutdown(w.c.fd, SHUT_WR) == -1)
 		goto done;	/* reset, gone or stuck: nothing to protect */
+	/*
+	 * No response was ever sent (the client never spoke, or left
+	 * mid-head): nothing to protect either. A connect-and-close flood
+	 * leaves such connections queued, some with a peer long gone that
+	 * will never acknowledge our FIN; lingering on each would hold the
+	 * worker LINGER_MAX_MS more.
+	 */
+	if (w.c.requests == 0 && w.c.status == 0)
+		goto done;
 	deadline = util_now_ms() + LINGER_MAX_MS;
 	for (;;) {
 		left = deadline - util_now_ms();
@@ -1004,7 +1015,37 @@ worker_accept_one(int lfd)
 	return 0;
 }
 
-/* EMFILE/ENFILE: back off briefly instead of spinning on accept. */
+/*
+ * Reports an accept() failure, but a failure that repeats (a worker out
+ * of descriptors retries ten times a second) only once per
+ * LOG_ERROR_INTERVAL_S, with the count of those not reported: the error
+ * log must not fill the disk while the machine is short of resources.
+ */
+static void
+worker_report_accept(int error)
+{
+	int64_t	 now = util_now_ms();
+
+	if (w.accept_err_ms != 0 &&
+	    now - w.accept_err_ms < (int64_t)LOG_ERROR_INTERVAL_S * 1000) {
+		w.accept_err_quiet++;
+		return;
+	}
+	errno = error;
+	if (w.accept_err_quiet > 0)
+		log_warn("accept (%u more since the last report)",
+		    w.accept_err_quiet);
+	else
+		log_warn("accept");
+	w.accept_err_ms = now;
+	w.accept_err_quiet = 0;
+}
+
+/*
+ * EMFILE/ENFILE and a short memory: the connection stays queued and
+ * accept() would fail again at once, so back off briefly instead of
+ * spinning; the connection is taken as soon as resources are back.
+ */
 static void
 worker_accept_error(int lfd)
 {
@@ -1021,13 +1062,13 @@ worker_accept_error(int lfd)
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		log_warn("accept");
+		worker_report_accept(errno);
 		ts.tv_sec = 0;
 		ts.tv_nsec = ACCEPT_BACKOFF_MS * 1000000L;
 		(void)nanosleep(&ts, NULL);	/* EINTR is fine */
 		return;
 	default:
-		log_warn("accept");
+		worker_report_accept(errno);
 		return;
 	}
 }
@@ -1099,6 +1140,28 @@ worker_accept_loop(void)
 	}
 }
 
+/*
+ * Whether a worker that dropped privileges may dump core or be traced.
+ * The kernel applies fs.suid_dumpable when the ids change: 0 (the
+ * default) makes the worker undumpable, 2 lets it dump core readable by
+ * root only, and 1 leaves it dumpable, which also lets any process of
+ * the workers' user ptrace it or take its descriptors (pidfd_getfd).
+ * Those descriptors were opened by root: the listeners, perhaps on a
+ * privileged port, and the logs. So 1 becomes 0, and 2 is kept: a core
+ * only root can read is safe and still serves debugging. A worker that
+ * did not switch ids stays dumpable, like any process of its user.
+ */
+static void
+worker_limit_dumpable(void)
+{
+	int	 dumpable;
+
+	if ((dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)) == -1)
+		fatal("PR_GET_DUMPABLE");
+	if (dumpable == 1 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("PR_SET_DUMPABLE");
+}
+
 static void
 worker_drop_privileges(const struct worker_ids *ids)
 {
@@ -1112,6 +1175,7 @@ worker_drop_privileges(const struct worker_ids *ids)
 		fatal("setresuid");
 	if (ids->uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
 		fatalx("privileges could be regained after dropping them");
+	worker_limit_dumpable();
 }
 
 void

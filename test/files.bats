@@ -2,8 +2,9 @@
 # files.bats: what tine serves from the document root (SPEC "HTTP
 # behaviour", README "Symlinks", "Directories", "Dot-files"): index files
 # in order, the autoindex listing, symlink confinement, special and
-# unreadable files, large files byte for byte, a file that shrinks while
-# it is sent, and Content-Type by extension.
+# unreadable files, large files byte for byte, a file that shrinks, is
+# renamed over, deleted or grows while it is sent, and Content-Type by
+# extension.
 
 load helpers
 
@@ -358,6 +359,56 @@ size_at_least() {
 	if grep -q 'exited on signal' "$T/error.log"; then
 		fail_with "a worker crashed"
 	fi
+}
+
+# change_mid_download CHANGE...: downloads big.bin (64 MiB of random
+# bytes) and then index.html over one connection, at a limited rate,
+# running CHANGE once 1 MiB has arrived, while the worker is still
+# sending (the file is far larger than the socket buffers). The download
+# must end with exactly the bytes the file had when the request came,
+# and the connection must stay usable.
+change_mid_download() {
+	local rc=0
+	head -c $((64 * 1024 * 1024)) /dev/urandom >"$W/big.bin"
+	cp "$W/big.bin" "$T/old.bin"
+	serve 'workers 1'
+	req /big.bin -o "$T/part" "http://127.0.0.1:$PORT/index.html" \
+	    -o "$T/index" --limit-rate 16M --max-time 30 \
+	    -w '%{http_code} %{num_connects}\n' >"$T/codes" 2>"$T/curl.err" &
+	CURL_PID=$!
+	wait_for size_at_least "$T/part" 1048576
+	tr '\0' ' ' <"/proc/$(worker_pids)/cmdline" | grep -q 'worker \[sending\]'
+	"$@"
+	wait "$CURL_PID" || rc=$?
+	CURL_PID=
+	[ "$rc" = 0 ] || { cat "$T/curl.err" >&2; echo "curl exit $rc" >&2; return 1; }
+	cat "$T/codes"
+	# Both answered 200 over a single connection.
+	[ "$(cat "$T/codes")" = $'200 1\n200 0' ]
+	cmp "$T/old.bin" "$T/part"
+	[ "$(cat "$T/index")" = "hello tine" ]
+}
+
+@test "a file renamed over while it is sent: the old bytes, complete, then keep-alive" {
+	head -c 1000 /dev/urandom >"$T/new.bin"
+	change_mid_download mv "$T/new.bin" "$W/big.bin"
+	fetch /big.bin
+	want_code 200
+	want_hdr Content-Length 1000
+}
+
+@test "a file deleted while it is sent: the old bytes, complete, then keep-alive" {
+	change_mid_download rm "$W/big.bin"
+	fetch /big.bin
+	want_code 404
+}
+
+@test "a file that grows while it is sent: Content-Length bytes, then keep-alive" {
+	change_mid_download sh -c 'head -c 1048576 /dev/urandom >>"$1"' sh \
+	    "$W/big.bin"
+	fetch /big.bin
+	want_code 200
+	want_hdr Content-Length 68157440
 }
 
 # ---- types ----

@@ -16,6 +16,7 @@ setup() {
 	# Workers reopen logs by path as nobody, and the Bats directories
 	# are private to root: the test tree lives in a world-searchable
 	# directory of our own.
+	SUID_DUMPABLE=
 	PUBDIR=$(mktemp -d /tmp/tine-privdrop.XXXXXX)
 	chmod 755 "$PUBDIR"
 	T=$PUBDIR
@@ -27,6 +28,10 @@ setup() {
 teardown() {
 	local rc=0 pid
 	teardown_tine || rc=1
+	# The system-wide setting a test changed, as it was.
+	if [ -n "${SUID_DUMPABLE:-}" ]; then
+		echo "$SUID_DUMPABLE" >/proc/sys/fs/suid_dumpable || rc=1
+	fi
 	# A start without -d that wrongly daemonized: stop it by its pid file,
 	# only when that pid is a tine of ours.
 	if [ -n "${T:-}" ] && [ -s "$T/tine.pid" ]; then
@@ -113,6 +118,46 @@ assert_dropped() {
 	for pid in $(worker_pids); do
 		assert_dropped "$pid" 0 "$NOGROUP_GID"
 	done
+	run -0 req /
+	[ "$output" = "hello tine" ]
+}
+
+# untraceable_by_nobody PID: PID is not dumpable: its /proc entries
+# belong to root (all but the /proc/PID directory itself), and a process of the workers' own user can neither list its
+# descriptors nor read its memory map (ptrace access is refused).
+untraceable_by_nobody() {
+	local pid=$1
+	[ "$(stat -c %u "/proc/$pid/fd")" = 0 ] || {
+		echo "worker $pid: /proc/$pid/fd belongs to" \
+		    "$(stat -c %U "/proc/$pid/fd")" >&2
+		return 1
+	}
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    ls "/proc/$pid/fd"
+	[ "$status" -ne 0 ] || { echo "nobody lists $pid's fds: $output" >&2; return 1; }
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    cat "/proc/$pid/maps"
+	[ "$status" -ne 0 ] || { echo "nobody reads $pid's maps" >&2; return 1; }
+}
+
+@test "dropped workers are not dumpable, even with fs.suid_dumpable 1" {
+	local pid n=0
+	command -v setpriv >/dev/null || skip "no setpriv"
+	[ -w /proc/sys/fs/suid_dumpable ] || skip "fs.suid_dumpable is read-only"
+	# Mode 1 leaves a process dumpable after it changes ids: any other
+	# process of the workers' user could then trace a worker and take
+	# the listeners and logs root opened for it. Workers refuse that.
+	SUID_DUMPABLE=$(cat /proc/sys/fs/suid_dumpable)
+	echo 1 >/proc/sys/fs/suid_dumpable
+	write_conf "user nobody" "group nogroup"
+	start_tine
+	wait_workers 2
+	for pid in $(worker_pids); do
+		assert_dropped "$pid" "$NOBODY_UID" "$NOGROUP_GID"
+		untraceable_by_nobody "$pid"
+		n=$((n + 1))
+	done
+	[ "$n" -eq 2 ]
 	run -0 req /
 	[ "$output" = "hello tine" ]
 }
