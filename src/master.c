@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -467,9 +468,10 @@ static void
 master_refuse_syn(const struct config *conf)
 {
 	static struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),	/* TCP flags */
-		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),	/* SYN|ACK */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),	/* SYN */
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+		    offsetof(struct tcphdr, th_flags)),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, TH_SYN | TH_ACK),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TH_SYN, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, 0),		/* drop */
 		BPF_STMT(BPF_RET | BPF_K, UINT32_MAX),	/* pass */
 	};
