@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -19,6 +20,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -543,6 +545,41 @@ master_reap(void)
 		log_warn("waitpid");
 }
 
+/*
+ * Graceful stop: the listeners close once the last worker has drained
+ * them, and every connection still queued then is reset. Under load
+ * each client that reconnects at once has one there, its request sent
+ * and lost. So first the kernel stops completing handshakes: a filter
+ * on each listener drops a SYN without ACK (the TCP header is where a
+ * socket filter starts), while the ACKs and requests of handshakes
+ * already under way still reach the queue the workers drain. A refused
+ * client retries its SYN and is then refused by the closed socket: it
+ * never sent a request. Sockets passed by the service manager outlive
+ * tine and are left alone.
+ */
+static void
+master_refuse_syn(const struct config *conf)
+{
+	static struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+		    offsetof(struct tcphdr, th_flags)),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, TH_SYN | TH_ACK),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TH_SYN, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),		/* drop */
+		BPF_STMT(BPF_RET | BPF_K, UINT32_MAX),	/* pass */
+	};
+	struct sock_fprog	 prog = { nitems(code), code };
+	struct listener		*l;
+
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		if (l->fd == -1 || l->fd < activate_fd_end())
+			continue;
+		if (setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		    sizeof(prog)) == -1)
+			log_warn("listener %s: SO_ATTACH_FILTER", l->name);
+	}
+}
+
 static void
 master_stop(enum stop_mode mode)
 {
@@ -556,6 +593,7 @@ master_stop(enum stop_mode mode)
 		master.stop_deadline_ms = now +
 		    (int64_t)master.conf->shutdown_timeout * 1000;
 		/* Workers drain what is queued, then close theirs. */
+		master_refuse_syn(master.conf);
 		master_close_listeners(master.conf);
 		for (i = 0; i < master.npool; i++)
 			master_retire(&master.pool[i]);

@@ -244,6 +244,33 @@ workers_write_to() {
 	! log_has 'exited (on signal|with status)|did not finish' || false
 }
 
+access_lines_over() {
+	[ "$(access_lines "$T/access.log")" -gt "$1" ]
+}
+
+@test "TERM under keep-alive and new-connection load loses no request" {
+	local out
+	write_conf "keepalive_timeout 5" "shutdown_timeout 10"
+	start_tine
+	wait_workers 2
+	# As fast as the clients go: each one that reconnects at once
+	# always has a connection in the listen queue when it closes.
+	start_loadgen 5 "$PORT" -i 0
+	wait_for access_lines_over 100
+	kill -TERM "$TINE_PID"
+	wait_master_exit 15
+	[ "$TINE_STATUS" -eq 0 ]
+	wait "$LG_PID" || true
+	LG_PID=
+	out=$(<"$T/lg.out")
+	echo "loadgen: $out $(<"$T/lg.err")"
+	[[ $out =~ answered=([0-9]+) ]]
+	[ "${BASH_REMATCH[1]}" -gt 100 ]
+	# Connects refused once the listeners are gone never sent a request.
+	[[ $out == *" lost=0 bad=0 "* ]]
+	! log_has 'exited (on signal|with status)|did not finish' || false
+}
+
 @test "HUP: 20 reloads in a row lose no request" {
 	# The pool grows under the load; spare_timeout 1 shrinks it back.
 	write_conf "keepalive_timeout 5" "shutdown_timeout 10" "spare_timeout 1"

@@ -14,7 +14,8 @@ errors=E", and exits 0 when no connection was left open, 1 otherwise,
 
 Patterns:
   flood      connect COUNT sockets at once, then close them all at once,
-             half with a FIN and half with a reset
+             half with a FIN and half with a reset; a socket that
+             connected counts as closed, one that did not as an error
   reset      request PATH, read the head and a little of the body, then
              close with a reset (SO_LINGER 0) while the server still sends
   random     send 1-4096 random bytes, half of them followed by an empty
