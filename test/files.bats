@@ -371,13 +371,13 @@ change_mid_download() {
 	local rc=0
 	head -c $((64 * 1024 * 1024)) /dev/urandom >"$W/big.bin"
 	cp "$W/big.bin" "$T/old.bin"
-	serve 'workers 1'
+	serve 'workers 1' 'min_spare 0'
 	req /big.bin -o "$T/part" "http://127.0.0.1:$PORT/index.html" \
 	    -o "$T/index" --limit-rate 16M --max-time 30 \
 	    -w '%{http_code} %{num_connects}\n' >"$T/codes" 2>"$T/curl.err" &
 	CURL_PID=$!
 	wait_for size_at_least "$T/part" 1048576
-	tr '\0' ' ' <"/proc/$(worker_pids)/cmdline" | grep -q 'worker \[sending\]'
+	tr '\0' ' ' <"/proc/$(worker_pids)/cmdline" | grep -q 'worker \[sending /big.bin\]'
 	"$@"
 	wait "$CURL_PID" || rc=$?
 	CURL_PID=

@@ -25,10 +25,11 @@ teardown() {
 }
 
 # serve_short [LINE...]: two workers with one-second deadlines, so that
-# whatever a pattern leaves behind ends within seconds.
+# whatever a pattern leaves behind ends within seconds. The pool is held
+# at two (max_workers 2): the same two workers must take every pattern.
 serve_short() {
 	write_conf "header_timeout 1" "keepalive_timeout 1" "send_timeout 1" \
-	    "$@"
+	    "max_workers 2" "$@"
 	start_tine
 	wait_workers 2
 }
@@ -202,12 +203,13 @@ EOF
 
 # worker_sending: the only worker says it is sending.
 worker_sending() {
-	tr '\0' ' ' <"/proc/$(worker_pids)/cmdline" | grep -q 'worker \[sending\]'
+	tr '\0' ' ' <"/proc/$(worker_pids)/cmdline" | grep -q 'worker \[sending /big.bin\]'
 }
 
 @test "send_timeout 1: a client that stops reading is cut off, the worker freed, the bytes sent logged" {
 	write_stall
-	write_conf "workers 1" "send_timeout 1"
+	# max_workers 1: no second worker can take the next request.
+	write_conf "workers 1" "max_workers 1" "send_timeout 1"
 	start_tine
 	wait_workers 1
 	python3 "$T/stall.py" "$PORT" /big.bin "$T/sent" "$T/go" \
