@@ -1165,16 +1165,28 @@ worker_limit_dumpable(void)
 static void
 worker_drop_privileges(const struct worker_ids *ids)
 {
+	/*
+	 * A worker that cannot drop its privileges cannot run at all, and
+	 * neither could a replacement: WORKER_EXIT_FATAL, not respawned.
+	 */
 	if (!ids->drop)
 		return;
-	if (setgroups(1, &ids->gid) == -1)
-		fatal("setgroups");
-	if (setresgid(ids->gid, ids->gid, ids->gid) == -1)
-		fatal("setresgid");
-	if (setresuid(ids->uid, ids->uid, ids->uid) == -1)
-		fatal("setresuid");
-	if (ids->uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
-		fatalx("privileges could be regained after dropping them");
+	if (setgroups(1, &ids->gid) == -1) {
+		log_warn("setgroups");
+		_exit(WORKER_EXIT_FATAL);
+	}
+	if (setresgid(ids->gid, ids->gid, ids->gid) == -1) {
+		log_warn("setresgid");
+		_exit(WORKER_EXIT_FATAL);
+	}
+	if (setresuid(ids->uid, ids->uid, ids->uid) == -1) {
+		log_warn("setresuid");
+		_exit(WORKER_EXIT_FATAL);
+	}
+	if (ids->uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		log_warnx("privileges could be regained after dropping them");
+		_exit(WORKER_EXIT_FATAL);
+	}
 	worker_limit_dumpable();
 }
 
