@@ -1,35 +1,48 @@
 /*
  * cache.c: the worker's open-file cache (see cache.h). A fixed table and
  * one fixed arena for small files' bytes: nothing is allocated per
- * request. Owned by one worker process; never shared.
+ * request. Owned by one worker process; never shared. The table is
+ * zero-initialised (a free slot is all zeroes), so slots a worker never
+ * uses are never written and cost it no memory.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache.h"
 #include "http.h"
 #include "mime.h"
 
+/*
+ * Small fields first, then the hashes, then the slots in the order they
+ * are taken: a worker serving a few files writes a page or two of this.
+ */
 static struct {
-	struct cache_entry	 e[CACHE_ENTRIES];
 	uint64_t		 clock;
 	size_t			 data_used;	/* bytes of the arena in use */
-	char			*arena;		/* CACHE_DATA_BYTES, lazily */
-	bool			 init;
+	uint32_t		 hash[CACHE_ENTRIES];	/* of live keys */
+	struct cache_entry	 e[CACHE_ENTRIES];
 } cache;
 
-static void
-cache_init(void)
-{
-	size_t	 i;
+/*
+ * Small files' bytes. Static rather than allocated: untouched pages cost
+ * nothing, and page alignment lets a 4 KiB file take one page, not two.
+ */
+static char cache_arena[CACHE_DATA_BYTES] __attribute__((aligned(4096)));
 
-	if (cache.init)
-		return;
-	for (i = 0; i < nitems(cache.e); i++)
-		cache.e[i].fd = -1;
-	cache.init = true;
+/* FNV-1a: a lookup compares one word per slot before any string. */
+static uint32_t
+cache_hash(const char *key)
+{
+	uint32_t	 h = 2166136261u;
+
+	while (*key != '\0') {
+		h ^= (unsigned char)*key++;
+		h *= 16777619u;
+	}
+	return h;
 }
 
 /*
@@ -44,14 +57,14 @@ cache_free_data(struct cache_entry *victim)
 
 	if (victim->data == NULL)
 		return;
-	off = (size_t)(victim->data - cache.arena);
+	off = (size_t)(victim->data - cache_arena);
 	len = victim->datalen;
-	memmove(cache.arena + off, cache.arena + off + len,
+	memmove(cache_arena + off, cache_arena + off + len,
 	    cache.data_used - off - len);
 	cache.data_used -= len;
 	for (i = 0; i < nitems(cache.e); i++) {
 		e = &cache.e[i];
-		if (e->data != NULL && e->data > victim->data)
+		if (e->live && e->data != NULL && e->data > victim->data)
 			e->data -= len;
 	}
 	victim->data = NULL;
@@ -61,12 +74,14 @@ cache_free_data(struct cache_entry *victim)
 void
 cache_drop(struct cache_entry *e)
 {
-	if (e->fd == -1)
+	if (!e->live)
 		return;
 	cache_free_data(e);
 	(void)close(e->fd);	/* read-only: nothing to lose */
 	e->fd = -1;
 	e->key[0] = '\0';
+	e->live = false;
+	cache.hash[e - cache.e] = 0;
 }
 
 void
@@ -74,19 +89,20 @@ cache_clear(void)
 {
 	size_t	 i;
 
-	cache_init();
 	for (i = 0; i < nitems(cache.e); i++)
 		cache_drop(&cache.e[i]);
 }
 
-struct cache_entry *
-cache_peek(const char *key)
+static struct cache_entry *
+cache_find(const char *key)
 {
-	size_t	 i;
+	uint32_t	 h;
+	size_t		 i;
 
-	cache_init();
-	for (i = 0; i < nitems(cache.e); i++)
-		if (cache.e[i].fd != -1 && strcmp(cache.e[i].key, key) == 0) {
+	h = cache_hash(key);
+	for (i = 0; i < nitems(cache.hash); i++)
+		if (cache.hash[i] == h && cache.e[i].live &&
+		    strcmp(cache.e[i].key, key) == 0) {
 			cache.e[i].used = ++cache.clock;
 			return &cache.e[i];
 		}
@@ -94,34 +110,48 @@ cache_peek(const char *key)
 }
 
 struct cache_entry *
+cache_peek(const char *key)
+{
+	return cache_find(key);
+}
+
+struct cache_entry *
 cache_get(const char *key, int64_t now)
 {
 	struct cache_entry	*e;
 
-	if ((e = cache_peek(key)) == NULL)
+	if ((e = cache_find(key)) == NULL)
 		return NULL;
-	if (now - e->checked_ms >= CACHE_CHECK_MS)
+	if (now - e->checked_ms >= CACHE_CHECK_MS || now < e->checked_ms)
 		return NULL;
 	return e;
 }
 
-/* Reads a small file's bytes into the arena; on any failure, none. */
+/*
+ * Reads a small file's bytes into the arena; on any failure, none (the
+ * file is then sent from its descriptor). Only a settled file: file
+ * times have the resolution of a clock tick, so a write landing in the
+ * same tick as the stat (or during the read) could leave bytes in memory
+ * that no later stat tells apart from the file. A file unchanged for
+ * CACHE_SETTLE_S seconds (by ctime, which no one can set back) cannot
+ * be written without its ctime moving. A later revalidation loads it.
+ */
 static void
 cache_load_data(struct cache_entry *e)
 {
 	ssize_t	 n;
 	size_t	 want, got = 0;
 
-	if (e->st.st_size > CACHE_SMALL_BYTES || e->st.st_size == 0)
+	if (e->data != NULL || e->st.st_size > CACHE_SMALL_BYTES ||
+	    e->st.st_size == 0)
+		return;
+	if (e->st.st_ctim.tv_sec + CACHE_SETTLE_S > time(NULL))
 		return;
 	want = (size_t)e->st.st_size;
-	if (cache.arena == NULL &&
-	    (cache.arena = malloc(CACHE_DATA_BYTES)) == NULL)
-		return;
 	if (want > CACHE_DATA_BYTES - cache.data_used)
 		return;	/* full: served with sendfile instead */
 	while (got < want) {
-		n = pread(e->fd, cache.arena + cache.data_used + got,
+		n = pread(e->fd, cache_arena + cache.data_used + got,
 		    want - got, (off_t)got);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -129,9 +159,28 @@ cache_load_data(struct cache_entry *e)
 			return;	/* changed under us: not cached */
 		got += (size_t)n;
 	}
-	e->data = cache.arena + cache.data_used;
+	e->data = cache_arena + cache.data_used;
 	e->datalen = want;
 	cache.data_used += want;
+}
+
+void
+cache_describe(struct cache_entry *e, const char *path, int fd,
+    const struct stat *st)
+{
+	if (strlcpy(e->path, path, sizeof(e->path)) >= sizeof(e->path))
+		e->path[0] = '\0';	/* only named in a warning */
+	e->fd = fd;
+	e->st = *st;
+	if (http_make_etag(e->etag, sizeof(e->etag), st->st_ino, st->st_size,
+	    st->st_mtim.tv_sec, st->st_mtim.tv_nsec) < 0)
+		e->etag[0] = '\0';
+	if (http_format_date(e->last_modified, sizeof(e->last_modified),
+	    st->st_mtim.tv_sec) < 0)
+		e->last_modified[0] = '\0';
+	e->type = mime_lookup(path, strlen(path));
+	e->data = NULL;
+	e->datalen = 0;
 }
 
 static void
@@ -140,17 +189,11 @@ cache_fill(struct cache_entry *e, const char *key, const char *path, int fd,
 {
 	/* Both fit: checked by the caller. */
 	(void)strlcpy(e->key, key, sizeof(e->key));
-	(void)strlcpy(e->path, path, sizeof(e->path));
-	e->fd = fd;
-	e->st = *st;
-	if (http_make_etag(e->etag, sizeof(e->etag), st->st_ino, st->st_size,
-	    st->st_mtim.tv_sec, st->st_mtim.tv_nsec) < 0)
-		e->etag[0] = '\0';
-	e->type = mime_lookup(path, strlen(path));
+	cache_describe(e, path, fd, st);
+	e->live = true;
 	e->checked_ms = now;
 	e->used = ++cache.clock;
-	e->data = NULL;
-	e->datalen = 0;
+	cache.hash[e - cache.e] = cache_hash(key);
 	cache_load_data(e);
 }
 
@@ -161,14 +204,13 @@ cache_put(const char *key, const char *path, int fd, const struct stat *st,
 	struct cache_entry	*e, *victim = NULL;
 	size_t			 i;
 
-	cache_init();
 	if (strlen(key) >= CACHE_PATH_BYTES || strlen(path) >= CACHE_PATH_BYTES)
 		return NULL;
-	if ((e = cache_peek(key)) != NULL)
+	if ((e = cache_find(key)) != NULL)
 		cache_drop(e);
 	for (i = 0; i < nitems(cache.e); i++) {
 		e = &cache.e[i];
-		if (e->fd == -1) {
+		if (!e->live) {
 			victim = e;
 			break;
 		}
@@ -178,6 +220,17 @@ cache_put(const char *key, const char *path, int fd, const struct stat *st,
 	cache_drop(victim);
 	cache_fill(victim, key, path, fd, st, now);
 	return victim;
+}
+
+static bool
+cache_same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
 struct cache_entry *
@@ -190,13 +243,10 @@ cache_refresh(struct cache_entry *e, const char *path, int fd,
 		cache_drop(e);
 		return NULL;	/* the caller keeps fd */
 	}
-	if (e->st.st_dev == st->st_dev && e->st.st_ino == st->st_ino &&
-	    e->st.st_size == st->st_size &&
-	    e->st.st_mtim.tv_sec == st->st_mtim.tv_sec &&
-	    e->st.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
-	    strcmp(e->path, path) == 0) {
+	if (cache_same_file(&e->st, st) && strcmp(e->path, path) == 0) {
 		(void)close(fd);	/* the cached one is the same file */
 		e->checked_ms = now;
+		cache_load_data(e);	/* settled since it was stored */
 		return e;
 	}
 	(void)strlcpy(key, e->key, sizeof(key));	/* same size */

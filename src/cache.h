@@ -1,10 +1,12 @@
 /*
  * cache.h: a worker's open-file cache. A request path that resolved to a
- * regular file keeps its descriptor, stat, ETag and type, and small
- * files their bytes, so that a repeated request costs no open, stat or
- * file read. Entries are revalidated at most once a second against a
- * fresh resolution of the path (inode, size, mtime), so a replaced,
- * changed or deleted file is seen within a second.
+ * regular file keeps its descriptor, stat, ETag, Last-Modified text and
+ * type, and small settled files their bytes, so that a repeated request
+ * costs no open, stat or file read. Entries are revalidated at most once
+ * a second against a fresh resolution of the path beneath root (device,
+ * inode, size, mtime, ctime), so a replaced, changed or deleted file is
+ * seen within a second. Bounded: CACHE_ENTRIES descriptors and
+ * CACHE_DATA_BYTES of file bytes per worker.
  */
 #ifndef CACHE_H
 #define CACHE_H
@@ -18,14 +20,18 @@
 #define CACHE_SMALL_BYTES	(16 * 1024)	/* bytes kept in memory */
 #define CACHE_DATA_BYTES	(64 * 1024)	/* memory for all of them */
 #define CACHE_CHECK_MS		1000	/* revalidation interval */
+#define CACHE_SETTLE_S		2	/* changed more recently: no bytes */
 #define CACHE_ETAG_BYTES	64
+#define CACHE_DATE_BYTES	32	/* an IMF-fixdate and its NUL */
 
 struct cache_entry {
+	bool		 live;			/* false: slot free */
 	char		 key[CACHE_PATH_BYTES];	/* normalised request path */
-	char		 path[CACHE_PATH_BYTES];	/* the file it maps to */
-	int		 fd;			/* -1: slot free */
+	char		 path[CACHE_PATH_BYTES];	/* the file it names */
+	int		 fd;
 	struct stat	 st;
 	char		 etag[CACHE_ETAG_BYTES];
+	char		 last_modified[CACHE_DATE_BYTES]; /* of st_mtime */
 	const char	*type;
 	char		*data;			/* NULL: not in memory */
 	size_t		 datalen;
@@ -46,13 +52,20 @@ struct cache_entry	*cache_put(const char *, const char *, int,
 			    const struct stat *, int64_t);
 /*
  * Revalidates e against a fresh resolution (fd and st of the same key):
- * same file (device, inode, size, mtime) keeps the entry and closes fd;
- * else the entry is replaced by it. Returns the entry, or NULL when the
- * new path is too long to cache (the entry is dropped, fd stays the
- * caller's).
+ * same file (device, inode, size, mtime, ctime) keeps the entry and
+ * closes fd; else the entry is replaced by it. Returns the entry, or
+ * NULL when the new path is too long to cache (the entry is dropped, fd
+ * stays the caller's).
  */
 struct cache_entry	*cache_refresh(struct cache_entry *, const char *, int,
 			    const struct stat *, int64_t);
+/*
+ * Fills e (outside the table, no bytes in memory) to describe the file
+ * fd, st, path for one response: what an uncacheable file is served from.
+ * The fd stays the caller's.
+ */
+void			 cache_describe(struct cache_entry *, const char *, int,
+			    const struct stat *);
 void			 cache_drop(struct cache_entry *);
 void			 cache_clear(void);
 

@@ -134,6 +134,9 @@ struct http_response {
 	off_t			 size;		/* full size, for 206 / 416 */
 	struct http_range	 range;		/* for 206 */
 	time_t			 last_modified;	/* 0: none */
+	const char		*last_modified_text; /* its IMF-fixdate
+						   already formatted, or
+						   NULL */
 	const char		*etag;		/* NULL: none */
 	const char		*location;	/* for 301, already encoded */
 	const char		*allow;		/* for 405 / OPTIONS */

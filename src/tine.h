@@ -143,7 +143,11 @@ bool		 config_cidr_match(const struct config *,
 		    const struct sockaddr *);
 
 /* log.c: error log (master and workers) and access log (workers). */
-#define ACCESS_BUF_BYTES	(32 * 1024)	/* per-worker access buffer */
+/*
+ * Per-worker access buffer: room for the longest line worker.c writes,
+ * and small, as a worker keeps every page of it it has filled.
+ */
+#define ACCESS_BUF_BYTES	(12 * 1024)
 #define LOG_FLUSH_MS		1000	/* oldest buffered line waits at most */
 #define LOG_ERROR_INTERVAL_S	60	/* one "cannot write log" per interval */
 void	 log_init(int);
@@ -169,6 +173,8 @@ const char *log_clf_time(time_t);
 int	 log_access_open(const struct config *, uid_t, gid_t);
 bool	 log_access_enabled(void);
 void	 log_access_write(const char *, size_t);
+char	*log_access_reserve(size_t);
+void	 log_access_commit(size_t);
 int	 log_access_flush(void);
 bool	 log_access_pending(void);
 int	 log_error_fd(void);

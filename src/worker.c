@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "file.h"
 #include "http.h"
 #include "master.h"
@@ -45,6 +46,13 @@
 #define LINGER_POLL_MS		10	/* closing: recheck what is unacked */
 #define TITLE_SEND_MIN_BYTES	(256 * 1024)	/* title shows the target */
 #define TITLE_TARGET_BYTES	64	/* of it, escaped */
+#define LOG_TARGET_BYTES	(ACCESS_LINE_MAX / 2)	/* escaped request
+							   line, NUL */
+#define LOG_FIELD_BYTES		1024	/* escaped Referer or User-Agent */
+#define LOG_FIXED_BYTES		64	/* the rest of a line but address
+					   and time */
+_Static_assert(ACCESS_BUF_BYTES >= LOG_TARGET_BYTES + 2 * LOG_FIELD_BYTES +
+    LOG_FIXED_BYTES + 128, "an access-log line must fit the log buffer");
 
 static const char allow_methods[] = "GET, HEAD, OPTIONS";
 
@@ -67,32 +75,43 @@ struct conn {
 	struct http_response	 resp;
 	int			 status;	/* for the access log */
 	off_t			 sent;		/* body bytes sent */
+	off_t			 size;		/* of the file, for 416 */
 	bool			 close;		/* close after this response */
 	bool			 have_req;	/* req parsed (for the log) */
 	bool			 send_failed;	/* peer gone or send timeout:
 						   no lingering close */
+	bool			 read_full;	/* the last read filled the
+						   buffer: more may wait */
+	bool			 quick_close;	/* nothing unread can follow:
+						   no lingering close */
+	bool			 shrank;	/* the file sent was cut short */
 };
 
+/*
+ * Ordered so that what every request writes sits together and the big,
+ * rarely written buffers come last: a worker keeps every page it ever
+ * wrote, so this layout is most of its private memory.
+ */
 static struct {
 	const struct config	*conf;
 	int			 rootfd;
 	struct pollfd		*pfds;
 	int			 nlisten;
 	bool			 retiring;
+	bool			 alarm_armed;
 	char			*head;		/* max_header_size + 1 */
 	size_t			 head_cap;
-	char			 out[RESPONSE_HEAD_BYTES];
-	char			 etag[64];
-	char			 path[PATH_MAX];
-	struct file_result	 file;
 	struct conn		 c;
-	char			 logline[ACCESS_LINE_MAX];
-	bool			 alarm_armed;
 	uint64_t		 served;	/* requests, this process */
 	uint64_t		 recycle_at;	/* max_requests + jitter, or 0 */
 	bool			 recycling;	/* retiring at recycle_at */
 	int64_t			 accept_err_ms;	/* last accept error report */
 	unsigned		 accept_err_quiet; /* errors not reported since */
+	char			 out[RESPONSE_HEAD_BYTES];
+	char			 path[PATH_MAX];
+	struct cache_entry	 uncached;	/* a file the cache cannot
+						   hold, for one response */
+	struct file_result	 file;
 } w;
 
 static void
@@ -251,7 +270,7 @@ worker_title_sending(void)
  */
 static int
 worker_send(const char *head, size_t headlen, const char *body,
-    size_t bodylen, int fd, off_t off, off_t len)
+    size_t bodylen, int fd, off_t off, off_t len, const char *path)
 {
 	struct iovec	 iov[2];
 	ssize_t		 n;
@@ -288,8 +307,8 @@ worker_send(const char *head, size_t headlen, const char *body,
 			return -1;
 		}
 		if (n == 0) {
-			log_warnx("%s: file shrank while being sent",
-			    w.file.path);
+			log_warnx("%s: file shrank while being sent", path);
+			w.c.shrank = true;
 			return -1;
 		}
 		len -= n;
@@ -302,7 +321,7 @@ worker_send(const char *head, size_t headlen, const char *body,
 /* Builds and sends the response head plus an optional memory body. */
 static int
 worker_respond(const char *body, size_t bodylen, int fd, off_t off,
-    off_t len)
+    off_t len, const char *path)
 {
 	int	 n;
 
@@ -314,7 +333,8 @@ worker_respond(const char *body, size_t bodylen, int fd, off_t off,
 		return -1;
 	}
 	w.c.status = w.c.resp.status;
-	return worker_send(w.out, (size_t)n, body, bodylen, fd, off, len);
+	return worker_send(w.out, (size_t)n, body, bodylen, fd, off, len,
+	    path);
 }
 
 /* The one place a status becomes an error response. */
@@ -338,7 +358,7 @@ worker_error(int status)
 		w.c.resp.allow = allow_methods;
 		break;
 	case HTTP_RANGE_NOT_SATISFIABLE:
-		w.c.resp.size = w.file.st.st_size;
+		w.c.resp.size = w.c.size;
 		break;
 	default:
 		break;
@@ -361,11 +381,30 @@ worker_error(int status)
 	body = http_error_body(status, &len);
 	w.c.resp.content_type = "text/html; charset=utf-8";
 	w.c.resp.content_length = (off_t)len;
-	return worker_respond(body, len, -1, 0, 0);
+	return worker_respond(body, len, -1, 0, 0, NULL);
 }
 
 /*
- * Serves a regular file: validators, conditionals, range, then body.
+ * The built head, then len bytes of e's file from off. A file found
+ * shorter than its entry says leaves the cache at once, so the next
+ * request resolves it afresh instead of failing the same way.
+ */
+static int
+worker_send_file(struct cache_entry *e, off_t off, off_t len)
+{
+	int	 rv;
+
+	w.c.shrank = false;
+	rv = worker_respond(NULL, 0, e->fd, off, len, e->path);
+	if (w.c.shrank && e != &w.uncached)
+		cache_drop(e);
+	return rv;
+}
+
+/*
+ * Serves a regular file, described by a cache entry (or by w.uncached):
+ * validators, conditionals, range, then the body from memory in the same
+ * write as the head, or from the descriptor.
  * RFC 9110 §8.8.2.1: a modification time in the future (clock skew, a
  * copied tree) is replaced by the time of the response, so Last-Modified
  * is never later than Date; the conditionals compare against the same
@@ -373,51 +412,57 @@ worker_error(int status)
  * so it is never earlier.
  */
 static int
-worker_serve_file(void)
+worker_serve_file(struct cache_entry *e)
 {
 	struct http_range	 r;
-	const struct stat	*st = &w.file.st;
+	const struct stat	*st = &e->st;
+	const char		*etag;
 	time_t			 mtime, now;
 	int			 status;
 
 	mtime = st->st_mtim.tv_sec;
 	now = time(NULL);
+	etag = e->etag[0] != '\0' ? e->etag : NULL;
+	memset(&w.c.resp, 0, sizeof(w.c.resp));
 	if (mtime > now)
 		mtime = now;
-	if (http_make_etag(w.etag, sizeof(w.etag), st->st_ino, st->st_size,
-	    st->st_mtim.tv_sec, st->st_mtim.tv_nsec) < 0)
-		w.etag[0] = '\0';
-	status = http_preconditions(&w.c.req, w.etag, mtime);
-	memset(&w.c.resp, 0, sizeof(w.c.resp));
+	else if (mtime != 0 && e->last_modified[0] != '\0')
+		w.c.resp.last_modified_text = e->last_modified;
+	w.c.size = st->st_size;
+	status = http_preconditions(&w.c.req, etag != NULL ? etag : "", mtime);
 	w.c.resp.minor = w.c.req.minor;
 	w.c.resp.keepalive_10 = w.c.req.minor == 0 && !w.c.close;
 	w.c.resp.head_only = w.c.req.method == HTTP_METHOD_HEAD;
 	w.c.resp.last_modified = mtime;
-	w.c.resp.etag = w.etag;
+	w.c.resp.etag = etag;
 	w.c.resp.accept_ranges = true;
 	w.c.resp.size = st->st_size;
 	if (status == HTTP_NOT_MODIFIED) {
 		w.c.resp.status = HTTP_NOT_MODIFIED;
 		w.c.resp.content_length = -1;
-		return worker_respond(NULL, 0, -1, 0, 0);
+		return worker_respond(NULL, 0, -1, 0, 0, NULL);
 	}
 	if (status != 0)
 		return worker_error(status);
-	status = http_range_select(&w.c.req, st->st_size, w.etag, mtime, &r);
+	status = http_range_select(&w.c.req, st->st_size,
+	    etag != NULL ? etag : "", mtime, &r);
 	if (status == HTTP_RANGE_NOT_SATISFIABLE)
 		return worker_error(status);
-	w.c.resp.content_type = mime_lookup(w.file.path,
-	    strlen(w.file.path));
+	w.c.resp.content_type = e->type;
 	if (status == HTTP_PARTIAL_CONTENT) {
 		w.c.resp.status = HTTP_PARTIAL_CONTENT;
 		w.c.resp.range = r;
 		w.c.resp.content_length = r.last - r.first + 1;
-		return worker_respond(NULL, 0, w.file.fd, r.first,
-		    r.last - r.first + 1);
+		if (e->data != NULL)
+			return worker_respond(e->data + r.first,
+			    (size_t)(r.last - r.first + 1), -1, 0, 0, NULL);
+		return worker_send_file(e, r.first, r.last - r.first + 1);
 	}
 	w.c.resp.status = HTTP_OK;
 	w.c.resp.content_length = st->st_size;
-	return worker_respond(NULL, 0, w.file.fd, 0, st->st_size);
+	if (e->data != NULL)
+		return worker_respond(e->data, e->datalen, -1, 0, 0, NULL);
+	return worker_send_file(e, 0, st->st_size);
 }
 
 static int
@@ -439,30 +484,71 @@ worker_serve_listing(void)
 	w.c.resp.content_type = "text/html; charset=utf-8";
 	w.c.resp.content_length = (off_t)len;
 	w.c.resp.size = -1;
-	rv = worker_respond(body, len, -1, 0, 0);
+	rv = worker_respond(body, len, -1, 0, 0, NULL);
 	free(body);
 	return rv;
 }
 
-/* GET and HEAD of a path beneath root. */
+/*
+ * A regular file just resolved for w.path: into the cache (as a new
+ * entry, or revalidating the stale one), else described for this one
+ * response from w.file, whose descriptor is then closed at the next
+ * request.
+ */
+static struct cache_entry *
+worker_cache_file(struct cache_entry *stale, int64_t now)
+{
+	struct cache_entry	*e;
+
+	if (stale != NULL)
+		e = cache_refresh(stale, w.file.path, w.file.fd, &w.file.st,
+		    now);
+	else
+		e = cache_put(w.path, w.file.path, w.file.fd, &w.file.st,
+		    now);
+	if (e != NULL) {
+		w.file.fd = -1;	/* the cache's now */
+		return e;
+	}
+	cache_describe(&w.uncached, w.file.path, w.file.fd, &w.file.st);
+	return &w.uncached;
+}
+
+/*
+ * GET and HEAD of a path beneath root. A path whose cache entry was
+ * checked within the last second is served from it with no system call;
+ * otherwise it is resolved afresh (the same confined open as without a
+ * cache, so symlinks and permissions are judged anew) and the entry is
+ * kept, replaced or dropped by what that finds.
+ */
 static int
 worker_serve_path(void)
 {
-	const char	*body;
-	size_t		 len;
-	int		 status;
+	struct cache_entry	*e;
+	const char		*body;
+	size_t			 len;
+	int64_t			 now;
+	int			 status;
 
 	status = file_normalize(w.c.req.path.p, w.c.req.path.len, w.path,
 	    sizeof(w.path));
 	if (status != 0)
 		return worker_error(status);
+	now = util_now_ms();
+	if ((e = cache_get(w.path, now)) != NULL)
+		return worker_serve_file(e);
+	e = cache_peek(w.path);	/* stale, or NULL */
 	status = file_resolve(w.rootfd, w.conf, w.path, w.c.req.query.p,
 	    w.c.req.query.len, &w.file);
-	if (status != 0)
-		return worker_error(status);
+	if (status != 0 || w.file.kind != FILE_REGULAR) {
+		if (e != NULL)
+			cache_drop(e);
+		if (status != 0)
+			return worker_error(status);
+	}
 	switch (w.file.kind) {
 	case FILE_REGULAR:
-		return worker_serve_file();
+		return worker_serve_file(worker_cache_file(e, now));
 	case FILE_LISTING:
 		return worker_serve_listing();
 	case FILE_REDIRECT:
@@ -476,7 +562,7 @@ worker_serve_path(void)
 		body = http_error_body(HTTP_MOVED_PERMANENTLY, &len);
 		w.c.resp.content_type = "text/html; charset=utf-8";
 		w.c.resp.content_length = (off_t)len;
-		return worker_respond(body, len, -1, 0, 0);
+		return worker_respond(body, len, -1, 0, 0, NULL);
 	}
 	return worker_error(HTTP_INTERNAL_SERVER_ERROR);
 }
@@ -537,7 +623,7 @@ worker_status(void)
 	w.c.resp.content_length = n;
 	w.c.resp.size = -1;
 	w.c.resp.no_store = true;
-	rv = worker_respond(buf, (size_t)n, -1, 0, 0);
+	rv = worker_respond(buf, (size_t)n, -1, 0, 0, NULL);
 	free(buf);
 	return rv;
 }
@@ -587,7 +673,7 @@ worker_handle(void)
 		w.c.resp.allow = allow_methods;
 		w.c.resp.content_length = -1;
 		w.c.resp.size = -1;
-		return worker_respond(NULL, 0, -1, 0, 0);
+		return worker_respond(NULL, 0, -1, 0, 0, NULL);
 	case HTTP_METHOD_UNKNOWN:
 		return worker_error(HTTP_NOT_IMPLEMENTED);
 	default:
@@ -595,10 +681,56 @@ worker_handle(void)
 	}
 }
 
-/* One Combined Log Format line for the request just answered. */
+/* Decimal digits of v at p; returns the end. */
+static char *
+worker_put_uint(char *p, uintmax_t v)
+{
+	char	 d[24];
+	size_t	 i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	memcpy(p, d + i, sizeof(d) - i);
+	return p + (sizeof(d) - i);
+}
+
+static char *
+worker_put_str(char *p, const char *s, size_t len)
+{
+	memcpy(p, s, len);
+	return p + len;
+}
+
+#define WORKER_PUT_LIT(p, s)	worker_put_str((p), (s), sizeof(s) - 1)
+
+/* What log_escape(dst, size, s) may write, its NUL included. */
+static size_t
+worker_escaped_max(const struct http_str *s, size_t size)
+{
+	size_t	 len = s != NULL ? s->len : 0;
+
+	if (len > (size - 1) / 4)
+		len = (size - 1) / 4;
+	return 4 * len + 1;
+}
+
+/*
+ * One Combined Log Format line for the request just answered, written in
+ * place into the access-log buffer: copies and escapes, no printf (this
+ * runs for every request). Client bytes go through log_escape(); the
+ * request line is cut at LOG_TARGET_BYTES escaped, Referer and
+ * User-Agent at LOG_FIELD_BYTES.
+ */
 static void
 worker_log_access(void)
 {
+	const struct http_str	*line = NULL, *ref = NULL, *ua = NULL;
+	const char		*when;
+	char			*start, *p;
+	size_t			 addrlen, whenlen, max;
+
 	/* Every answer, logged or not, counts as served. */
 	w.served++;
 	if (sb_self != NULL)
@@ -609,43 +741,50 @@ worker_log_access(void)
 		log_debug("recycling after %ju requests",
 		    (uintmax_t)w.served);
 	}
-	char		 line[ACCESS_LINE_MAX / 2], ref[1024], ua[1024];
-	char		 bytes[32];
-	size_t		 lim;
-	int		 n;
 
 	if (!log_access_enabled())
 		return;
 	if (w.c.have_req) {
-		lim = w.c.req.line.len;
-		(void)log_escape(line, sizeof(line), w.c.req.line.p, lim);
+		line = &w.c.req.line;
 		if (w.c.req.referer.p != NULL)
-			(void)log_escape(ref, sizeof(ref), w.c.req.referer.p,
-			    w.c.req.referer.len);
-		else
-			(void)strlcpy(ref, "-", sizeof(ref));	/* fits */
+			ref = &w.c.req.referer;
 		if (w.c.req.user_agent.p != NULL)
-			(void)log_escape(ua, sizeof(ua), w.c.req.user_agent.p,
-			    w.c.req.user_agent.len);
-		else
-			(void)strlcpy(ua, "-", sizeof(ua));	/* fits */
-	} else {
-		line[0] = '\0';	/* e.g. 408: no request line to show */
-		(void)strlcpy(ref, "-", sizeof(ref));	/* fits */
-		(void)strlcpy(ua, "-", sizeof(ua));	/* fits */
+			ua = &w.c.req.user_agent;
 	}
+	when = log_clf_time(time(NULL));
+	whenlen = strlen(when);
+	addrlen = strlen(w.c.addr);
+	max = addrlen + whenlen + LOG_FIXED_BYTES +
+	    worker_escaped_max(line, LOG_TARGET_BYTES) +
+	    worker_escaped_max(ref, LOG_FIELD_BYTES) +
+	    worker_escaped_max(ua, LOG_FIELD_BYTES);
+	if ((start = log_access_reserve(max)) == NULL)
+		return;
+	p = worker_put_str(start, w.c.addr, addrlen);
+	p = WORKER_PUT_LIT(p, " - - [");
+	p = worker_put_str(p, when, whenlen);
+	p = WORKER_PUT_LIT(p, "] \"");
+	if (line != NULL)	/* e.g. 408: no request line to show */
+		p += log_escape(p, LOG_TARGET_BYTES, line->p, line->len);
+	p = WORKER_PUT_LIT(p, "\" ");
+	p = worker_put_uint(p, (uintmax_t)(w.c.status < 0 ? 0 : w.c.status));
+	*p++ = ' ';
 	if (w.c.sent > 0)
-		n = xsnprintf(bytes, sizeof(bytes), "%jd", (intmax_t)w.c.sent);
+		p = worker_put_uint(p, (uintmax_t)w.c.sent);
 	else
-		n = xsnprintf(bytes, sizeof(bytes), "-");
-	if (n < 0)
-		return;
-	n = xsnprintf(w.logline, sizeof(w.logline),
-	    "%s - - [%s] \"%s\" %d %s \"%s\" \"%s\"\n", w.c.addr,
-	    log_clf_time(time(NULL)), line, w.c.status, bytes, ref, ua);
-	if (n < 0)
-		return;
-	log_access_write(w.logline, (size_t)n);
+		*p++ = '-';
+	p = WORKER_PUT_LIT(p, " \"");
+	if (ref != NULL)
+		p += log_escape(p, LOG_FIELD_BYTES, ref->p, ref->len);
+	else
+		*p++ = '-';
+	p = WORKER_PUT_LIT(p, "\" \"");
+	if (ua != NULL)
+		p += log_escape(p, LOG_FIELD_BYTES, ua->p, ua->len);
+	else
+		*p++ = '-';
+	p = WORKER_PUT_LIT(p, "\"\n");
+	log_access_commit((size_t)(p - start));
 	worker_arm_flush();
 }
 
@@ -708,8 +847,10 @@ worker_read(int64_t deadline)
 		    worker_yield())
 			return -1;
 		n = read(w.c.fd, w.head + w.c.len, w.head_cap - w.c.len);
-		if (n >= 0)
+		if (n >= 0) {
+			w.c.read_full = (size_t)n == w.head_cap - w.c.len;
 			return n;
+		}
 		if (errno != EINTR)
 			return -1;
 		worker_check_signals();
@@ -763,6 +904,29 @@ worker_discard_body(int64_t deadline)
 }
 
 /*
+ * Whether the connection can be closed at once after the response just
+ * sent: the client said this was its last request (Connection: close,
+ * or HTTP/1.0 without keep-alive; RFC 9112 §9.6 forbids it to send more),
+ * and every byte it sent has been read and was this request (no body
+ * left unread, nothing pipelined behind it, and the last read did not
+ * stop at the end of the buffer). Then no unread input can make close()
+ * send a reset, and the lingering close (shutdown, drain, wait) would
+ * only cost system calls.
+ */
+static bool
+worker_client_done(void)
+{
+	bool	 client_closes, body_unread;
+
+	client_closes = w.c.req.conn_close ||
+	    (w.c.req.minor == 0 && !w.c.req.conn_keepalive);
+	body_unread = w.c.req.expect_continue &&
+	    (w.c.req.content_length > 0 || w.c.req.chunked);
+	return client_closes && !body_unread && !w.c.read_full &&
+	    w.c.len == w.c.req.head_len;
+}
+
+/*
  * Serves one connection until it closes. Returns when done; the fd is
  * closed by the caller.
  */
@@ -791,6 +955,8 @@ worker_serve(void)
 	w.c.requests = 0;
 	w.c.timeo_changed = false;
 	w.c.send_failed = false;
+	w.c.read_full = false;
+	w.c.quick_close = false;
 	w.c.timeo_ms = worker_idle_timeout_ms(w.conf);	/* from listener */
 	w.c.close = false;
 	now = util_now_ms();
@@ -826,7 +992,6 @@ worker_serve(void)
 		} else
 			deadline = util_now_ms() +
 			    (int64_t)w.conf->header_timeout * 1000;
-		setproctitle("worker [reading]");
 		rv = 0;
 		head_len = 0;
 		for (;;) {
@@ -841,8 +1006,12 @@ worker_serve(void)
 					return;
 			}
 			n = worker_read(deadline);
-			if (n == 0)
-				return;	/* closed by the client */
+			if (n == 0) {
+				/* Closed by the client: after its FIN
+				 * nothing more can come to be unread. */
+				w.c.quick_close = true;
+				return;
+			}
 			if (n < 0) {
 				if ((errno == EAGAIN || errno == EWOULDBLOCK)
 				    && w.c.len > 0) {
@@ -870,7 +1039,6 @@ worker_serve(void)
 		}
 		first = false;
 		w.c.requests++;
-		setproctitle("worker [sending]");
 		if (rv != 1) {
 			w.c.close = true;
 			(void)worker_error(rv);
@@ -921,8 +1089,10 @@ worker_serve(void)
 		}
 		rv = worker_handle();
 		worker_log_access();
-		if (rv == -1 || w.c.close)
+		if (rv == -1 || w.c.close) {
+			w.c.quick_close = rv == 0 && worker_client_done();
 			return;
+		}
 		/* Keep pipelined bytes that follow this request. */
 		head_len = w.c.req.head_len;
 		if (w.c.len > head_len && head_len > 0) {
@@ -954,6 +1124,8 @@ worker_close_conn(void)
 	ssize_t		 n;
 	int		 outq;
 
+	if (w.c.quick_close)
+		goto done;	/* nothing unread: see worker_client_done */
 	if (w.c.send_failed || shutdown(w.c.fd, SHUT_WR) == -1)
 		goto done;	/* reset, gone or stuck: nothing to protect */
 	/*
@@ -1005,6 +1177,11 @@ worker_accept_one(int lfd)
 	if (fd == -1)
 		return -1;
 	w.c.fd = fd;
+	/*
+	 * One title for the whole connection: libbsd's setproctitle costs
+	 * two vsnprintf calls, a third of a cached request if it ran for
+	 * every request and state.
+	 */
 	setproctitle("worker [connected]");
 	worker_serve();
 	if (w.file.fd != -1) {

@@ -1220,6 +1220,55 @@ test_etag(void)
 	    buf);
 	unit_check(http_make_etag(buf, 10, 0x10, 0x20, 0x30, 5) == -1,
 	    "make_etag: truncation is an error");
+	unit_check(http_make_etag(buf, 18, 0x10, 0x20, 0x30, 5) == -1,
+	    "make_etag: no room for the NUL is an error");
+	unit_check(http_make_etag(buf, 19, 0x10, 0x20, 0x30, 5) == 18,
+	    "make_etag: exactly enough room");
+}
+
+/*
+ * The hand-written formatter against the printf format it replaces, over
+ * the extremes and a few thousand pseudo-random values (fixed seed).
+ */
+static void
+test_etag_printf(void)
+{
+	static const uint64_t edges[] = { 0, 1, 0xf, 0x10, 0xffffffff,
+	    0x100000000ULL, 0x7fffffffffffffffULL, 0xffffffffffffffffULL };
+	char got[80], want[80];
+	uint64_t x = 88172645463325252ULL, ino, len, mt;
+	long nsec;
+	int i, bad = 0, n, m;
+
+	for (i = 0; i < 4000; i++) {
+		/* xorshift64 */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (i < 512) {
+			ino = edges[i % nitems(edges)];
+			len = edges[i / nitems(edges) % nitems(edges)] &
+			    0x7fffffffffffffffULL;
+			mt = edges[(i / 64) % nitems(edges)];
+		} else {
+			ino = x >> (x & 63);
+			len = (x >> 3) >> ((x >> 8) & 63) &
+			    0x7fffffffffffffffULL;
+			mt = (x >> 5) >> ((x >> 16) & 63);
+		}
+		nsec = (long)(x % 1000000000);
+		n = http_make_etag(got, sizeof(got), (ino_t)ino, (off_t)len,
+		    (time_t)mt, nsec);
+		m = snprintf(want, sizeof(want), "\"%jx-%jx-%jx%08lx\"",
+		    (uintmax_t)ino, (uintmax_t)len, (uintmax_t)(time_t)mt,
+		    (unsigned long)nsec);
+		if (n != m || strcmp(got, want) != 0) {
+			if (bad++ == 0)
+				printf("# got %s want %s\n", got, want);
+		}
+	}
+	unit_check(bad == 0, "make_etag equals its printf format (%d bad)",
+	    bad);
 }
 
 /* ---- response heads, error pages ---- */
@@ -1478,6 +1527,7 @@ main(void)
 	test_numbers();
 	test_dates();
 	test_etag();
+	test_etag_printf();
 	test_build_head();
 	test_error_pages();
 	test_tchar();
