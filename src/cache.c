@@ -21,6 +21,7 @@
  */
 static struct {
 	uint64_t		 clock;
+	size_t			 nlive;		/* entries holding a file */
 	size_t			 data_used;	/* bytes of the arena in use */
 	uint32_t		 hash[CACHE_ENTRIES];	/* of live keys */
 	struct cache_entry	 e[CACHE_ENTRIES];
@@ -82,6 +83,7 @@ cache_drop(struct cache_entry *e)
 	e->key[0] = '\0';
 	e->live = false;
 	cache.hash[e - cache.e] = 0;
+	cache.nlive--;
 }
 
 void
@@ -91,6 +93,12 @@ cache_clear(void)
 
 	for (i = 0; i < nitems(cache.e); i++)
 		cache_drop(&cache.e[i]);
+}
+
+bool
+cache_holds_files(void)
+{
+	return cache.nlive > 0;
 }
 
 static struct cache_entry *
@@ -191,6 +199,7 @@ cache_fill(struct cache_entry *e, const char *key, const char *path, int fd,
 	(void)strlcpy(e->key, key, sizeof(e->key));
 	cache_describe(e, path, fd, st);
 	e->live = true;
+	cache.nlive++;
 	e->checked_ms = now;
 	e->used = ++cache.clock;
 	cache.hash[e - cache.e] = cache_hash(key);

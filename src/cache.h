@@ -20,6 +20,7 @@
 #define CACHE_SMALL_BYTES	(16 * 1024)	/* bytes kept in memory */
 #define CACHE_DATA_BYTES	(64 * 1024)	/* memory for all of them */
 #define CACHE_CHECK_MS		1000	/* revalidation interval */
+#define CACHE_IDLE_MS		2000	/* an idle worker lets go after */
 #define CACHE_SETTLE_S		2	/* changed more recently: no bytes */
 #define CACHE_ETAG_BYTES	64
 #define CACHE_DATE_BYTES	32	/* an IMF-fixdate and its NUL */
@@ -68,5 +69,7 @@ void			 cache_describe(struct cache_entry *, const char *, int,
 			    const struct stat *);
 void			 cache_drop(struct cache_entry *);
 void			 cache_clear(void);
+/* Whether any entry holds a file open. */
+bool			 cache_holds_files(void);
 
 #endif /* CACHE_H */

@@ -103,6 +103,8 @@ static struct {
 	size_t			 head_cap;
 	struct conn		 c;
 	uint64_t		 served;	/* requests, this process */
+	uint64_t		 idle_served;	/* served when idle_since_ms */
+	int64_t			 idle_since_ms;	/* last request, for the cache */
 	uint64_t		 recycle_at;	/* max_requests + jitter, or 0 */
 	bool			 recycling;	/* retiring at recycle_at */
 	int64_t			 accept_err_ms;	/* last accept error report */
@@ -1281,9 +1283,31 @@ worker_retire(void)
 	worker_exit(0);
 }
 
+/*
+ * An idle worker lets go of the files it keeps open after CACHE_IDLE_MS
+ * without a request: a file deleted or replaced meanwhile would
+ * otherwise keep its disk space, and the worker its descriptors, for as
+ * long as no request comes. The log-flush timer wakes it to look.
+ */
+static void
+worker_idle_cache(int64_t now)
+{
+	if (w.served != w.idle_served) {
+		w.idle_served = w.served;
+		w.idle_since_ms = now;
+	}
+	if (!cache_holds_files())
+		return;
+	if (now - w.idle_since_ms >= CACHE_IDLE_MS)
+		cache_clear();
+	else
+		worker_arm_flush();
+}
+
 static void
 worker_accept_loop(void)
 {
+	int64_t	 now;
 	int	 i;
 
 	for (;;) {
@@ -1291,7 +1315,9 @@ worker_accept_loop(void)
 		if (w.retiring)
 			worker_retire();
 		setproctitle("worker [idle]");
-		sb_enter(SB_IDLE, util_now_ms());
+		now = util_now_ms();
+		sb_enter(SB_IDLE, now);
+		worker_idle_cache(now);
 		if (w.nlisten == 1) {
 			/* Blocking accept: the kernel wakes one worker. */
 			if (worker_accept_one(w.pfds[0].fd) == 0)

@@ -138,6 +138,33 @@ seen() {
 	seen body_is /d.txt $'back\n' || fail_with "new file not seen"
 }
 
+# no_deleted_open: no worker holds a deleted file open.
+no_deleted_open() {
+	local pid
+	for pid in $(worker_pids); do
+		! find "/proc/$pid/fd" -type l -lname '*(deleted)' 2>/dev/null |
+		    grep -q . || return 1
+	done
+}
+
+@test "cache: an idle worker lets go of a deleted file's descriptor" {
+	local pid
+	head -c 100000 /dev/zero >"$W/gone.bin"
+	serve
+	code_is /gone.bin 200 || fail_with "first GET"
+	pid=$(worker_pids)
+	[ -n "$pid" ] || fail_with "no worker"
+	# The worker keeps the file open for the next request ...
+	find "/proc/$pid/fd" -type l -lname "$W/gone.bin" | grep -q . ||
+	    fail_with "not cached: the test would prove nothing"
+	rm "$W/gone.bin"
+	# ... and, with no request coming, closes it (CACHE_IDLE_MS, 2 s),
+	# so the deleted file's space is freed.
+	TINE_WAIT_TIMEOUT=5 wait_for no_deleted_open ||
+	    fail_with "worker still holds the deleted file"
+	[ "$(worker_pids)" = "$pid" ] || fail_with "the worker changed"
+}
+
 @test "cache: a file made unreadable gives 403" {
 	local d=$W
 	if [ "$(id -u)" = 0 ]; then

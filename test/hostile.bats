@@ -34,14 +34,23 @@ serve_short() {
 	wait_workers 2
 }
 
-# fd_kinds PID: "sockets others" among PID's open descriptors.
+# fd_kinds PID: "sockets others served" among PID's open descriptors,
+# served being files of the document root (the open-file cache's).
 fd_kinds() {
 	local links
 	links=$(readlink /proc/"$1"/fd/* 2>/dev/null) || true
-	echo "$(grep -c '^socket:' <<<"$links") $(grep -vc '^socket:' <<<"$links")"
+	echo "$(grep -c '^socket:' <<<"$links")" \
+	    "$(grep -v '^socket:' <<<"$links" | grep -vc "^$T/www/")" \
+	    "$(grep -c "^$T/www/" <<<"$links")"
 }
 
-# fd_snapshot: each worker's "pid sockets others", one a line.
+# no_served_open: no worker keeps a document-root file open (an idle
+# worker closes its cached files after 2 s).
+no_served_open() {
+	! fd_snapshot | grep -qv ' 0$'
+}
+
+# fd_snapshot: each worker's "pid sockets others served", one a line.
 fd_snapshot() {
 	local p
 	for p in $(worker_pids); do
@@ -59,6 +68,7 @@ baseline() {
 		req /big.bin -I -o /dev/null
 	done
 	wait_for workers_idle
+	TINE_WAIT_TIMEOUT=10 wait_for no_served_open
 	mapfile -t WORKERS < <(record_workers)
 	FDS_BEFORE=$(fd_snapshot)
 	echo "before: $(tr '\n' ',' <<<"$FDS_BEFORE")"
