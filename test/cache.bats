@@ -42,32 +42,8 @@ teardown() {
 }
 
 serve() {
-	write_conf 'workers 1' "$@"
+	write_conf 'workers 1' 'max_workers 1' "$@"
 	start_tine
-}
-
-# fetch PATH [CURL_ARGS...]: status in CODE, head in $T/head (no CRs),
-# body in $T/body.
-fetch() {
-	CODE=$(req "$1" "${@:2}" -D "$T/head.raw" -o "$T/body" \
-	    -w '%{http_code}') || true
-	tr -d '\r' <"$T/head.raw" >"$T/head"
-}
-
-hdr() {
-	grep -i "^$1:" "$T/head" | sed 's/^[^:]*:[ 	]*//' || true
-}
-
-fail_with() {
-	{
-		echo "$*"
-		echo "--- status $CODE, head:"
-		cat "$T/head"
-		echo "--- body (first 500 bytes):"
-		head -c 500 "$T/body"
-		echo
-	} >&2
-	return 1
 }
 
 # body_is PATH TEXT: one GET of PATH answers 200 with exactly TEXT.

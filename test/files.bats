@@ -34,33 +34,8 @@ serve() {
 	start_tine
 }
 
-# fetch PATH [CURL_ARGS...]: GET with curl; status code in CODE, header
-# block in $T/head (CRs removed), body in $T/body.
-fetch() {
-	CODE=$(req "$1" "${@:2}" -D "$T/head.raw" -o "$T/body" \
-	    -w '%{http_code}') || true
-	tr -d '\r' <"$T/head.raw" >"$T/head"
-}
-
-fail_with() {
-	{
-		echo "$*"
-		echo "--- status $CODE, head:"
-		cat "$T/head"
-		echo "--- body (first 2000 bytes):"
-		head -c 2000 "$T/body"
-		echo
-	} >&2
-	return 1
-}
-
 want_code() {
 	[ "$CODE" = "$1" ] || fail_with "status: want $1, got $CODE"
-}
-
-# hdr NAME: the values of every NAME field.
-hdr() {
-	grep -i "^$1:" "$T/head" | sed 's/^[^:]*:[ 	]*//' || true
 }
 
 want_hdr() {

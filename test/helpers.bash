@@ -325,3 +325,29 @@ req() {
 raw() {
 	"$TINE_TOOLS/rawreq" -p "$PORT" "$@"
 }
+
+# fetch PATH [CURL_ARGS...]: GET with curl; status code in CODE, header
+# block in $T/head (CRs removed), body in $T/body.
+fetch() {
+	CODE=$(req "$1" "${@:2}" -D "$T/head.raw" -o "$T/body" \
+	    -w '%{http_code}') || true
+	tr -d '\r' <"$T/head.raw" >"$T/head"
+}
+
+# hdr NAME: the values of every NAME field in $T/head.
+hdr() {
+	grep -i "^$1:" "$T/head" | sed 's/^[^:]*:[ 	]*//' || true
+}
+
+# fail_with MESSAGE: says MESSAGE and what the last fetch got; fails.
+fail_with() {
+	{
+		echo "$*"
+		echo "--- status $CODE, head:"
+		cat "$T/head"
+		echo "--- body (first 2000 bytes):"
+		head -c 2000 "$T/body"
+		echo
+	} >&2
+	return 1
+}
