@@ -5,7 +5,7 @@
 #   R round scenario server cpu-ns requests=N errors=N starved=N conn_min=N
 #     conn_max=N p50_us=N p99_us=N elapsed_s=N rps=N bytes=N
 #   P server key value     (sys_ka, sys_close, ir_ka, ir_close, pss_worker,
-#                           pss_total, procs)
+#                           priv_worker, pss_total, procs)
 #   S server mode syscall calls-per-request
 # Variables: servers, scenarios (space-separated), logon, rounds, cg, sc.
 
@@ -178,17 +178,20 @@ END {
 	    "(callgrind Ir, every process summed, one worker) over " cg \
 	    " requests on one connection, difference / difference (close: " \
 	    "full mode only). PSS: `/proc/PID/smaps_rollup` of each worker " \
-	    "(every process but the master) after a warm-up, idle, mean."
+	    "(every process but the master) after a warm-up, idle, mean; " \
+	    "private: its Private_Clean + Private_Dirty, the pages no " \
+	    "other process shares, which is what one more worker costs."
 	print ""
 	print "| server | syscalls/req keep-alive | ×nginx " \
 	    "| syscalls/req close | ×nginx | instr/req keep-alive " \
 	    "| ×nginx | instr/req close | PSS/worker KiB | ×nginx " \
-	    "| PSS all KiB | processes |"
-	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	    "| private/worker KiB | ×nginx | PSS all KiB | processes |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" \
+	    "---:|---:|"
 	for (j = 1; j <= nsrv; j++) {
 		s = srv[j]
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s " \
-		    "| %s | %s |\n", s,
+		    "| %s | %s | %s | %s |\n", s,
 		    fmt(prof[s, "sys_ka"], "%.2f"),
 		    pratio(pr(s, "sys_ka")),
 		    fmt(prof[s, "sys_close"], "%.2f"),
@@ -198,6 +201,8 @@ END {
 		    fmt(prof[s, "ir_close"], "%.0f"),
 		    fmt(prof[s, "pss_worker"], "%d"),
 		    pratio(pr(s, "pss_worker")),
+		    fmt(prof[s, "priv_worker"], "%d"),
+		    pratio(pr(s, "priv_worker")),
 		    fmt(prof[s, "pss_total"], "%d"),
 		    fmt(prof[s, "procs"], "%d")
 	}
@@ -309,7 +314,9 @@ END {
 		    "≤ 0.6× CPU", m, ok)
 	}
 	v = prof["tine", "pss_worker"]
-	target("PSS per idle worker ≤ 128 KiB", fmt(v, "%d KiB"),
+	target("PSS per idle worker ≤ 128 KiB", fmt(v, "%d KiB") \
+	    (prof["tine", "priv_worker"] == "" ? "" : \
+	    sprintf(" (private %d KiB)", prof["tine", "priv_worker"])),
 	    v == "" ? "" : v <= 128)
 	a = ratio("rps", "big8", "tine", "nginx")
 	ok = ""
