@@ -840,6 +840,7 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 	    "<meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" "
 	    "content=\"width=device-width, initial-scale=1\">\n"
+	    "<meta name=\"color-scheme\" content=\"light dark\">\n"
 	    "<title>Index of ") == -1 ||
 	    file_buf_html(&b, path) == -1 ||
 	    file_buf_add(&b, "</title>\n<style>\n") == -1 ||

@@ -1532,11 +1532,16 @@ http_range_select(const struct http_request *req, off_t size,
 	"<meta charset=\"utf-8\">\n"					\
 	"<meta name=\"viewport\" "					\
 	    "content=\"width=device-width, initial-scale=1\">\n"	\
+	"<meta name=\"color-scheme\" content=\"light dark\">\n"		\
 	"<title>" code " " reason "</title>\n"				\
 	"<style>body{font-family:system-ui,sans-serif;max-width:36em;"	\
-	    "margin:4em auto;padding:0 1em;color:#222;background:#fff}"	\
+	    "margin:4em auto;padding:0 1em;color:#222;background:#fff;"	\
+	    "overflow-wrap:anywhere}"					\
 	    "h1{font-size:1.6em}p{line-height:1.5}"			\
-	    "footer{color:#777;font-size:.85em}</style>\n"		\
+	    "footer{color:#777;font-size:.85em}"			\
+	    "@media (prefers-color-scheme:dark){"			\
+	    "body{color:#ddd;background:#111}footer{color:#999}}"	\
+	    "</style>\n"						\
 	"</head>\n"							\
 	"<body>\n"							\
 	"<h1>" code " " reason "</h1>\n"				\

@@ -1,5 +1,6 @@
 /*
- * log.c: the error log (stderr, a file or syslog; timestamp, level, pid)
+ * log.c: the error log (stderr, a file or syslog; timestamp, level, pid;
+ * on a stderr that is the journal, a priority instead of the timestamp)
  * for master and workers, and the workers' buffered access log. Client
  * bytes reach a log only through log_escape(). Never allocates.
  */
@@ -8,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,7 @@ static const int level_prio[] = {
 static struct {
 	bool		 started;	/* log_open() done: stamped lines */
 	bool		 daemon;	/* stderr is /dev/null */
+	bool		 journal;	/* stderr is the systemd journal */
 	enum log_target	 to;
 	int		 err_fd;	/* file target; else -1 */
 	int		 verbose;
@@ -63,10 +66,77 @@ static struct {
 	.clf_sec = -1,
 };
 
+/*
+ * The digits of s up to the byte stop, as a number; false when there are
+ * none, or anything else, or it would overflow.
+ */
+static bool
+log_parse_id(const char **s, char stop, uintmax_t *v)
+{
+	const char	*p = *s;
+
+	*v = 0;
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (*v > (UINTMAX_MAX - (uintmax_t)(*p - '0')) / 10)
+			return false;
+		*v = *v * 10 + (uintmax_t)(*p - '0');
+	}
+	if (*p != stop)
+		return false;
+	*s = p + (stop != '\0');
+	return true;
+}
+
+/*
+ * systemd's stream protocol (systemd.exec(5), JOURNAL_STREAM): the
+ * variable holds "DEVICE:INODE" of the stream the service's stdout or
+ * stderr was connected to. It is inherited by children whose stderr may
+ * be something else (a terminal, a redirected file), so it only counts
+ * when fd 2 is that very stream.
+ */
+static bool
+log_stderr_is_journal(void)
+{
+	struct stat	 st;
+	const char	*s;
+	uintmax_t	 dev, ino;
+
+	if ((s = getenv("JOURNAL_STREAM")) == NULL ||
+	    !log_parse_id(&s, ':', &dev) || !log_parse_id(&s, '\0', &ino))
+		return false;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
+
 void
 log_init(int verbose)
 {
 	log_state.verbose = verbose;
+	log_state.journal = log_stderr_is_journal();
+}
+
+/*
+ * A line for the journal starts with the sd-daemon(3) priority "<N>",
+ * which journald takes off and stores as PRIORITY, so `journalctl -p`
+ * filters tine's lines; "" when stderr is not the journal or fd is not
+ * stderr.
+ */
+static const char *
+log_journal_prefix(int fd, enum log_level level)
+{
+	static const char *const prefixes[] = {
+		[LEVEL_ERROR] = "<3>",	/* SD_ERR */
+		[LEVEL_WARN] = "<4>",	/* SD_WARNING */
+		[LEVEL_INFO] = "<6>",	/* SD_INFO */
+		[LEVEL_DEBUG] = "<7>",	/* SD_DEBUG */
+	};
+
+	if (!log_state.journal || fd != STDERR_FILENO)
+		return "";
+	return prefixes[level];
 }
 
 /*
@@ -167,6 +237,7 @@ log_vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char		 msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 128];
 	char		 stamp[40];
+	const char	*prefix;
 	struct tm	 tm;
 	time_t		 now;
 	int		 n, fd;
@@ -183,7 +254,8 @@ log_vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 		    strerror(errnum));	/* truncation keeps the message */
 
 	if (!log_state.started) {
-		n = xsnprintf(line, sizeof(line), "%s: %s\n", TINE_NAME, msg);
+		n = xsnprintf(line, sizeof(line), "%s%s: %s\n",
+		    log_journal_prefix(STDERR_FILENO, level), TINE_NAME, msg);
 		if (n > 0)
 			log_write_all(STDERR_FILENO, line, (size_t)n);
 		return;
@@ -193,17 +265,28 @@ log_vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 		    log_state.role[0] ? ": " : "", msg);
 		return;
 	}
-	now = time(NULL);
-	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
-		stamp[0] = '\0';
-	n = xsnprintf(line, sizeof(line), "%s [%s] %s[%ld]: %s%s%s\n", stamp,
-	    level_names[level], TINE_NAME, (long)getpid(), log_state.role,
-	    log_state.role[0] ? ": " : "", msg);
-	if (n < 0)
+	if ((fd = log_error_fd()) == -1)
 		return;
-	fd = log_error_fd();
-	if (fd != -1)
+	/*
+	 * The journal stamps every line it receives (with microseconds, in
+	 * whatever zone the reader asks for), so a line for it carries the
+	 * priority instead of a timestamp. The level name and the pid stay:
+	 * the journal files every line of a stream under the one process
+	 * that the stream was set up for, the master, also a worker's.
+	 */
+	prefix = log_journal_prefix(fd, level);
+	stamp[0] = '\0';
+	if (prefix[0] == '\0') {
+		now = time(NULL);
+		if (localtime_r(&now, &tm) == NULL ||
+		    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S%z ",
+		    &tm) == 0)
+			stamp[0] = '\0';
+	}
+	n = xsnprintf(line, sizeof(line), "%s%s[%s] %s[%ld]: %s%s%s\n",
+	    prefix, stamp, level_names[level], TINE_NAME, (long)getpid(),
+	    log_state.role, log_state.role[0] ? ": " : "", msg);
+	if (n > 0)
 		log_write_all(fd, line, (size_t)n);
 }
 
@@ -273,10 +356,14 @@ log_config_error(const char *file, int line, const char *fmt, ...)
 			log_warnx("%s: %s", file, msg);
 		return;
 	}
+	/* Such an error fails the start or the check: for the journal, err. */
 	if (line > 0)
-		n = snprintf(out, sizeof(out), "%s:%d: %s\n", file, line, msg);
+		n = snprintf(out, sizeof(out), "%s%s:%d: %s\n",
+		    log_journal_prefix(STDERR_FILENO, LEVEL_ERROR), file, line,
+		    msg);
 	else
-		n = snprintf(out, sizeof(out), "%s: %s\n", file, msg);
+		n = snprintf(out, sizeof(out), "%s%s: %s\n",
+		    log_journal_prefix(STDERR_FILENO, LEVEL_ERROR), file, msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(out)) {

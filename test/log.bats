@@ -259,6 +259,35 @@ all_clf() {
 	[ "$output" = "hello tine" ]
 }
 
+@test "stderr that is the journal: lines carry a priority, no timestamp" {
+	# systemd's JOURNAL_STREAM names the stream by device and inode; a
+	# file stands in for it. Its value is inherited by processes whose
+	# stderr is elsewhere: those lines stay as they were.
+	write_conf --no-default error_log "access_log $T/logs/access.log"
+	mkdir "$T/logs"
+	: >"$T/stderr"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$T/stderr") start_tine
+	wait_workers 2
+	rm -rf "$T/logs"
+	kill -USR1 "$TINE_PID"
+	wait_for grep -qE "^<3>\\[error\\] tine\\[[0-9]+\\]: worker: reopen $T/logs/access.log: No such file or directory$" "$T/stderr"
+	local pid=$TINE_PID bad
+	stop_tine
+	[ "$TINE_STATUS" -eq 0 ]
+	grep -qx "<6>\\[info\\] tine\\[$pid\\]: tine 0.1.0 started: 2 workers.*" "$T/stderr"
+	grep -qx "<6>\\[info\\] tine\\[$pid\\]: stopped" "$T/stderr"
+	bad=$(grep -vE '^<[3467]>\[(error|warn|info|debug)\] tine\[[0-9]+\]: ' "$T/stderr") || true
+	[ -z "$bad" ]
+	# Not the stream named: the same lines, stamped, without a priority.
+	: >"$T/stderr"
+	mkdir "$T/logs"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$CONF") start_tine
+	stop_tine
+	grep -qE "${ERR_LINE}stopped\$" "$T/stderr"
+	run -1 grep '^<' "$T/stderr"
+	: >"$T/stderr"	# all checked: nothing for teardown to report
+}
+
 @test "error_log syslog: no crash, nothing on stderr, serves" {
 	write_conf "error_log syslog"
 	start_tine

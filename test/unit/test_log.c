@@ -2,9 +2,12 @@
  * test_log.c: unit tests for log.c: log_escape() gives exactly what
  * libbsd's strnvisx(VIS_NL | VIS_TAB | VIS_CSTYLE | VIS_DQ | VIS_OCTAL)
  * gives, for every byte value, every pair of bytes, random strings and
- * short buffers; and the access-log buffer's in-place reserve and commit.
+ * short buffers; the access-log buffer's in-place reserve and commit; and
+ * error-log lines for the systemd journal.
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <vis.h>
 
@@ -194,9 +197,160 @@ test_reserve(void)
 	(void)close(fd);
 }
 
+/*
+ * Error-log lines on a stderr that is the journal (JOURNAL_STREAM names
+ * its device and inode) start with the sd-daemon priority and carry no
+ * timestamp; on any other stderr they are unchanged.
+ */
+static int	 journal_fd = -1;
+
+/* What the error log wrote on fd 2 since the last call, at most size - 1. */
+static void
+journal_take(char *buf, size_t size)
+{
+	ssize_t	 n;
+
+	n = pread(journal_fd, buf, size - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	if (ftruncate(journal_fd, 0) == -1 ||
+	    lseek(journal_fd, 0, SEEK_SET) == -1)
+		buf[0] = '\0';
+}
+
+/* A line of level as written: "<N>[level] tine[PID]: msg\n" or stamped. */
+static void
+journal_line(enum log_level level, const char *msg)
+{
+	switch (level) {
+	case LEVEL_ERROR:
+		errno = ENOENT;
+		log_warn("%s", msg);
+		break;
+	case LEVEL_WARN:
+		log_warnx("%s", msg);
+		break;
+	case LEVEL_INFO:
+		log_info("%s", msg);
+		break;
+	case LEVEL_DEBUG:
+		log_debug("%s", msg);
+		break;
+	}
+}
+
+static void
+test_journal(void)
+{
+	static const struct {
+		enum log_level	 level;
+		const char	*prefix;
+		const char	*name;
+		const char	*msg;	/* as logged, errno ENOENT */
+	} rows[] = {
+		{ LEVEL_ERROR, "<3>", "error", "m: No such file or directory" },
+		{ LEVEL_WARN, "<4>", "warn", "m" },
+		{ LEVEL_INFO, "<6>", "info", "m" },
+		{ LEVEL_DEBUG, "<7>", "debug", "m" },
+	};
+	/* JOURNAL_STREAM values that name no stream: before, id?, after. */
+	static const struct {
+		const char	*before;
+		bool		 id;
+		const char	*after;
+	} bad_env[] = {
+		{ "", false, "" }, { ":", false, "" }, { "", true, ":" },
+		{ ":", true, "" }, { "", true, ":1:" }, { "", true, " " },
+		{ " ", true, "" }, { "+", true, "" }, { "", true, "x" },
+		{ "", true, "9" }, { "99999999999999999999999:1", false, "" },
+		{ "1:2", false, "" },
+	};
+	char		 tmpl[] = "/tmp/tine-test-journal.XXXXXX";
+	char		 id[64], env[128], got[512], want[512], body[256];
+	struct stat	 st;
+	size_t		 i;
+	int		 saved = -1;
+
+	if ((journal_fd = mkstemp(tmpl)) == -1 ||
+	    (saved = dup(STDERR_FILENO)) == -1 ||
+	    dup2(journal_fd, STDERR_FILENO) == -1 ||
+	    fstat(STDERR_FILENO, &st) == -1) {
+		unit_check(0, "journal: set up a file as stderr");
+		goto done;
+	}
+	(void)snprintf(id, sizeof(id), "%ju:%ju", (uintmax_t)st.st_dev,
+	    (uintmax_t)st.st_ino);
+	log_state.to = LOG_TO_STDERR;
+	log_state.role[0] = '\0';
+
+	/* The journal: a priority, no timestamp. */
+	(void)setenv("JOURNAL_STREAM", id, 1);
+	log_init(1);
+	log_state.started = true;
+	for (i = 0; i < nitems(rows); i++) {
+		(void)snprintf(want, sizeof(want), "%s[%s] tine[%ld]: %s\n",
+		    rows[i].prefix, rows[i].name, (long)getpid(),
+		    rows[i].msg);
+		journal_line(rows[i].level, "m");
+		journal_take(got, sizeof(got));
+		unit_check(strcmp(got, want) == 0,
+		    "journal: %s line is \"%.*s\"", rows[i].prefix,
+		    (int)strcspn(got, "\n"), got);
+	}
+	/* Before the log is open, and a config error at start. */
+	log_state.started = false;
+	log_warnx("early");
+	journal_take(got, sizeof(got));
+	unit_check(strcmp(got, "<4>tine: early\n") == 0, "journal: early line \"%.*s\"",
+	    (int)strcspn(got, "\n"), got);
+	log_config_error("f.conf", 3, "bad");
+	journal_take(got, sizeof(got));
+	unit_check(strcmp(got, "<3>f.conf:3: bad\n") == 0, "journal: config error \"%.*s\"",
+	    (int)strcspn(got, "\n"), got);
+	log_state.started = true;
+
+	/* Not the journal: unchanged, stamped lines. */
+	for (i = 0; i < nitems(bad_env); i++) {
+		(void)snprintf(env, sizeof(env), "%s%s%s", bad_env[i].before,
+		    bad_env[i].id ? id : "", bad_env[i].after);
+		(void)setenv("JOURNAL_STREAM", env, 1);
+		log_init(1);
+		(void)snprintf(body, sizeof(body), "[info] tine[%ld]: m\n",
+		    (long)getpid());
+		journal_line(LEVEL_INFO, "m");
+		journal_take(got, sizeof(got));
+		unit_check(got[0] >= '0' && got[0] <= '9' &&
+		    strlen(got) > strlen(body) &&
+		    strcmp(got + strlen(got) - strlen(body), body) == 0 &&
+		    got[strlen(got) - strlen(body) - 1] == ' ',
+		    "journal: JOURNAL_STREAM=\"%s\" is not stderr: \"%.*s\"",
+		    env, (int)strcspn(got, "\n"), got);
+	}
+	(void)unsetenv("JOURNAL_STREAM");
+	log_init(1);
+	journal_line(LEVEL_ERROR, "m");
+	journal_take(got, sizeof(got));
+	unit_check(got[0] >= '0' && got[0] <= '9' &&
+	    strstr(got, " [error] tine[") != NULL,
+	    "journal: no JOURNAL_STREAM: \"%.*s\"",
+	    (int)strcspn(got, "\n"), got);
+
+ done:
+	if (saved != -1) {
+		(void)dup2(saved, STDERR_FILENO);
+		(void)close(saved);
+	}
+	if (journal_fd != -1) {
+		(void)close(journal_fd);
+		(void)unlink(tmpl);
+	}
+	log_state.started = false;
+	log_init(0);
+}
+
 int
 main(void)
 {
+	test_journal();
 	test_rows();
 	test_every_byte();
 	test_every_pair();
