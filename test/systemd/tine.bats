@@ -151,6 +151,22 @@ children() {
 	done; true' "$1"
 }
 
+# generation_is N: tine's STATUS= names generation N.
+generation_is() {
+	[[ $(prop tine.service StatusText) == *", generation $1" ]]
+}
+
+# requests_reach N: tine's STATUS= counts at least N requests.
+requests_reach() {
+	[[ $(prop tine.service StatusText) =~ \ ([0-9]+)\ requests, ]] &&
+	    [ "${BASH_REMATCH[1]}" -ge "$1" ]
+}
+
+# size_above FILE BYTES: FILE holds more than BYTES.
+size_above() {
+	[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]
+}
+
 # start_unit: systemctl start tine, bounded.
 start_unit() {
 	run -0 ct timeout "$SD_TIMEOUT" systemctl start tine.service
@@ -158,6 +174,7 @@ start_unit() {
 }
 
 @test "systemctl start: active only once tine sent READY=1, then serves" {
+	local main p
 	mkdir -p "$R/etc/systemd/system/tine.service.d"
 	cat >"$R/etc/systemd/system/tine.service.d/at-ready.conf" <<-EOF
 		[Service]
@@ -180,9 +197,15 @@ start_unit() {
 	run -0 req /
 	[ "$output" = one ]
 	sd_wait journal_has 'started: 2 workers, generation 0'
-	# The ExecStartPre config check ran, and the workers are nobody's.
+	# The ExecStartPre config check ran; the master is root, the
+	# workers are nobody.
 	journal_has "configuration file /etc/tine.conf test is successful"
 	[ "$(prop tine.service NRestarts)" = 0 ]
+	main=$(prop tine.service MainPID)
+	[ "$(ct stat -c %u "/proc/$main")" = 0 ]
+	for p in $(children "$main"); do
+		[ "$(ct stat -c %u "/proc/$p")" = 65534 ]
+	done
 }
 
 @test "systemctl reload: reloading, then active with the new config" {
@@ -201,7 +224,7 @@ start_unit() {
 	sd_wait journal_has 'reloaded: generation 1, 2 workers'
 	[ "$(prop tine.service MainPID)" = "$main" ]
 	[ "$(prop tine.service NRestarts)" = 0 ]
-	sd_wait eval '[[ $(prop tine.service StatusText) == *", generation 1" ]]'
+	sd_wait generation_is 1
 }
 
 @test "systemctl reload with a broken config: still active, old config" {
@@ -217,7 +240,7 @@ start_unit() {
 	run -0 req /
 	[ "$output" = one ]
 	[ "$(prop tine.service MainPID)" = "$main" ]
-	[[ $(prop tine.service StatusText) == *", generation 0" ]]
+	generation_is 0
 
 	# And the next good config is taken.
 	ct_conf two
@@ -233,7 +256,7 @@ start_unit() {
 		req / >/dev/null
 	done
 	# tine refreshes STATUS= every 2 s when the summary changed.
-	sd_wait eval '[[ $(prop tine.service StatusText) =~ \ ([3-9]|[1-9][0-9]+)\ requests, ]]'
+	sd_wait requests_reach 3
 	status=$(prop tine.service StatusText)
 	[[ $status =~ ^2\ workers\ \([0-9]+\ busy,\ [0-9]+\ idle,\ [0-9]+\ keep-alive\),\ [0-9]+\ requests,\ generation\ 0$ ]]
 	run -0 ct systemctl status --no-pager --lines=0 tine.service
@@ -287,14 +310,14 @@ socket_inodes() {
 }
 
 @test "systemctl stop is graceful: a download in flight completes" {
-	local size=$((100 * 1024 * 1024)) got part cpid
+	local size=$((100 * 1024 * 1024)) part cpid
 	start_unit
 	# 100 MiB at 25 MB/s: about 4 s, well inside shutdown_timeout.
 	curl -sS --max-time 60 --noproxy '*' --limit-rate 25M \
 	    -o "$T/big" -w '%{http_code} %{size_download}' \
 	    "http://127.0.0.1:$PORT/big" >"$T/curl.out" 2>"$T/curl.err" 3>&- &
 	cpid=$!
-	sd_wait eval '[ "$(stat -c %s "$T/big" 2>/dev/null || echo 0)" -gt 1048576 ]'
+	sd_wait size_above "$T/big" 1048576
 	part=$(stat -c %s "$T/big")
 	run -0 ct timeout 60 systemctl stop tine.service
 	echo "downloaded $part of $size bytes when the stop began"
@@ -312,6 +335,13 @@ socket_inodes() {
 	run -7 curl -sS --max-time 5 --noproxy '*' "http://127.0.0.1:$PORT/"
 }
 
+# replaced MAIN GONE: MAIN has two children again, GONE not among them.
+replaced() {
+	local pids
+	pids=$(children "$1")
+	[ "$(wc -w <<<"$pids")" = 2 ] && ! grep -qx "$2" <<<"$pids"
+}
+
 @test "a worker killed with SIGKILL is replaced by the master, not systemd" {
 	local main victim i pids
 	start_unit
@@ -323,7 +353,7 @@ socket_inodes() {
 	ct /bin/sh -c 'kill -KILL "$0"' "$victim"
 
 	sd_wait journal_has "worker $victim exited on signal 9"
-	sd_wait eval '[ "$(children "$main" | grep -cvx "$victim")" = 2 ]'
+	sd_wait replaced "$main" "$victim"
 	run -0 req /
 	[ "$output" = one ]
 	[ "$(prop tine.service MainPID)" = "$main" ]
