@@ -55,7 +55,6 @@ ct_boot() {
 	local dir=$1 name mnt cg i state leader=
 	local -a launch=()
 	name=tine-test-$$
-	echo "$name" >"$dir/machine"
 	if [ -d /run/systemd/system ]; then
 		# The host runs systemd: a delegated scope of our own, which
 		# --keep-unit then uses as the container's cgroup.
