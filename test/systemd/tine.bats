@@ -1,0 +1,363 @@
+#!/usr/bin/env bats
+# test/systemd/tine.bats: tine installed by `make install` and run by a
+# real systemd (Debian 12's, booted in a container by setup_file) through
+# the shipped tine.service and tine.socket: Type=notify start, reload
+# (good and broken), STATUS=, socket activation, graceful stop with a
+# download in flight, and a killed worker replaced by the master alone.
+# Run by `make test-systemd` (test/systemd/run), never by `make test`.
+# The container shares the host's network: requests are made from here.
+
+load ../helpers
+load ct
+
+# Seconds a systemctl call or a state change may take.
+SD_TIMEOUT=30
+
+setup_file() {
+	local src=$BATS_FILE_TMPDIR/src p
+	local -a have=()
+	if [ -z "${TINE_CT_DIR:-}" ] || [ -z "${TINE_CT_ROOT:-}" ]; then
+		echo "run through make test-systemd (test/systemd/run)" >&2
+		return 1
+	fi
+	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	ct_prepare "$TINE_CT_DIR" "$TINE_CT_ROOT"
+	R=$TINE_CT_DIR/root
+
+	# make install from a copy of the tree (with the current objects,
+	# times kept): the work tree's build keeps its own prefix.
+	for p in GNUmakefile src scripts etc man www build/obj build/tine \
+	    build/sysconfdir.stamp; do
+		[ -e "$REPO/$p" ] && have+=("$p")
+	done
+	mkdir -p "$src"
+	tar -C "$REPO" -cf - "${have[@]}" | tar -C "$src" -xf -
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make --no-print-directory \
+	    -C "$src" install DESTDIR="$R" PREFIX=/usr sysconfdir=/etc \
+	    >"$BATS_FILE_TMPDIR/install.log" 2>&1 || {
+		cat "$BATS_FILE_TMPDIR/install.log" >&2
+		return 1
+	}
+
+	# Two sites, and a large file for the graceful stop (sparse: it
+	# costs no disk).
+	mkdir -p "$R/srv/one" "$R/srv/two"
+	echo one >"$R/srv/one/index.html"
+	echo two >"$R/srv/two/index.html"
+	truncate -s 100M "$R/srv/one/big"
+	chmod -R a+rX "$R/srv"
+	# Runs as ExecStartPost (after READY=1, before the unit is active):
+	# records how many workers the master had forked and what a request
+	# got at that moment. Bash's /dev/tcp: the root has no curl.
+	install -m 755 /dev/stdin "$R/usr/local/sbin/tine-at-ready" <<-'EOF'
+		#!/bin/bash
+		main=$1 port=$2 n=0
+		for s in /proc/[0-9]*/stat; do
+			read -r l <"$s" 2>/dev/null || continue
+			l=${l##*) }
+			set -- $l
+			[ "$2" = "$main" ] && n=$((n + 1))
+		done
+		exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+		printf 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&3
+		IFS= read -r line <&3
+		printf 'workers=%s %s\n' "$n" "${line%$'\r'}" \
+		    >/run/tine/at-ready
+	EOF
+
+	ct_boot "$TINE_CT_DIR" || return 1
+	export CT_LEADER R REPO
+}
+
+teardown_file() {
+	[ -n "${TINE_CT_DIR:-}" ] || return 0
+	ct_destroy "$TINE_CT_DIR"
+}
+
+setup() {
+	setup_tine_dir
+	# Each test starts from tine stopped, with the shipped units and a
+	# config for the site "one" on $PORT.
+	ct systemctl stop tine.socket tine.service
+	ct systemctl reset-failed tine.socket tine.service 2>/dev/null || true
+	rm -rf "$R/etc/systemd/system/tine.service.d" \
+	    "$R/etc/systemd/system/tine.socket.d"
+	ct systemctl daemon-reload
+	ct_conf one
+	CURSOR=$(ct journalctl --show-cursor -n 0 -q | sed -n 's/^-- cursor: //p')
+}
+
+teardown() {
+	# Shown only when the test failed.
+	echo "# journal of the test:"
+	ct journalctl -q --no-pager --after-cursor="$CURSOR" -o short-monotonic \
+	    -u tine.service -u tine.socket | tail -n 40 || true
+}
+
+# ct_conf SITE [LINE]...: /etc/tine.conf serving /srv/SITE on $PORT as
+# nobody, then LINEs.
+ct_conf() {
+	{
+		echo "listen 127.0.0.1:$PORT"
+		echo "root /srv/$1"
+		echo "workers 2"
+		echo "user nobody"
+		echo "group nogroup"
+		echo "pidfile /run/tine/tine.pid"
+		shift
+		printf '%s\n' "$@"
+	} >"$R/etc/tine.conf.new"
+	mv "$R/etc/tine.conf.new" "$R/etc/tine.conf"
+}
+
+# prop UNIT PROPERTY: the property's value.
+prop() {
+	ct systemctl show -P "$2" "$1"
+}
+
+# prop_is UNIT PROPERTY VALUE
+prop_is() {
+	[ "$(prop "$1" "$2")" = "$3" ]
+}
+
+# sd_wait CMD...: polls CMD every 0.1 s for up to $SD_TIMEOUT s.
+sd_wait() {
+	local i
+	for ((i = 0; i < SD_TIMEOUT * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "sd_wait: still failing after ${SD_TIMEOUT}s: $*" >&2
+	return 1
+}
+
+# journal_has ERE: a line of tine's since the test began matches ERE.
+journal_has() {
+	ct journalctl -q --no-pager --after-cursor="$CURSOR" -o cat \
+	    -u tine.service | grep -qE -- "$1"
+}
+
+# body_is TEXT: GET / answers 200 with the line TEXT.
+body_is() {
+	[ "$(req / -w '%{http_code}' 2>/dev/null)" = "$1"$'\n'200 ]
+}
+
+# children PID: the container pids whose parent is container pid PID.
+children() {
+	ct /bin/sh -c 'for s in /proc/[0-9]*/stat; do
+		read -r l <"$s" 2>/dev/null || continue
+		l=${l##*") "}; set -- $l
+		[ "$2" = "$0" ] && { s=${s#/proc/}; echo "${s%/stat}"; }
+	done; true' "$1"
+}
+
+# generation_is N: tine's STATUS= names generation N.
+generation_is() {
+	[[ $(prop tine.service StatusText) == *", generation $1" ]]
+}
+
+# requests_reach N: tine's STATUS= counts at least N requests.
+requests_reach() {
+	[[ $(prop tine.service StatusText) =~ \ ([0-9]+)\ requests, ]] &&
+	    [ "${BASH_REMATCH[1]}" -ge "$1" ]
+}
+
+# size_above FILE BYTES: FILE holds more than BYTES.
+size_above() {
+	[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]
+}
+
+# start_unit: systemctl start tine, bounded.
+start_unit() {
+	run -0 ct timeout "$SD_TIMEOUT" systemctl start tine.service
+	[ "$(prop tine.service ActiveState)" = active ]
+}
+
+@test "systemctl start: active only once tine sent READY=1, then serves" {
+	local main p
+	mkdir -p "$R/etc/systemd/system/tine.service.d"
+	cat >"$R/etc/systemd/system/tine.service.d/at-ready.conf" <<-EOF
+		[Service]
+		ExecStartPost=/usr/local/sbin/tine-at-ready \$MAINPID $PORT
+	EOF
+	ct systemctl daemon-reload
+	[ "$(prop tine.service Type)" = notify ]
+	[ "$(prop tine.service ActiveState)" = inactive ]
+
+	# With Type=notify, start returns (and ExecStartPost runs) only
+	# once systemd got READY=1: by then both workers were forked and a
+	# request was answered.
+	start_unit
+	[ "$(prop tine.service SubState)" = running ]
+	# /run is the container's own tmpfs.
+	run -0 ct cat /run/tine/at-ready
+	[[ $output =~ ^workers=2\ HTTP/1\.1\ 200\ OK$ ]]
+	# READY=1 came with the first STATUS=.
+	[[ $(prop tine.service StatusText) =~ ^2\ workers\ \(.*\),\ [0-9]+\ requests,\ generation\ 0$ ]]
+	run -0 req /
+	[ "$output" = one ]
+	sd_wait journal_has 'started: 2 workers, generation 0'
+	# The ExecStartPre config check ran; the master is root, the
+	# workers are nobody.
+	journal_has "configuration file /etc/tine.conf test is successful"
+	[ "$(prop tine.service NRestarts)" = 0 ]
+	main=$(prop tine.service MainPID)
+	[ "$(ct stat -c %u "/proc/$main")" = 0 ]
+	for p in $(children "$main"); do
+		[ "$(ct stat -c %u "/proc/$p")" = 65534 ]
+	done
+}
+
+@test "systemctl reload: reloading, then active with the new config" {
+	local main
+	start_unit
+	main=$(prop tine.service MainPID)
+	run -0 req /
+	[ "$output" = one ]
+
+	ct_conf two
+	# ExecReload must work on a minimal system (no /bin/kill there).
+	run -0 ct timeout "$SD_TIMEOUT" systemctl reload tine.service
+	# systemd 252 may return before tine's READY=1: wait for active.
+	sd_wait prop_is tine.service ActiveState active
+	sd_wait body_is two
+	sd_wait journal_has 'reloaded: generation 1, 2 workers'
+	[ "$(prop tine.service MainPID)" = "$main" ]
+	[ "$(prop tine.service NRestarts)" = 0 ]
+	sd_wait generation_is 1
+}
+
+@test "systemctl reload with a broken config: still active, old config" {
+	local main
+	start_unit
+	main=$(prop tine.service MainPID)
+
+	ct_conf two "no_such_directive 1"
+	run -0 ct timeout "$SD_TIMEOUT" systemctl reload tine.service
+	sd_wait journal_has 'reload failed: keeping the current configuration'
+	journal_has '/etc/tine.conf:7: '
+	sd_wait prop_is tine.service ActiveState active
+	run -0 req /
+	[ "$output" = one ]
+	[ "$(prop tine.service MainPID)" = "$main" ]
+	generation_is 0
+
+	# And the next good config is taken.
+	ct_conf two
+	run -0 ct timeout "$SD_TIMEOUT" systemctl reload tine.service
+	sd_wait body_is two
+	sd_wait prop_is tine.service ActiveState active
+}
+
+@test "systemctl status shows tine's STATUS= line, kept current" {
+	local i status
+	start_unit
+	for i in 1 2 3; do
+		req / >/dev/null
+	done
+	# tine refreshes STATUS= every 2 s when the summary changed.
+	sd_wait requests_reach 3
+	status=$(prop tine.service StatusText)
+	[[ $status =~ ^2\ workers\ \([0-9]+\ busy,\ [0-9]+\ idle,\ [0-9]+\ keep-alive\),\ [0-9]+\ requests,\ generation\ 0$ ]]
+	run -0 ct systemctl status --no-pager --lines=0 tine.service
+	echo "$output"
+	[[ $output == *"Active: active (running)"* ]]
+	# The same line, unless a refresh came in between.
+	grep -qE '^ +Status: "2 workers \(.*\), [0-9]+ requests, generation 0"$' \
+	    <<<"$output"
+}
+
+# socket_inodes: the listening sockets on $PORT ("socket:[INODE]").
+socket_inodes() {
+	local hex
+	printf -v hex ':%04X' "$PORT"
+	awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p {
+		print "socket:[" $10 "]" }' /proc/net/tcp /proc/net/tcp6
+}
+
+@test "tine.socket: the first request starts tine, a reload keeps the socket" {
+	local before main
+	mkdir -p "$R/etc/systemd/system/tine.socket.d"
+	cat >"$R/etc/systemd/system/tine.socket.d/port.conf" <<-EOF
+		[Socket]
+		ListenStream=
+		ListenStream=127.0.0.1:$PORT
+	EOF
+	ct systemctl daemon-reload
+	run -0 ct timeout "$SD_TIMEOUT" systemctl start tine.socket
+	[ "$(prop tine.socket ActiveState)" = active ]
+	[ "$(prop tine.service ActiveState)" = inactive ]
+	before=$(socket_inodes)
+	[ "$(wc -l <<<"$before")" = 1 ]
+
+	# systemd holds the socket: the first connection starts tine,
+	# which answers it.
+	run -0 req /
+	[ "$output" = one ]
+	sd_wait prop_is tine.service ActiveState active
+	main=$(prop tine.service MainPID)
+	[ "$(socket_inodes)" = "$before" ]
+	journal_has 'started: 2 workers'
+	run -1 journal_has 'bind'
+
+	ct_conf two
+	run -0 ct timeout "$SD_TIMEOUT" systemctl reload tine.service
+	sd_wait body_is two
+	sd_wait prop_is tine.service ActiveState active
+	[ "$(prop tine.service MainPID)" = "$main" ]
+	[ "$(socket_inodes)" = "$before" ]
+	run -1 journal_has 'bind'
+}
+
+@test "systemctl stop is graceful: a download in flight completes" {
+	local size=$((100 * 1024 * 1024)) part cpid
+	start_unit
+	# 100 MiB at 25 MB/s: about 4 s, well inside shutdown_timeout.
+	curl -sS --max-time 60 --noproxy '*' --limit-rate 25M \
+	    -o "$T/big" -w '%{http_code} %{size_download}' \
+	    "http://127.0.0.1:$PORT/big" >"$T/curl.out" 2>"$T/curl.err" 3>&- &
+	cpid=$!
+	sd_wait size_above "$T/big" 1048576
+	part=$(stat -c %s "$T/big")
+	run -0 ct timeout 60 systemctl stop tine.service
+	echo "downloaded $part of $size bytes when the stop began"
+	wait "$cpid"
+	run -0 cat "$T/curl.out"
+	[ "$output" = "200 $size" ]
+	[ "$(stat -c %s "$T/big")" = "$size" ]
+	# The stop began with the download in flight, and it ended cleanly.
+	[ "$part" -lt "$size" ]
+	[ "$(prop tine.service ActiveState)" = inactive ]
+	[ "$(prop tine.service Result)" = success ]
+	[ "$(prop tine.service ExecMainStatus)" = 0 ]
+	journal_has 'graceful stop'
+	sd_wait journal_has 'stopped$'
+	run -7 curl -sS --max-time 5 --noproxy '*' "http://127.0.0.1:$PORT/"
+}
+
+# replaced MAIN GONE: MAIN has two children again, GONE not among them.
+replaced() {
+	local pids
+	pids=$(children "$1")
+	[ "$(wc -w <<<"$pids")" = 2 ] && ! grep -qx "$2" <<<"$pids"
+}
+
+@test "a worker killed with SIGKILL is replaced by the master, not systemd" {
+	local main victim i pids
+	start_unit
+	main=$(prop tine.service MainPID)
+	pids=$(children "$main")
+	echo "workers: $pids"
+	[ "$(wc -w <<<"$pids")" = 2 ]
+	victim=${pids%%$'\n'*}
+	ct /bin/sh -c 'kill -KILL "$0"' "$victim"
+
+	sd_wait journal_has "worker $victim exited on signal 9"
+	sd_wait replaced "$main" "$victim"
+	run -0 req /
+	[ "$output" = one ]
+	[ "$(prop tine.service MainPID)" = "$main" ]
+	[ "$(prop tine.service NRestarts)" = 0 ]
+	[ "$(prop tine.service ActiveState)" = active ]
+	[ "$(prop tine.service SubState)" = running ]
+}
