@@ -351,3 +351,17 @@ fail_with() {
 	} >&2
 	return 1
 }
+
+# copy_tree REPO DEST: the sources of the tree at REPO and its current
+# objects (times kept) copied to DEST, for a make install with another
+# prefix that leaves the work tree's build, and its prefix, alone.
+copy_tree() {
+	local p
+	local -a have=()
+	for p in GNUmakefile src scripts etc man www build/obj build/tine \
+	    build/sysconfdir.stamp; do
+		[ -e "$1/$p" ] && have+=("$p")
+	done
+	mkdir -p "$2"
+	tar -C "$1" -cf - "${have[@]}" | tar -C "$2" -xf -
+}

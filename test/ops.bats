@@ -135,17 +135,9 @@ need() {
 }
 
 @test "PREFIX is compiled in as the default config path, DESTDIR is not" {
-	local C=$BATS_TEST_TMPDIR/copy D p
-	local -a have=()
+	local C=$BATS_TEST_TMPDIR/copy D
 	D=$C/dest
-	# A copy of the sources (and of the current objects, times kept), so
-	# that the work tree's build keeps its own prefix.
-	for p in GNUmakefile src scripts etc man www build/obj build/tine \
-	    build/sysconfdir.stamp; do
-		[ -e "$REPO/$p" ] && have+=("$p")
-	done
-	mkdir -p "$C"
-	tar -C "$REPO" -cf - "${have[@]}" | tar -C "$C" -xf -
+	copy_tree "$REPO" "$C"
 
 	run -0 --separate-stderr mk "$C" install DESTDIR="$D" PREFIX=/opt/x
 	# The stamp that follows sysconfdir rebuilt main.o.

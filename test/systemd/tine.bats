@@ -14,8 +14,7 @@ load ct
 SD_TIMEOUT=30
 
 setup_file() {
-	local src=$BATS_FILE_TMPDIR/src p
-	local -a have=()
+	local src=$BATS_FILE_TMPDIR/src
 	if [ -z "${TINE_CT_DIR:-}" ] || [ -z "${TINE_CT_ROOT:-}" ]; then
 		echo "run through make test-systemd (test/systemd/run)" >&2
 		return 1
@@ -24,14 +23,9 @@ setup_file() {
 	ct_prepare "$TINE_CT_DIR" "$TINE_CT_ROOT"
 	R=$TINE_CT_DIR/root
 
-	# make install from a copy of the tree (with the current objects,
-	# times kept): the work tree's build keeps its own prefix.
-	for p in GNUmakefile src scripts etc man www build/obj build/tine \
-	    build/sysconfdir.stamp; do
-		[ -e "$REPO/$p" ] && have+=("$p")
-	done
-	mkdir -p "$src"
-	tar -C "$REPO" -cf - "${have[@]}" | tar -C "$src" -xf -
+	# make install from a copy of the tree: the work tree's build keeps
+	# its own prefix.
+	copy_tree "$REPO" "$src"
 	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make --no-print-directory \
 	    -C "$src" install DESTDIR="$R" PREFIX=/usr sysconfdir=/etc \
 	    >"$BATS_FILE_TMPDIR/install.log" 2>&1 || {
