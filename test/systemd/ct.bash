@@ -30,12 +30,18 @@ ct_pid_is() {
 	[[ $stat == *"($2) "* ]] && [[ ${stat##*) } != Z* ]]
 }
 
-# ct_prepare DIR ROOT: DIR/root is an overlay of ROOT over DIR/upper.
+# ct_prepare DIR ROOT: DIR/root is an overlay of ROOT, its writable
+# layer on a tmpfs at DIR/rw: an overlay cannot take its upper layer
+# from another overlay, which is what the host's own root may be (a
+# container, a CI runner).
 ct_prepare() {
 	local dir=$1 root=$2
-	mkdir -p "$dir/upper" "$dir/work" "$dir/root" || return 1
+	mkdir -p "$dir/rw" "$dir/root" || return 1
+	mount -t tmpfs -o mode=0755 tmpfs "$dir/rw" || return 1
+	touch "$dir/rw-mounted"
+	mkdir -p "$dir/rw/upper" "$dir/rw/work" || return 1
 	mount -t overlay overlay -o \
-	    "lowerdir=$root,upperdir=$dir/upper,workdir=$dir/work" \
+	    "lowerdir=$root,upperdir=$dir/rw/upper,workdir=$dir/rw/work" \
 	    "$dir/root" || return 1
 	touch "$dir/mounted"
 }
@@ -192,6 +198,15 @@ ct_destroy() {
 		else
 			echo "ct_destroy: $dir/root busy: lazy unmount" >&2
 			umount -l "$dir/root" && rm -f "$dir/mounted"
+			rc=1
+		fi
+	fi
+	if [ -f "$dir/rw-mounted" ] && [ ! -f "$dir/mounted" ]; then
+		if umount "$dir/rw" 2>/dev/null || ! mountpoint -q "$dir/rw"
+		then
+			rm -f "$dir/rw-mounted"
+		else
+			umount -l "$dir/rw" && rm -f "$dir/rw-mounted"
 			rc=1
 		fi
 	fi
