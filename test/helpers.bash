@@ -365,3 +365,11 @@ copy_tree() {
 	mkdir -p "$2"
 	tar -C "$1" -cf - "${have[@]}" | tar -C "$2" -xf -
 }
+
+# listen_socks PORT: the listening sockets on PORT ("socket:[INODE]").
+listen_socks() {
+	local hex
+	printf -v hex ':%04X' "$1"
+	awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p {
+		print "socket:[" $10 "]" }' /proc/net/tcp /proc/net/tcp6
+}

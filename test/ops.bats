@@ -214,14 +214,6 @@ sa_start() {
 	[ "$(readlink "/proc/$TINE_PID/exe")" = "$real" ]
 }
 
-# listen_socks PORT: the listening sockets on PORT ("socket:[INODE]").
-listen_socks() {
-	local hex
-	printf -v hex ':%04X' "$1"
-	awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p {
-		print "socket:[" $10 "]" }' /proc/net/tcp /proc/net/tcp6
-}
-
 @test "socket activation: a config without listen serves on the passed socket" {
 	write_conf --no-default listen
 	sa_start

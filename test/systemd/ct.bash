@@ -47,10 +47,12 @@ ct_prepare() {
 }
 
 # ct_cgroup_dirs: where a cgroup for the container goes, one a line:
-# every cgroup2 mount and the name=systemd v1 hierarchy (hybrid hosts).
+# every cgroup2 mount and the name=systemd v1 hierarchy (hybrid hosts),
+# under /sys/fs/cgroup only (a chroot's mounts of the same hierarchies
+# are seen too).
 ct_cgroup_dirs() {
-	awk '$3 == "cgroup2" ||
-	    ($3 == "cgroup" && $4 ~ /(^|,)name=systemd(,|$)/) { print $2 }' \
+	awk '$2 ~ "^/sys/fs/cgroup(/|$)" && ($3 == "cgroup2" ||
+	    ($3 == "cgroup" && $4 ~ /(^|,)name=systemd(,|$)/)) { print $2 }' \
 	    /proc/self/mounts
 }
 
@@ -73,6 +75,8 @@ ct_boot() {
 		# subgroups stay below it.
 		: >"$dir/cgroups"
 		for mnt in $(ct_cgroup_dirs); do
+			# One hierarchy mounted twice: made already.
+			[ -d "$mnt/$name" ] && continue
 			mkdir "$mnt/$name" || return 1
 			echo "$mnt/$name" >>"$dir/cgroups"
 		done

@@ -273,14 +273,6 @@ start_unit() {
 	    <<<"$output"
 }
 
-# socket_inodes: the listening sockets on $PORT ("socket:[INODE]").
-socket_inodes() {
-	local hex
-	printf -v hex ':%04X' "$PORT"
-	awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p {
-		print "socket:[" $10 "]" }' /proc/net/tcp /proc/net/tcp6
-}
-
 @test "tine.socket: the first request starts tine, a reload keeps the socket" {
 	local before main
 	mkdir -p "$R/etc/systemd/system/tine.socket.d"
@@ -293,7 +285,7 @@ socket_inodes() {
 	run -0 ct timeout "$SD_TIMEOUT" systemctl start tine.socket
 	[ "$(prop tine.socket ActiveState)" = active ]
 	[ "$(prop tine.service ActiveState)" = inactive ]
-	before=$(socket_inodes)
+	before=$(listen_socks "$PORT")
 	[ "$(wc -l <<<"$before")" = 1 ]
 
 	# systemd holds the socket: the first connection starts tine,
@@ -302,7 +294,7 @@ socket_inodes() {
 	[ "$output" = one ]
 	sd_wait prop_is tine.service ActiveState active
 	main=$(prop tine.service MainPID)
-	[ "$(socket_inodes)" = "$before" ]
+	[ "$(listen_socks "$PORT")" = "$before" ]
 	journal_has 'started: 2 workers'
 	run -1 journal_has 'bind'
 
@@ -311,7 +303,7 @@ socket_inodes() {
 	sd_wait body_is two
 	sd_wait prop_is tine.service ActiveState active
 	[ "$(prop tine.service MainPID)" = "$main" ]
-	[ "$(socket_inodes)" = "$before" ]
+	[ "$(listen_socks "$PORT")" = "$before" ]
 	run -1 journal_has 'bind'
 }
 
