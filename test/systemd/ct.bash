@@ -11,7 +11,7 @@
 # and after a failure at any step.
 
 # Seconds a boot may take to reach running or degraded, and a poweroff.
-: "${CT_BOOT_TIMEOUT:=90}"
+: "${CT_BOOT_TIMEOUT:=45}"
 : "${CT_HALT_TIMEOUT:=30}"
 
 # ct_pid_alive PID: PID exists and is not a zombie.
