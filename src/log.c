@@ -578,17 +578,3 @@ log_access_commit(size_t len)
 {
 	log_state.access_len += len;
 }
-
-/* Appends one complete line; flushes first when it would not fit. */
-void
-log_access_write(const char *line, size_t len)
-{
-	if (log_state.access_fd == -1)
-		return;
-	if (len > sizeof(log_access_buf) - log_state.access_len)
-		(void)log_access_flush();	/* reported inside */
-	if (len > sizeof(log_access_buf))
-		return;	/* cannot happen: lines are ACCESS_LINE_MAX */
-	memcpy(log_access_buf + log_state.access_len, line, len);
-	log_state.access_len += len;
-}

@@ -172,7 +172,6 @@ size_t	 log_escape(char *, size_t, const char *, size_t);
 const char *log_clf_time(time_t);
 int	 log_access_open(const struct config *, uid_t, gid_t);
 bool	 log_access_enabled(void);
-void	 log_access_write(const char *, size_t);
 char	*log_access_reserve(size_t);
 void	 log_access_commit(size_t);
 int	 log_access_flush(void);

@@ -67,6 +67,7 @@ struct conn {
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
 	char			 addr[64];	/* peer address for the log */
+	size_t			 addrlen;	/* strlen(addr) */
 	size_t			 len;		/* bytes in head buffer */
 	unsigned		 requests;	/* served on this connection */
 	bool			 timeo_changed;	/* SO_RCVTIMEO not default */
@@ -757,7 +758,7 @@ worker_log_access(void)
 	}
 	when = log_clf_time(time(NULL));
 	whenlen = strlen(when);
-	addrlen = strlen(w.c.addr);
+	addrlen = w.c.addrlen;
 	max = addrlen + whenlen + LOG_FIXED_BYTES +
 	    worker_escaped_max(line, LOG_TARGET_BYTES) +
 	    worker_escaped_max(ref, LOG_FIELD_BYTES) +
@@ -967,6 +968,7 @@ worker_serve(void)
 	if (util_fmt_addr((struct sockaddr *)&w.c.peer, w.c.peerlen, w.c.addr,
 	    sizeof(w.c.addr), false) == -1)
 		(void)strlcpy(w.c.addr, "-", sizeof(w.c.addr));	/* fits */
+	w.c.addrlen = strlen(w.c.addr);	/* once a connection */
 	if (sb_self != NULL) {
 		sb_self->conns++;
 		/* Cut to the slot's size: a status field, not an address. */
