@@ -1083,8 +1083,9 @@ master_pool(int64_t now)
 	}
 	/*
 	 * Under pressure at the cap, workers also end each keep-alive
-	 * connection after its current response (Connection: close): the
-	 * client reconnects, queued behind those already waiting.
+	 * connection after its current response (Connection: close), the
+	 * client's pipelined next request excepted: the client reconnects,
+	 * queued behind those already waiting.
 	 */
 	master.sb->pressure = running >= master.conf->max_workers &&
 	    stuck > 0;

@@ -909,6 +909,21 @@ worker_discard_body(int64_t deadline)
 }
 
 /*
+ * Whether bytes beyond the current request (and its body) have arrived:
+ * pipelined in the buffer, or waiting in the socket (checked without
+ * blocking).
+ */
+static bool
+worker_input_waiting(void)
+{
+	char	 c;
+
+	if (w.c.len > w.c.req.head_len || w.c.read_full)
+		return true;
+	return recv(w.c.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
+/*
  * Whether the connection can be closed at once after the response just
  * sent: the client said this was its last request (Connection: close,
  * or HTTP/1.0 without keep-alive; RFC 9112 §9.6 forbids it to send more),
@@ -1073,8 +1088,7 @@ worker_serve(void)
 		    w.conf->keepalive_timeout == 0 ||
 		    w.c.requests >= (unsigned)w.conf->keepalive_requests ||
 		    w.retiring || sig_quit || sig_term ||
-		    (w.recycle_at != 0 && w.served + 1 >= w.recycle_at) ||
-		    (sb_table != NULL && sb_table->pressure);
+		    (w.recycle_at != 0 && w.served + 1 >= w.recycle_at);
 		/*
 		 * A body we will not use: answer at once when the client
 		 * waits for 100-continue (then close, RFC 9110 §10.1.1),
@@ -1093,6 +1107,15 @@ worker_serve(void)
 				}
 			}
 		}
+		/*
+		 * Under pressure at the cap, end the connection after this
+		 * response, so that its client queues behind those already
+		 * waiting; but not when its next request is already here:
+		 * a request that has arrived is answered.
+		 */
+		if (!w.c.close && sb_table != NULL && sb_table->pressure &&
+		    !worker_input_waiting())
+			w.c.close = true;
 		rv = worker_handle();
 		worker_log_access();
 		if (rv == -1 || w.c.close) {

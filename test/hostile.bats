@@ -151,7 +151,11 @@ hostile() {
 @test "one byte per write: 50 connections of three requests each" {
 	serve_short
 	baseline
-	hostile trickle -n 50 -c 10 -u /index.html -w 10
+	# Two at a time, one for each worker: with more waiting, the pool
+	# is under pressure at its cap and may answer a request with
+	# Connection: close when the next one has not begun to arrive
+	# (pool.bats covers that); here every connection gets its three.
+	hostile trickle -n 50 -c 2 -u /index.html -w 10
 	[[ $output == *" answered=50 closed=0 open=0 errors=0" ]]
 	unharmed
 }

@@ -179,6 +179,52 @@ EOF
 	[[ $output == *" lost=0 bad=0 connect_errors=0 "* ]]
 }
 
+@test "max_workers 1: under pressure, pipelined requests that have arrived are all answered" {
+	write_conf "workers 1" "max_workers 1"
+	truncate -s 8M "$T/www/big.bin"
+	start_tine
+	wait_workers 1
+	# A pipelines three requests and reads nothing for a while, so its
+	# first 8 MiB response holds the only worker; B and C wait in the
+	# queue, so the pool is under pressure at its cap when A's second
+	# request comes up. It has arrived: it is answered, and so is the
+	# third; then B and C are served.
+	run -0 python3 - "$PORT" <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+def conn(rcvbuf=None):
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    return s
+def read_all(s):
+    data = b""
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            return data
+        data += b
+get = b"GET /big.bin HTTP/1.1\r\nHost: h\r\n\r\n"
+last = b"GET /big.bin HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+a = conn(65536)
+a.sendall(get + get + last)
+time.sleep(0.2)
+others = [conn() for _ in range(2)]
+for s in others:
+    s.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+time.sleep(0.8)
+print("a answered", read_all(a).count(b"HTTP/1.1 200 "))
+for s in others:
+    print("other", read_all(s).split(b" ")[1].decode())
+EOF
+	echo "$output"
+	[ "${lines[0]}" = "a answered 3" ]
+	[ "${lines[1]}" = "other 200" ]
+	[ "${lines[2]}" = "other 200" ]
+}
+
 @test "max_workers 2: stalled heads are cut off with 408, a new client within 1 s" {
 	write_conf "header_timeout 30" "max_workers 2"
 	start_tine
