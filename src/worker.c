@@ -808,6 +808,21 @@ worker_reset_request(void)
 }
 
 /*
+ * Whether bytes beyond the current request (and its body) have arrived:
+ * pipelined in the buffer, or waiting in the socket (checked without
+ * blocking).
+ */
+static bool
+worker_input_waiting(void)
+{
+	char	 c;
+
+	if (w.c.len > w.c.req.head_len || w.c.read_full)
+		return true;
+	return recv(w.c.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
+/*
  * The master asks, under pressure at max_workers, for this connection
  * to make room. An idle keep-alive connection is closed only if no byte
  * of a next request has arrived (checked without blocking); a head that
@@ -817,13 +832,12 @@ worker_reset_request(void)
 static bool
 worker_yield(void)
 {
-	char	 c;
 	int	 what = sb_self->yield;
 
 	sb_self->yield = SB_YIELD_NONE;
 	sig_usr2 = 0;
 	if (what == SB_YIELD_IDLE && w.c.len == 0) {
-		if (recv(w.c.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+		if (worker_input_waiting())
 			return false;	/* a request arrived: serve it */
 		errno = ECONNABORTED;
 		return true;
@@ -906,21 +920,6 @@ worker_discard_body(int64_t deadline)
 		w.c.len += (size_t)n;
 		avail += (size_t)n;
 	}
-}
-
-/*
- * Whether bytes beyond the current request (and its body) have arrived:
- * pipelined in the buffer, or waiting in the socket (checked without
- * blocking).
- */
-static bool
-worker_input_waiting(void)
-{
-	char	 c;
-
-	if (w.c.len > w.c.req.head_len || w.c.read_full)
-		return true;
-	return recv(w.c.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
 }
 
 /*
