@@ -360,7 +360,7 @@ file_redirect(struct file_result *res, const char *path, const char *query,
     size_t query_len)
 {
 	char		*loc = res->location;
-	size_t		 size = sizeof(res->location), len, i;
+	size_t		 size = res->location_cap, len, i;
 	unsigned char	 c;
 	int		 n;
 

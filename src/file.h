@@ -24,7 +24,9 @@ struct file_result {
 	int		 fd;			/* -1 when none */
 	struct stat	 st;
 	char		 path[PATH_MAX];	/* decoded, normalised, from / */
-	char		 location[FILE_URL_MAX];	/* FILE_REDIRECT */
+	char		*location;	/* FILE_REDIRECT; allocated by the
+					   caller, location_cap bytes */
+	size_t		 location_cap;
 };
 
 /*

@@ -458,7 +458,10 @@ check_resolve(const char *name, const char *path, const char *query,
 	int			 st, before, after, fd;
 	bool			 ok;
 
-	if ((res = malloc(sizeof(*res))) == NULL)
+	if ((res = calloc(1, sizeof(*res))) == NULL)
+		abort();
+	res->location_cap = FILE_URL_MAX;
+	if ((res->location = malloc(res->location_cap)) == NULL)
 		abort();
 	before = count_fds();
 	st = file_resolve(rootfd, &conf, path, query,
@@ -485,6 +488,7 @@ check_resolve(const char *name, const char *path, const char *query,
 	    "fds %d/%d", file_openat2_missing ? "fallback: " : "", name, path,
 	    st, (int)res->kind, res->kind == FILE_REDIRECT ? res->location :
 	    SHOW(res->path), fd, before, after);
+	free(res->location);
 	free(res);
 }
 
@@ -517,7 +521,10 @@ test_resolve(void)
 	pid_t			 pid;
 	int			 status, st;
 
-	if ((res = malloc(sizeof(*res))) == NULL)
+	if ((res = calloc(1, sizeof(*res))) == NULL)
+		abort();
+	res->location_cap = FILE_URL_MAX;
+	if ((res->location = malloc(res->location_cap)) == NULL)
 		abort();
 	conf.nindex = 2;
 	(void)strlcpy(conf.index[0], "index.html", sizeof(conf.index[0]));
@@ -598,6 +605,7 @@ test_resolve(void)
 	check_resolve("index", "/dir/", NULL, 0, FILE_REGULAR,
 	    "/dir/index.html");
 	file_openat2_missing = false;
+	free(res->location);
 	free(res);
 }
 

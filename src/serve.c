@@ -1,0 +1,439 @@
+/*
+ * serve.c: where a parsed request becomes a response. Decides the status
+ * and the body (a file, a listing, a redirect, the status endpoint, an
+ * error page), fills struct http_response through serve_begin(), and
+ * sends through the connection's transport. Owns no process state: the
+ * connection and its buffers come in as arguments. Allocates only for a
+ * directory listing and a status page.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "file.h"
+#include "http.h"
+#include "scoreboard.h"
+#include "serve.h"
+#include "status.h"
+
+#define TITLE_SEND_MIN_BYTES	(256 * 1024)	/* title shows the target */
+#define TITLE_TARGET_BYTES	64	/* of it, escaped */
+#define LOG_NAME_BYTES		1024	/* an escaped file name in a log */
+
+static const char	serve_allow_methods[] = "GET, HEAD, OPTIONS";
+static const char	serve_html[] = "text/html; charset=utf-8";
+
+/*
+ * The one response setup: every response starts here, from the request's
+ * version, persistence and method, with no body fields set.
+ */
+static void
+serve_begin(struct conn *c, int status)
+{
+	memset(&c->resp, 0, sizeof(c->resp));
+	c->resp.status = status;
+	c->resp.minor = c->have_req ? c->req.minor : 1;
+	c->resp.keepalive_10 = c->have_req && c->req.minor == 0 && !c->close;
+	c->resp.head_only = c->have_req &&
+	    c->req.method == HTTP_METHOD_HEAD;
+	c->resp.content_length = -1;
+	c->resp.size = -1;
+}
+
+/*
+ * A long send shows its target in the process title (escaped and cut,
+ * like the scoreboard's request line). Short answers do not pay for it:
+ * they are over before anyone could read the title.
+ */
+static void
+serve_title_sending(const struct conn *c)
+{
+	char	 target[TITLE_TARGET_BYTES];
+
+	scoreboard_set_text(target, sizeof(target), c->req.target.p,
+	    c->req.target.len);
+	setproctitle("worker [sending %s]", target);
+}
+
+/*
+ * Writes the head of c->resp and the body: from memory in the same
+ * write, or len bytes of file fd from off after a head sent with
+ * MSG_MORE. HEAD and bodiless statuses send the head alone. A file that
+ * shrinks under us ends the connection where its data ends: the
+ * Content-Length already sent can no longer be kept.
+ */
+static int
+serve_send(struct conn *c, const char *body, size_t bodylen, int fd,
+    off_t off, off_t len, const char *name)
+{
+	struct iovec	 iov[2];
+	char		 esc[LOG_NAME_BYTES];
+	int		 n, iovcnt = 1;
+
+	c->resp.close = c->close;
+	n = http_build_head(c->buf->out, c->buf->out_cap, &c->resp);
+	if (n < 0) {
+		/* Sized at start for the longest head tine builds. */
+		log_warnx("response head does not fit");
+		c->close = true;
+		return -1;
+	}
+	c->status = c->resp.status;
+	iov[0].iov_base = c->buf->out;
+	iov[0].iov_len = (size_t)n;
+	if (c->resp.head_only)
+		return conn_write(c, iov, 1, false);
+	if (body != NULL) {
+		iov[1].iov_base = (void *)body;
+		iov[1].iov_len = bodylen;
+		iovcnt = 2;
+	}
+	if (conn_write(c, iov, iovcnt, fd != -1 && len > 0) == -1)
+		return -1;
+	if (body != NULL) {
+		c->sent = (off_t)bodylen;
+		return 0;
+	}
+	if (fd == -1 || len == 0)
+		return 0;
+	if (len >= TITLE_SEND_MIN_BYTES)
+		serve_title_sending(c);
+	switch (conn_send_file(c, fd, off, len)) {
+	case 0:
+		return 0;
+	case 1:
+		(void)log_escape(esc, sizeof(esc), name, strlen(name));
+		log_warnx("%s: file shrank while being sent", esc);
+		c->shrank = true;
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+int
+serve_error(struct conn *c, int status)
+{
+	const char	*body;
+	size_t		 len;
+
+	/* Errors that leave the stream's framing in doubt end it. */
+	switch (status) {
+	case HTTP_BAD_REQUEST:
+	case HTTP_REQUEST_TIMEOUT:
+	case HTTP_CONTENT_TOO_LARGE:
+	case HTTP_URI_TOO_LONG:
+	case HTTP_HEADERS_TOO_LARGE:
+	case HTTP_EXPECTATION_FAILED:
+	case HTTP_VERSION_NOT_SUPPORTED:
+	case HTTP_INTERNAL_SERVER_ERROR:
+		c->close = true;
+		break;
+	default:
+		break;
+	}
+	serve_begin(c, status);
+	switch (status) {
+	case HTTP_METHOD_NOT_ALLOWED:
+		c->resp.allow = serve_allow_methods;
+		break;
+	case HTTP_RANGE_NOT_SATISFIABLE:
+		c->resp.size = c->size;
+		break;
+	default:
+		break;
+	}
+	body = http_error_body(status, &len);
+	c->resp.content_type = serve_html;
+	c->resp.content_length = (off_t)len;
+	return serve_send(c, body, len, -1, 0, 0, NULL);
+}
+
+/*
+ * len bytes of e's file from off, after the head. A file found shorter
+ * than its entry says leaves the cache at once, so the next request
+ * resolves it afresh instead of failing the same way.
+ */
+static int
+serve_file_range(struct conn *c, struct cache_entry *e, off_t off, off_t len)
+{
+	int	 rv;
+
+	if (e->data != NULL)
+		return serve_send(c, e->data + off, (size_t)len, -1, 0, 0,
+		    NULL);
+	rv = serve_send(c, NULL, 0, e->fd, off, len, e->path);
+	if (c->shrank && e != &c->buf->uncached)
+		cache_drop(e);
+	return rv;
+}
+
+/*
+ * Serves a regular file, described by a cache entry (or by the uncached
+ * one): validators, conditionals, range, then the body.
+ * RFC 9110 §8.8.2.1: a modification time in the future (clock skew, a
+ * copied tree) is replaced by the time of the response, so Last-Modified
+ * is never later than Date; the conditionals compare against the same
+ * value the client was given. Date is formatted after this time() call,
+ * so it is never earlier.
+ */
+static int
+serve_file(struct conn *c, struct cache_entry *e)
+{
+	struct http_range	 r;
+	const struct stat	*st = &e->st;
+	const char		*etag;
+	time_t			 mtime, now;
+	int			 status;
+
+	mtime = st->st_mtim.tv_sec;
+	now = time(NULL);
+	etag = e->etag[0] != '\0' ? e->etag : "";
+	c->size = st->st_size;
+	status = http_preconditions(&c->req, etag, mtime > now ? now : mtime);
+	if (status == HTTP_PRECONDITION_FAILED)
+		return serve_error(c, status);
+	if (status == 0) {
+		status = http_range_select(&c->req, st->st_size, etag,
+		    mtime > now ? now : mtime, &r);
+		if (status == HTTP_RANGE_NOT_SATISFIABLE)
+			return serve_error(c, status);
+	}
+	serve_begin(c, status);
+	if (mtime > now)
+		mtime = now;
+	else if (mtime != 0 && e->last_modified[0] != '\0')
+		c->resp.last_modified_text = e->last_modified;
+	c->resp.last_modified = mtime;
+	c->resp.etag = etag[0] != '\0' ? etag : NULL;
+	c->resp.accept_ranges = true;
+	c->resp.size = st->st_size;
+	if (status == HTTP_NOT_MODIFIED)
+		return serve_send(c, NULL, 0, -1, 0, 0, NULL);
+	c->resp.content_type = e->type;
+	if (status == HTTP_PARTIAL_CONTENT) {
+		c->resp.range = r;
+		c->resp.content_length = r.last - r.first + 1;
+		return serve_file_range(c, e, r.first, r.last - r.first + 1);
+	}
+	c->resp.content_length = st->st_size;
+	return serve_file_range(c, e, 0, st->st_size);
+}
+
+static int
+serve_listing(struct conn *c)
+{
+	struct file_result	*f = &c->buf->file;
+	char			*body = NULL;
+	size_t			 len = 0;
+	int			 status, rv;
+
+	status = file_listing(c->rootfd, f->fd, f->path, &body, &len);
+	f->fd = -1;	/* consumed */
+	if (status != 0)
+		return serve_error(c, status);
+	serve_begin(c, HTTP_OK);
+	c->resp.content_type = serve_html;
+	c->resp.content_length = (off_t)len;
+	rv = serve_send(c, body, len, -1, 0, 0, NULL);
+	free(body);
+	return rv;
+}
+
+static int
+serve_redirect(struct conn *c)
+{
+	const char	*body;
+	size_t		 len;
+
+	serve_begin(c, HTTP_MOVED_PERMANENTLY);
+	c->resp.location = c->buf->file.location;
+	body = http_error_body(HTTP_MOVED_PERMANENTLY, &len);
+	c->resp.content_type = serve_html;
+	c->resp.content_length = (off_t)len;
+	return serve_send(c, body, len, -1, 0, 0, NULL);
+}
+
+/*
+ * A regular file just resolved for the request path: into the cache (as
+ * a new entry, or revalidating the stale one), else described for this
+ * one response, its descriptor then closed at the next request.
+ */
+static struct cache_entry *
+serve_cache_file(struct conn *c, struct cache_entry *stale, int64_t now)
+{
+	struct conn_buffers	*b = c->buf;
+	struct cache_entry	*e;
+
+	if (stale != NULL)
+		e = cache_refresh(stale, b->file.path, b->file.fd, &b->file.st,
+		    now);
+	else
+		e = cache_put(b->path, b->file.path, b->file.fd, &b->file.st,
+		    now);
+	if (e != NULL) {
+		b->file.fd = -1;	/* the cache's now */
+		return e;
+	}
+	cache_describe(&b->uncached, b->file.path, b->file.fd, &b->file.st);
+	return &b->uncached;
+}
+
+/*
+ * GET and HEAD of a path beneath root. A path whose cache entry was
+ * checked within the last second is served from it with no system call;
+ * otherwise it is resolved afresh (the same confined open as without a
+ * cache, so symlinks and permissions are judged anew) and the entry is
+ * kept, replaced or dropped by what that finds.
+ */
+static int
+serve_path(struct conn *c)
+{
+	struct conn_buffers	*b = c->buf;
+	struct cache_entry	*e;
+	int64_t			 now;
+	int			 status;
+
+	status = file_normalize(c->req.path.p, c->req.path.len, b->path,
+	    sizeof(b->path));
+	if (status != 0)
+		return serve_error(c, status);
+	now = util_now_ms();
+	if ((e = cache_get(b->path, now)) != NULL)
+		return serve_file(c, e);
+	e = cache_peek(b->path);	/* stale, or NULL */
+	status = file_resolve(c->rootfd, c->conf, b->path, c->req.query.p,
+	    c->req.query.len, &b->file);
+	if (status != 0 || b->file.kind != FILE_REGULAR) {
+		if (e != NULL)
+			cache_drop(e);
+		if (status != 0)
+			return serve_error(c, status);
+	}
+	switch (b->file.kind) {
+	case FILE_REGULAR:
+		return serve_file(c, serve_cache_file(c, e, now));
+	case FILE_LISTING:
+		return serve_listing(c);
+	case FILE_REDIRECT:
+		return serve_redirect(c);
+	}
+	return serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+}
+
+/* ?format=prometheus, or a client that prefers text (a scraper). */
+static enum status_format
+serve_status_format(const struct conn *c)
+{
+	const struct http_str	*q = &c->req.query, *a = &c->req.accept;
+	static const char	 key[] = "format=prometheus";
+	size_t			 i, klen = sizeof(key) - 1;
+
+	for (i = 0; q->p != NULL && i + klen <= q->len; i++)
+		if ((i == 0 || q->p[i - 1] == '&') &&
+		    memcmp(q->p + i, key, klen) == 0 &&
+		    (i + klen == q->len || q->p[i + klen] == '&'))
+			return STATUS_PROMETHEUS;
+	if (a->p != NULL && memmem(a->p, a->len, "text/plain", 10) != NULL)
+		return STATUS_PROMETHEUS;
+	return STATUS_JSON;
+}
+
+/*
+ * The status endpoint: the scoreboard as JSON or Prometheus text, for
+ * status_allow clients only. Rare and bounded, so its buffer is
+ * allocated per request; the slot count in shared memory is bounded by
+ * the table's size before it sizes anything.
+ */
+static int
+serve_status(struct conn *c)
+{
+	enum status_format	 fmt;
+	char			*buf;
+	size_t			 size;
+	int			 n, rv, nslots;
+
+	if (!config_cidr_match(c->conf, (struct sockaddr *)&c->peer))
+		return serve_error(c, HTTP_FORBIDDEN);
+	fmt = serve_status_format(c);
+	nslots = sb_table->nslots;
+	if (nslots < 0 || nslots > SB_SLOTS)
+		nslots = SB_SLOTS;
+	size = STATUS_HEAD_BYTES + (size_t)nslots * STATUS_ROW_BYTES;
+	if ((buf = malloc(size)) == NULL) {
+		log_warn("status");
+		return serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+	}
+	if ((n = status_render(buf, size, sb_table, fmt)) < 0) {
+		log_warnx("status does not fit in %zu bytes", size);
+		free(buf);
+		return serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+	}
+	serve_begin(c, HTTP_OK);
+	c->resp.content_type = fmt == STATUS_PROMETHEUS ?
+	    "text/plain; version=0.0.4; charset=utf-8" : "application/json";
+	c->resp.content_length = n;
+	c->resp.no_store = true;
+	rv = serve_send(c, buf, (size_t)n, -1, 0, 0, NULL);
+	free(buf);
+	return rv;
+}
+
+static bool
+serve_is_status_path(const struct conn *c)
+{
+	const char	*sp = c->conf->status_path;
+
+	return sp[0] != '\0' && sb_table != NULL &&
+	    c->req.path.len == strlen(sp) &&
+	    memcmp(c->req.path.p, sp, c->req.path.len) == 0;
+}
+
+#ifdef TINE_TEST_HOOKS
+/*
+ * Test builds only: a request for /.tine-test/hang stops making progress
+ * for good, as a worker stuck in a bug would, so that the watchdog can
+ * be tested. Release builds do not contain this.
+ */
+static void
+serve_test_hang(const struct conn *c)
+{
+	static const char	 hang[] = "/.tine-test/hang";
+
+	if (c->req.path.len != sizeof(hang) - 1 ||
+	    memcmp(c->req.path.p, hang, sizeof(hang) - 1) != 0)
+		return;
+	for (;;)
+		(void)pause();
+}
+#endif
+
+int
+serve_request(struct conn *c)
+{
+	switch (c->req.method) {
+	case HTTP_METHOD_GET:
+	case HTTP_METHOD_HEAD:
+		if (c->req.asterisk)
+			return serve_error(c, HTTP_BAD_REQUEST);
+#ifdef TINE_TEST_HOOKS
+		serve_test_hang(c);
+#endif
+		if (serve_is_status_path(c))
+			return serve_status(c);
+		return serve_path(c);
+	case HTTP_METHOD_OPTIONS:
+		serve_begin(c, HTTP_NO_CONTENT);
+		c->resp.allow = serve_allow_methods;
+		return serve_send(c, NULL, 0, -1, 0, 0, NULL);
+	case HTTP_METHOD_UNKNOWN:
+		return serve_error(c, HTTP_NOT_IMPLEMENTED);
+	default:
+		return serve_error(c, HTTP_METHOD_NOT_ALLOWED);
+	}
+}
