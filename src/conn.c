@@ -100,13 +100,17 @@ conn_buffers_new(const struct config *conf)
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		goto fail;
-	b->in_cap = conf->max_header_size + 1;
+	b->in_cap = conf->max_header_size + 1 + CONN_BODY_READ_BYTES;
 	if ((b->in = malloc(b->in_cap)) == NULL)
 		goto fail;
-	b->file.location_cap = FILE_URL_MAX;
+	/*
+	 * The longest Location tine builds: the encoded path, a slash, and
+	 * the query, each byte of which may need three.
+	 */
+	b->file.location_cap = FILE_URL_MAX + 1 + 3 * conf->max_header_size;
 	if ((b->file.location = malloc(b->file.location_cap)) == NULL)
 		goto fail;
-	b->out_cap = CONN_HEAD_FIXED_BYTES;
+	b->out_cap = CONN_HEAD_FIXED_BYTES + b->file.location_cap;
 	if ((b->out = malloc(b->out_cap)) == NULL)
 		goto fail;
 	b->file.fd = -1;
