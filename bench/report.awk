@@ -8,6 +8,8 @@
 #                           priv_worker, pss_total, procs)
 #   S server mode syscall calls-per-request
 # Variables: servers, scenarios (space-separated), logon, rounds, cg, sc.
+# With tine-a among the servers (scripts/bench --ab), an A/B table of tine
+# and tine-a comes first.
 
 function sort(a, n,    i, j, t) {
 	for (i = 2; i <= n; i++) {
@@ -124,6 +126,11 @@ $1 == "S" {
 }
 
 END {
+	for (j = 1; j <= nsrv; j++)
+		running[srv[j]] = 1
+	if (("tine" in running) && ("tine-a" in running))
+		abtable()
+
 	print "## Load"
 	print ""
 	print "req/s: responses completed per second. p50/p99: latency of " \
@@ -210,7 +217,7 @@ END {
 	# Which calls make up the counts, for tine and its yardsticks.
 	ncol = 0
 	for (j = 1; j <= nsrv; j++)
-		if (srv[j] == "tine" || srv[j] == "floor" || srv[j] == "nginx")
+		if (srv[j] ~ /^(tine|tine-a|floor|nginx)$/)
 			col[++ncol] = srv[j]
 	if (ncol > 0 && nnames > 0) {
 		print ""
@@ -369,4 +376,67 @@ function pr(s, key) {
 	    prof["nginx", key] == 0)
 		return ""
 	return prof[s, key] / prof["nginx", key]
+}
+
+# tine beside tine-a (the build given with --ab): the headline figures and
+# their ratio.
+function abtable(    k, scen, a, b) {
+	print "## A/B: tine / tine-a"
+	print ""
+	print "tine is this tree's build, tine-a the one given with `--ab`; " \
+	    "both ran with the same configs, in the same rounds (load) or " \
+	    "one after the other (the rest). tine / tine-a: for req/s and " \
+	    "CPU the median over rounds of the ratio in each round. Above 1 " \
+	    "is better for req/s, below 1 for the rest."
+	print ""
+	print "| figure | tine | tine-a | tine / tine-a |"
+	print "|---|---:|---:|---:|"
+	for (k = 1; k <= nscen; k++) {
+		scen = scn[k]
+		if (!((scen, "tine") in ran) || !((scen, "tine-a") in ran))
+			continue
+		abrow("req/s, " scen abflag(scen), med("rps", scen, "tine"),
+		    med("rps", scen, "tine-a"), "%.0f",
+		    ratio("rps", scen, "tine", "tine-a"))
+	}
+	for (k = 1; k <= nscen; k++) {
+		scen = scn[k]
+		if (!((scen, "tine") in ran) || !((scen, "tine-a") in ran))
+			continue
+		abrow("CPU µs/req, " scen, med("cpu", scen, "tine"),
+		    med("cpu", scen, "tine-a"), "%.1f",
+		    ratio("cpu", scen, "tine", "tine-a"))
+	}
+	abprof("syscalls/req, keep-alive", "sys_ka", "%.2f")
+	abprof("syscalls/req, close", "sys_close", "%.2f")
+	abprof("instr/req, keep-alive", "ir_ka", "%.0f")
+	abprof("instr/req, close", "ir_close", "%.0f")
+	abprof("PSS/worker KiB", "pss_worker", "%d")
+	abprof("private/worker KiB", "priv_worker", "%d")
+	print ""
+}
+
+# scenario: " (errors, starved)" when either build had any: its req/s
+# then counts fewer connections than asked for
+function abflag(scen,    e, st) {
+	e = errors[scen, "tine"] + errors[scen, "tine-a"]
+	st = starved[scen, "tine"] + starved[scen, "tine-a"]
+	if (e == 0 && st == 0)
+		return ""
+	return sprintf(" (errors %d / %d, starved %d / %d)",
+	    errors[scen, "tine"], errors[scen, "tine-a"],
+	    starved[scen, "tine"], starved[scen, "tine-a"])
+}
+
+function abprof(what, key, f,    a, b) {
+	a = prof["tine", key]
+	b = prof["tine-a", key]
+	if (a == "" && b == "")
+		return
+	abrow(what, a, b, f, a == "" || b == "" || b == 0 ? "" : a / b)
+}
+
+function abrow(what, a, b, f, r) {
+	printf "| %s | %s | %s | %s |\n", what, fmt(a, f), fmt(b, f),
+	    r == "" ? "–" : sprintf("%.3f", r)
 }
