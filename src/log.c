@@ -3,6 +3,13 @@
  * on a stderr that is the journal, a priority instead of the timestamp)
  * for master and workers, and the workers' buffered access log. Client
  * bytes reach a log only through log_escape(). Never allocates.
+ *
+ * Each verb has one severity, whatever errno holds: fatal and fatalx are
+ * "error" (LOG_ERR, <3>), log_warn and log_warnx "warn" (LOG_WARNING,
+ * <4>), log_info "info", log_debug "debug". log_warn only adds the text of
+ * errno; whether a failure came with an errno says nothing of how bad it
+ * is. Config errors found before the log is open are "error": they fail
+ * the start.
  */
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -297,7 +304,7 @@ log_warn(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	log_vlog(LEVEL_ERROR, saved, fmt, ap);
+	log_vlog(LEVEL_WARN, saved, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
