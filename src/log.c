@@ -3,6 +3,13 @@
  * on a stderr that is the journal, a priority instead of the timestamp)
  * for master and workers, and the workers' buffered access log. Client
  * bytes reach a log only through log_escape(). Never allocates.
+ *
+ * Each verb has one severity, whatever errno holds: fatal and fatalx are
+ * "error" (LOG_ERR, <3>), log_warn and log_warnx "warn" (LOG_WARNING,
+ * <4>), log_info "info", log_debug "debug". log_warn only adds the text of
+ * errno; whether a failure came with an errno says nothing of how bad it
+ * is. Config errors found before the log is open are "error": they fail
+ * the start.
  */
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -47,17 +54,35 @@ static const int level_prio[] = {
 	[LEVEL_DEBUG] = LOG_DEBUG,
 };
 
+/*
+ * The file behind a log descriptor: its path as opened, its identity,
+ * whether tine created it, and which process opened it. A reopen that
+ * finds the same inode under the same path knows it is still the file
+ * tine created (the descriptor is held open all along, so its inode
+ * number cannot have been reused).
+ */
+struct log_ident {
+	pid_t		 opener;	/* a worker inherits the master's */
+	bool		 created;
+	dev_t		 dev;
+	ino_t		 ino;
+	char		 path[PATH_MAX];	/* "" when no file is held */
+};
+
 static struct {
 	bool		 started;	/* log_open() done: stamped lines */
 	bool		 daemon;	/* stderr is /dev/null */
 	bool		 journal;	/* stderr is the systemd journal */
 	enum log_target	 to;
 	int		 err_fd;	/* file target; else -1 */
+	struct log_ident err_id;
 	int		 verbose;
 	char		 role[16];	/* "master", "worker" */
 	int		 access_fd;	/* -1: access log off */
+	struct log_ident access_id;
 	size_t		 access_len;
 	time_t		 access_err_at;	/* last "cannot write" report */
+	uintmax_t	 access_dropped; /* lines lost since that report */
 	time_t		 clf_sec;
 	char		 clf_buf[32];
 } log_state = {
@@ -168,52 +193,247 @@ log_error_fd(void)
 }
 
 /*
- * Opens path for appending; when the caller is root and uid is set, hands
- * the file to that user so that workers, which run as that user, can
- * reopen it after a rotation.
+ * How every log is opened. O_NOFOLLOW: the directory of a log may be
+ * writable by others (the workers' user, a log group), and root must not
+ * be led through a link planted there to write to, or hand over, a file
+ * of their choosing. O_NONBLOCK: opening a FIFO that no process reads
+ * would otherwise wait for a reader, and the master must never wait on a
+ * log. The flag stays on the descriptor: a write that would block (a
+ * FIFO whose reader lags, a terminal held by flow control) fails with
+ * EAGAIN instead of hanging master or worker; the error log drops that
+ * line, the access log keeps it buffered and drops what no longer fits
+ * (counted, reported once per LOG_ERROR_INTERVAL_S). For regular files
+ * the flag changes nothing.
+ */
+#define LOG_OPEN_FLAGS	(O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | \
+			    O_NOFOLLOW | O_NONBLOCK)
+#define LOG_OPEN_TRIES	3	/* create, or open, while others unlink */
+#define LOG_SHOWN_BYTES	(4 * 256 + 1)	/* a path in a message, escaped */
+
+/* Why path, which open() refused with errnum, cannot be a log. */
+static const char *
+log_open_reason(const char *path, int errnum)
+{
+	struct stat	 st;
+
+	if ((errnum == ELOOP || errnum == ENXIO) && lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return "is a symbolic link; a log is never opened "
+			    "through one";
+		if (S_ISFIFO(st.st_mode))
+			return "is a FIFO that no process reads";
+		if (S_ISSOCK(st.st_mode))
+			return "is a socket";
+	}
+	return strerror(errnum);
+}
+
+/*
+ * Why a file of this type and link count cannot be a log, or NULL. A
+ * regular file with another link may be a hard link to a file elsewhere
+ * (a system file) that root would then append to.
+ */
+static const char *
+log_type_reason(const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		return st->st_nlink > 1 ? "is a regular file with more than "
+		    "one link" : NULL;
+	if (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode))
+		return NULL;
+	if (S_ISDIR(st->st_mode))
+		return "is a directory";
+	if (S_ISBLK(st->st_mode))
+		return "is a block device";
+	return "is not a regular file, a character device or a FIFO";
+}
+
+/*
+ * Opens path for appending, creating it if need be, and fills id. When
+ * the caller is root and uid is set, the file is handed to that user, so
+ * that workers, which run as that user, can reopen it after a rotation:
+ * but only a regular file that tine created (this call, or the one that
+ * opened held, the descriptor now in use for the same log) or that
+ * already belongs to that user. Anything else is left as it is: a device
+ * such as /dev/null, a FIFO, and an existing file of another owner. The
+ * master and the workers started after this open still write to such a
+ * file, through descriptors opened as root; a worker already running
+ * when the logs are reopened cannot open it and keeps the descriptor it
+ * had (and says so), until a reload starts new workers.
+ *
+ * O_CREAT | O_EXCL first, so that "created" is known and not guessed;
+ * then an existing file, still without following a link. On failure
+ * returns -1 with errno set and *why saying why in words.
  */
 static int
-log_open_file(const char *path, uid_t uid, gid_t gid)
+log_open_file(const char *path, uid_t uid, gid_t gid,
+    const struct log_ident *held, struct log_ident *id, const char **why)
 {
-	int	 fd;
+	struct stat	 st;
+	const char	*reason;
+	char		 shown[LOG_SHOWN_BYTES];
+	int		 fd = -1, err, tries;
+	bool		 created = false, ours;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0644);
-	if (fd == -1)
-		return -1;
-	if (geteuid() == 0 && uid != (uid_t)-1 &&
-	    fchown(fd, uid, gid) == -1) {
-		/* Not fatal: root can still write; workers may fail later. */
-		log_warn("chown %s", path);
+	*why = NULL;
+	for (tries = 0; tries < LOG_OPEN_TRIES; tries++) {
+		fd = open(path, LOG_OPEN_FLAGS | O_CREAT | O_EXCL, 0644);
+		if (fd != -1) {
+			created = true;
+			break;
+		}
+		if (errno != EEXIST)
+			break;
+		fd = open(path, LOG_OPEN_FLAGS);
+		if (fd != -1 || errno != ENOENT)
+			break;
+		/* Unlinked between the two opens: create it after all. */
 	}
+	if (fd == -1) {
+		err = errno;
+		*why = log_open_reason(path, err);
+		errno = err;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		err = errno;
+		*why = strerror(err);
+		goto fail;
+	}
+	if ((reason = log_type_reason(&st)) != NULL) {
+		err = EPERM;
+		*why = reason;
+		goto fail;
+	}
+	ours = created || (held != NULL && held->created &&
+	    strcmp(held->path, path) == 0 && held->dev == st.st_dev &&
+	    held->ino == st.st_ino);
+	if (S_ISREG(st.st_mode) && geteuid() == 0 && uid != (uid_t)-1 &&
+	    (ours || st.st_uid == uid) && fchown(fd, uid, gid) == -1) {
+		/* Not fatal: root can still write; workers may fail later. */
+		(void)log_escape(shown, sizeof(shown), path, strlen(path));
+		log_warn("chown %s", shown);
+	}
+	id->opener = getpid();
+	id->created = ours && S_ISREG(st.st_mode);
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	(void)strlcpy(id->path, path, sizeof(id->path));	/* same size */
 	return fd;
+fail:
+	(void)close(fd);	/* nothing was written */
+	errno = err;
+	return -1;
+}
+
+/*
+ * Reports why kw's file path could not be opened: at the directive's
+ * line, as a config error. Returns -1 with errno set; the caller keeps
+ * the descriptor it holds. Two failures keep it and return 0 instead,
+ * when it was opened from this same path. A FIFO that has lost its
+ * reader is not a bad config but a moment: the descriptor reaches the
+ * next reader. And a descriptor that another process opened, which a
+ * worker inherits from the master, was opened and checked for this very
+ * config: a worker that cannot open the path again (its user may not,
+ * or the path was swapped for a link since) writes through it rather
+ * than fail to start.
+ */
+static int
+log_open_failed(const struct config *conf, const char *kw, const char *path,
+    int line, const struct log_ident *held, int held_fd, const char *why)
+{
+	char	 shown[LOG_SHOWN_BYTES];
+	int	 err = errno;
+	bool	 keep;
+
+	keep = held_fd != -1 && strcmp(held->path, path) == 0 &&
+	    (err == ENXIO || held->opener != getpid());
+	(void)log_escape(shown, sizeof(shown), path, strlen(path));
+	log_config_error(conf->path, line, "%s \"%s\": %s%s", kw, shown,
+	    why != NULL ? why : strerror(err),
+	    keep ? "; keeping the descriptor open on it" : "");
+	if (keep)
+		return 0;
+	errno = err;
+	return -1;
 }
 
 /*
  * Switches the error log to the config's target. On failure the old
- * target stays and -1 is returned with errno set.
+ * target stays, the reason is reported (a config error at the
+ * error_log line) and -1 is returned with errno set.
  */
 int
 log_open(const struct config *conf, uid_t uid, gid_t gid)
 {
-	enum log_target	 to = conf->error_log_to;
-	int		 fd = -1;
+	struct log_ident	 id;
+	enum log_target		 to = conf->error_log_to;
+	const char		*why;
+	int			 fd = -1;
 
+	memset(&id, 0, sizeof(id));
 	if (to == LOG_TO_STDERR && log_state.daemon)
 		to = LOG_TO_SYSLOG;
-	if (to == LOG_TO_FILE &&
-	    (fd = log_open_file(conf->error_log, uid, gid)) == -1)
-		return -1;
+	if (to == LOG_TO_FILE && (fd = log_open_file(conf->error_log, uid,
+	    gid, &log_state.err_id, &id, &why)) == -1)
+		return log_open_failed(conf, "error_log", conf->error_log,
+		    conf->error_log_line, &log_state.err_id, log_state.err_fd,
+		    why);
 	if (log_state.err_fd != -1)
 		(void)close(log_state.err_fd);	/* nothing to do on error */
 	if (log_state.to == LOG_TO_SYSLOG && to != LOG_TO_SYSLOG)
 		closelog();
 	log_state.err_fd = fd;
+	log_state.err_id = id;
 	log_state.to = to;
 	if (log_state.to == LOG_TO_SYSLOG)
 		openlog(TINE_NAME, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	log_state.started = true;
 	return 0;
+}
+
+/*
+ * The checks of tine -t (and of a start, before anything is opened) on
+ * the log paths that open() alone would only make at run time, free of
+ * side effects: no link, no file of the wrong type. Whether a FIFO has a
+ * reader is left to the start: opening it to see would end the reader's
+ * input. Returns the number of problems, each reported at its line.
+ */
+int
+log_check(const struct config *conf)
+{
+	struct {
+		const char	*kw, *path;
+		int		 line;
+	} logs[] = {
+		{ "access_log", conf->access_log, conf->access_log_line },
+		{ "error_log", conf->error_log_to == LOG_TO_FILE ?
+		    conf->error_log : "", conf->error_log_line },
+	};
+	struct stat	 st;
+	const char	*why;
+	char		 shown[LOG_SHOWN_BYTES];
+	size_t		 i;
+	int		 problems = 0;
+
+	for (i = 0; i < nitems(logs); i++) {
+		if (logs[i].path[0] == '\0' || lstat(logs[i].path, &st) == -1)
+			continue;	/* the config checks report these */
+		if (S_ISLNK(st.st_mode))
+			why = log_open_reason(logs[i].path, ELOOP);
+		else if (S_ISDIR(st.st_mode))
+			continue;	/* reported by the config checks */
+		else
+			why = log_type_reason(&st);
+		if (why == NULL)
+			continue;
+		(void)log_escape(shown, sizeof(shown), logs[i].path,
+		    strlen(logs[i].path));
+		log_config_error(conf->path, logs[i].line, "%s \"%s\": %s",
+		    logs[i].kw, shown, why);
+		problems++;
+	}
+	return problems;
 }
 
 static void
@@ -297,7 +517,7 @@ log_warn(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	log_vlog(LEVEL_ERROR, saved, fmt, ap);
+	log_vlog(LEVEL_WARN, saved, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -490,18 +710,31 @@ log_clf_time(time_t now)
 	return log_state.clf_buf;
 }
 
+/*
+ * Switches the access log to the config's file (or off). On failure the
+ * old descriptor stays, the reason is reported (a config error at the
+ * access_log line) and -1 is returned with errno set.
+ */
 int
 log_access_open(const struct config *conf, uid_t uid, gid_t gid)
 {
-	int	 fd = -1;
+	struct log_ident	 id;
+	const char		*why;
+	int			 fd = -1;
 
+	memset(&id, 0, sizeof(id));
 	(void)log_access_flush();	/* errors are reported inside */
-	if (conf->access_log[0] != '\0' &&
-	    (fd = log_open_file(conf->access_log, uid, gid)) == -1)
-		return -1;
+	if (conf->access_log[0] != '\0' && (fd = log_open_file(
+	    conf->access_log, uid, gid, &log_state.access_id, &id,
+	    &why)) == -1)
+		return log_open_failed(conf, "access_log", conf->access_log,
+		    conf->access_log_line, &log_state.access_id,
+		    log_state.access_fd, why);
 	if (log_state.access_fd != -1)
 		(void)close(log_state.access_fd);	/* nothing to do */
 	log_state.access_fd = fd;
+	log_state.access_id = id;
+	/* Lines a lagging reader left in the buffer go to the new file. */
 	return 0;
 }
 
@@ -517,18 +750,40 @@ log_access_pending(void)
 	return log_state.access_len > 0;
 }
 
+/* Once per LOG_ERROR_INTERVAL_S: the access log lost lines. */
+static void
+log_access_report(int errnum)
+{
+	time_t	 now = time(NULL);
+
+	if (now - log_state.access_err_at < LOG_ERROR_INTERVAL_S)
+		return;
+	log_state.access_err_at = now;
+	if (errnum == EAGAIN)
+		log_warnx("access log: its reader does not keep up; %ju "
+		    "lines dropped", log_state.access_dropped);
+	else {
+		errno = errnum;
+		log_warn("access log: write (%ju lines dropped)",
+		    log_state.access_dropped);
+	}
+	log_state.access_dropped = 0;
+}
+
 /*
  * Writes the buffered lines in one write. On failure (disk full, file
- * gone) the lines are dropped and one error line per interval says so:
- * serving goes on.
+ * gone, a FIFO without reader) the lines are dropped and one error line
+ * per interval says so: serving goes on. A write that would block (a
+ * FIFO whose reader lags) leaves what it did not take at the head of the
+ * buffer for the next flush, so that no line is cut while the worker
+ * lives; log_access_reserve() drops the lines that no longer fit.
  */
 int
 log_access_flush(void)
 {
 	const char	*p = log_access_buf;
-	size_t		 len = log_state.access_len;
+	size_t		 len = log_state.access_len, i;
 	ssize_t		 n;
-	time_t		 now;
 
 	if (len == 0)
 		return 0;
@@ -539,13 +794,16 @@ log_access_flush(void)
 		n = write(log_state.access_fd, p, len);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1 && errno == EAGAIN) {
+			memmove(log_access_buf, p, len);
+			log_state.access_len = len;
+			return -1;
+		}
 		if (n <= 0) {
-			now = time(NULL);
-			if (now - log_state.access_err_at >=
-			    LOG_ERROR_INTERVAL_S) {
-				log_state.access_err_at = now;
-				log_warn("access log: write");
-			}
+			for (i = 0; i < len; i++)
+				if (p[i] == '\n')
+					log_state.access_dropped++;
+			log_access_report(n == -1 ? errno : EIO);
 			return -1;
 		}
 		p += n;
@@ -557,18 +815,22 @@ log_access_flush(void)
 /*
  * Room for a line of at most len bytes, written in place and then
  * committed with log_access_commit(): no copy. Flushes first when the
- * buffer lacks the room. NULL when the access log is off or len exceeds
- * the buffer.
+ * buffer lacks the room. NULL when the access log is off, len exceeds
+ * the buffer, or the buffer holds lines that a lagging reader has not
+ * taken yet and no room is left: that line is dropped and counted.
  */
 char *
 log_access_reserve(size_t len)
 {
-	if (log_state.access_fd == -1)
+	if (log_state.access_fd == -1 || len > sizeof(log_access_buf))
 		return NULL;
 	if (len > sizeof(log_access_buf) - log_state.access_len)
 		(void)log_access_flush();	/* reported inside */
-	if (len > sizeof(log_access_buf))
+	if (len > sizeof(log_access_buf) - log_state.access_len) {
+		log_state.access_dropped++;
+		log_access_report(EAGAIN);
 		return NULL;
+	}
 	return log_access_buf + log_state.access_len;
 }
 

@@ -243,7 +243,7 @@ main(int argc, char *argv[])
 	if ((conf = config_load(path)) == NULL)
 		return 1;
 	if (test) {
-		if (config_check_runtime(conf) != 0) {
+		if (config_check_runtime(conf) + log_check(conf) != 0) {
 			fprintf(stderr, "%s: configuration file %s test "
 			    "failed\n", TINE_NAME, conf->path);
 			config_free(conf);
@@ -292,7 +292,7 @@ main(int argc, char *argv[])
 	 * caller: the master resolves the user only after daemonizing, where
 	 * an error would leave the start looking successful (exit 0).
 	 */
-	if (config_check_runtime(conf) != 0) {
+	if (config_check_runtime(conf) + log_check(conf) != 0) {
 		config_free(conf);
 		return 1;
 	}
@@ -318,24 +318,29 @@ main(int argc, char *argv[])
 		config_free(conf);
 		return 1;
 	}
-	if (log_open(conf, (uid_t)-1, (gid_t)-1) == -1) {
-		log_warn("open %s", conf->error_log);
-		goto fail;
-	}
 	/*
 	 * Open the access log once here so that a log that cannot be
-	 * written fails the start in the foreground; master and workers
-	 * reopen it (the master hands it to the workers' user).
+	 * written fails the start; master and workers reopen it (the master
+	 * hands a file it created to the workers' user). It comes before the
+	 * error log so that its error, too, reaches the caller's stderr.
+	 * Either open reports its own error.
 	 */
-	if (log_access_open(conf, (uid_t)-1, (gid_t)-1) == -1) {
-		log_warn("open %s", conf->access_log);
+	if (log_access_open(conf, (uid_t)-1, (gid_t)-1) == -1)
 		goto fail;
-	}
+	if (log_open(conf, (uid_t)-1, (gid_t)-1) == -1)
+		goto fail;
 	if (!foreground) {
 		ready = main_daemonize();
 		log_set_daemon();
-		if (log_open(conf, (uid_t)-1, (gid_t)-1) == -1)
-			_exit(1);	/* cannot happen: was open */
+		/*
+		 * Both logs again, now as the daemon's own descriptors:
+		 * log.c treats a descriptor another process opened as one a
+		 * worker inherited. Should an open fail now, the one
+		 * inherited from before the fork is kept.
+		 */
+		if (log_open(conf, (uid_t)-1, (gid_t)-1) == -1 ||
+		    log_access_open(conf, (uid_t)-1, (gid_t)-1) == -1)
+			_exit(1);	/* cannot happen: kept on failure */
 	}
 	if (pfh != NULL && pidfile_write(pfh) == -1) {
 		log_warn("pidfile %s", conf->pidfile);

@@ -707,8 +707,8 @@ master_reload(void)
 	if (log_open(next, ids.drop ? ids.uid : (uid_t)-1, ids.gid) == -1 ||
 	    log_access_open(next, ids.drop ? ids.uid : (uid_t)-1,
 	    ids.gid) == -1) {
-		log_warn("reload failed: cannot open logs; keeping the "
-		    "current configuration");
+		log_warnx("reload failed: cannot open logs; keeping the "
+		    "current configuration");	/* why: reported inside */
 		(void)master_listen(old, next);	/* hands fds back */
 		master_close_listeners(next);
 		config_free(next);
@@ -748,12 +748,14 @@ master_reopen(void)
 
 	/*
 	 * The master creates the new files (owned by the workers' user) so
-	 * that workers, which no longer run as root, can open them.
+	 * that workers, which no longer run as root, can open them. A log
+	 * that cannot be opened (a link, a FIFO without reader) keeps its
+	 * old descriptor; the reason is reported inside.
 	 */
 	if (log_open(master.conf, uid, master.ids.gid) == -1)
-		log_warn("reopen %s", master.conf->error_log);
+		log_warnx("error log not reopened: keeping the open one");
 	if (log_access_open(master.conf, uid, master.ids.gid) == -1)
-		log_warn("reopen %s", master.conf->access_log);
+		log_warnx("access log not reopened: keeping the open one");
 	log_info("logs reopened");
 	for (i = 0; i < master.npool; i++)
 		if (master.pool[i].state != WORKER_KILLED &&
@@ -1279,7 +1281,7 @@ master_run(struct config *conf, struct pidfh *pfh, bool foreground)
 	if (master.ids.drop &&
 	    (log_open(conf, master.ids.uid, master.ids.gid) == -1 ||
 	    log_access_open(conf, master.ids.uid, master.ids.gid) == -1)) {
-		log_warn("open logs");
+		log_warnx("cannot open logs; exiting");	/* why: inside */
 		return 1;
 	}
 

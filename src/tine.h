@@ -153,6 +153,7 @@ bool		 config_cidr_match(const struct config *,
 void	 log_init(int);
 void	 log_set_daemon(void);
 int	 log_open(const struct config *, uid_t, gid_t);
+int	 log_check(const struct config *);
 void	 log_set_role(const char *);
 void	 log_warn(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));

@@ -250,7 +250,7 @@ all_clf() {
 	# Take the directory away and rotate: each worker's reopen fails.
 	rm -rf "$T/logs"
 	kill -USR1 "$TINE_PID"
-	wait_for grep -qE "\\[error\\] tine\\[[0-9]+\\]: worker: reopen $T/logs/access.log: No such file or directory" "$T/error.log"
+	wait_for grep -qE "\\[warn\\] tine\\[[0-9]+\\]: worker: reopen $T/logs/access.log: No such file or directory" "$T/error.log"
 	local bad
 	bad=$(grep -vE "$ERR_LINE" "$T/error.log") || true
 	[ -z "$bad" ]
@@ -270,7 +270,7 @@ all_clf() {
 	wait_workers 2
 	rm -rf "$T/logs"
 	kill -USR1 "$TINE_PID"
-	wait_for grep -qE "^<3>\\[error\\] tine\\[[0-9]+\\]: worker: reopen $T/logs/access.log: No such file or directory$" "$T/stderr"
+	wait_for grep -qE "^<4>\\[warn\\] tine\\[[0-9]+\\]: worker: reopen $T/logs/access.log: No such file or directory$" "$T/stderr"
 	local pid=$TINE_PID bad
 	stop_tine
 	[ "$TINE_STATUS" -eq 0 ]

@@ -204,6 +204,17 @@ test_reserve(void)
  */
 static int	 journal_fd = -1;
 
+/* fatal() without the exit: the same call of log_vlog(). */
+static void __attribute__((format(printf, 1, 2)))
+journal_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vlog(LEVEL_ERROR, 0, fmt, ap);
+	va_end(ap);
+}
+
 /* What the error log wrote on fd 2 since the last call, at most size - 1. */
 static void
 journal_take(char *buf, size_t size)
@@ -217,14 +228,16 @@ journal_take(char *buf, size_t size)
 		buf[0] = '\0';
 }
 
-/* A line of level as written: "<N>[level] tine[PID]: msg\n" or stamped. */
+/*
+ * A line as written: "<N>[level] tine[PID]: msg\n" or stamped. fatal()
+ * exits, so the error level is written as fatal writes it.
+ */
 static void
 journal_line(enum log_level level, const char *msg)
 {
 	switch (level) {
 	case LEVEL_ERROR:
-		errno = ENOENT;
-		log_warn("%s", msg);
+		journal_error("%s", msg);
 		break;
 	case LEVEL_WARN:
 		log_warnx("%s", msg);
@@ -247,11 +260,13 @@ test_journal(void)
 		const char	*name;
 		const char	*msg;	/* as logged, errno ENOENT */
 	} rows[] = {
-		{ LEVEL_ERROR, "<3>", "error", "m: No such file or directory" },
+		{ LEVEL_ERROR, "<3>", "error", "m" },
 		{ LEVEL_WARN, "<4>", "warn", "m" },
 		{ LEVEL_INFO, "<6>", "info", "m" },
 		{ LEVEL_DEBUG, "<7>", "debug", "m" },
 	};
+	static const int warn_errnos[] = { ENOENT, EACCES, EAGAIN, ENOSPC,
+	    EIO, EPIPE };
 	/* JOURNAL_STREAM values that name no stream: before, id?, after. */
 	static const struct {
 		const char	*before;
@@ -295,6 +310,18 @@ test_journal(void)
 		unit_check(strcmp(got, want) == 0,
 		    "journal: %s line is \"%.*s\"", rows[i].prefix,
 		    (int)strcspn(got, "\n"), got);
+	}
+	/* log_warn: "warn" and the errno text, whatever the errno. */
+	for (i = 0; i < nitems(warn_errnos); i++) {
+		(void)snprintf(want, sizeof(want),
+		    "<4>[warn] tine[%ld]: m: %s\n", (long)getpid(),
+		    strerror(warn_errnos[i]));
+		errno = warn_errnos[i];
+		log_warn("m");
+		journal_take(got, sizeof(got));
+		unit_check(strcmp(got, want) == 0 && errno == warn_errnos[i],
+		    "journal: log_warn with errno %d is \"%.*s\"",
+		    warn_errnos[i], (int)strcspn(got, "\n"), got);
 	}
 	/* Before the log is open, and a config error at start. */
 	log_state.started = false;
