@@ -135,7 +135,9 @@ worker_check_signals(void)
 	if (sig_alrm) {
 		sig_alrm = 0;
 		w.alarm_armed = false;
-		(void)log_access_flush();	/* reported inside */
+		/* A lagging reader of a FIFO log: try again in a while. */
+		if (log_access_flush() == -1 && log_access_pending())
+			worker_arm_flush();
 	}
 }
 
