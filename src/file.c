@@ -128,8 +128,11 @@ file_decode_segment(const char *s, size_t n, char *dst, size_t cap,
  *
  * A segment that does not fit is not an error yet: a later ".." may pop
  * it. Such segments (and everything below them) are only counted in
- * hidden; the result is 414 when any remains hidden at the end. Bad
- * escapes anywhere win over 414, so the answer does not depend on size.
+ * hidden; the result is 404 when any remains hidden at the end: out is
+ * PATH_MAX for the server, and no longer path can name a file. (414 is
+ * for a request line over max_header_size, as documented, and only the
+ * head scanner gives it.) Bad escapes anywhere win over 404, so the
+ * answer does not depend on size.
  */
 int
 file_normalize(const char *enc, size_t len, char *out, size_t size)
@@ -196,7 +199,7 @@ file_normalize(const char *enc, size_t len, char *out, size_t size)
 	return 0;
 
  toolong:
-	rc = HTTP_URI_TOO_LONG;
+	rc = HTTP_NOT_FOUND;
  fail:
 	if (size > 0)
 		out[0] = '\0';
@@ -458,7 +461,7 @@ file_resolve(int rootfd, const struct config *conf, const char *path,
 	}
 	plen = strlen(path);
 	if (strlcpy(res->path, path, sizeof(res->path)) >= sizeof(res->path)) {
-		status = HTTP_URI_TOO_LONG;
+		status = HTTP_NOT_FOUND;	/* longer than PATH_MAX */
 		goto fail;
 	}
 	rel = plen == 1 ? "." : path + 1;

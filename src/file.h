@@ -32,7 +32,8 @@ struct file_result {
  * path (no query), writing a NUL-terminated absolute path starting with
  * '/' into out. Returns 0, or HTTP_BAD_REQUEST for a bad escape, %00,
  * an encoded '/' or a path that does not start with '/', or
- * HTTP_URI_TOO_LONG when it does not fit.
+ * HTTP_NOT_FOUND when it does not fit (with out PATH_MAX bytes, no file
+ * has such a name).
  */
 int	 file_normalize(const char *, size_t, char *, size_t);
 

@@ -241,6 +241,23 @@ anchors() {
 	want_body $'hello tine\n'
 }
 
+@test "a path too long to exist is 404, not 414, within max_header_size" {
+	local long name
+	serve 'max_header_size 16k'
+	# 5000 bytes of path: over PATH_MAX, under max_header_size.
+	long=$(printf 'abcdefghi/%.0s' $(seq 500))
+	fetch "/$long"
+	want_code 404
+	# One segment longer than NAME_MAX.
+	name=$(printf 'x%.0s' $(seq 300))
+	fetch "/$name"
+	want_code 404
+	# Over PATH_MAX only before ".." takes it back: served.
+	fetch "/$long$(printf '../%.0s' $(seq 500))index.html" --path-as-is
+	want_code 200
+	want_body $'hello tine\n'
+}
+
 @test "an unreadable file is 403 for a worker running as nobody" {
 	[ "$(id -u)" = 0 ] || skip "needs root to start workers as nobody"
 	id nobody >/dev/null 2>&1 || skip "no user nobody"

@@ -103,22 +103,22 @@ static const struct norm_row norm_rows[] = {
 	{ "/a+b;c=d", 0, 0, 0, "/a+b;c=d" },
 	/* output bounds: exact fit and one byte short */
 	{ "/abc", 0, 5, 0, "/abc" },
-	{ "/abc", 0, 4, HTTP_URI_TOO_LONG, NULL },
+	{ "/abc", 0, 4, HTTP_NOT_FOUND, NULL },
 	{ "/abc/", 0, 6, 0, "/abc/" },
-	{ "/abc/", 0, 5, HTTP_URI_TOO_LONG, NULL },
+	{ "/abc/", 0, 5, HTTP_NOT_FOUND, NULL },
 	{ "/a/./", 0, 4, 0, "/a/" },
-	{ "/a/./", 0, 3, HTTP_URI_TOO_LONG, NULL },
+	{ "/a/./", 0, 3, HTTP_NOT_FOUND, NULL },
 	{ "/%41%42", 0, 4, 0, "/AB" },
-	{ "/%41%42", 0, 3, HTTP_URI_TOO_LONG, NULL },
+	{ "/%41%42", 0, 3, HTTP_NOT_FOUND, NULL },
 	{ "/", 0, 2, 0, "/" },
-	{ "/", 0, 1, HTTP_URI_TOO_LONG, NULL },
-	{ "/..", 0, 1, HTTP_URI_TOO_LONG, NULL },
+	{ "/", 0, 1, HTTP_NOT_FOUND, NULL },
+	{ "/..", 0, 1, HTTP_NOT_FOUND, NULL },
 	/* a segment too long for out, popped later: the result fits */
 	{ "/aaaa/..", 0, 2, 0, "/" },
 	{ "/aaaa/../b", 0, 3, 0, "/b" },
 	{ "/aaaa/bb/../..", 0, 2, 0, "/" },
 	{ "/a/bbbb/cc/../../c", 0, 5, 0, "/a/c" },
-	{ "/aaaa/bb/..", 0, 2, HTTP_URI_TOO_LONG, NULL },
+	{ "/aaaa/bb/..", 0, 2, HTTP_NOT_FOUND, NULL },
 	/* a bad escape wins over a result too long */
 	{ "/aaaa/%zz", 0, 2, HTTP_BAD_REQUEST, NULL },
 };
@@ -230,7 +230,7 @@ test_normalize(void)
 	unit_check(st == 0 && strlen(out) == PATH_MAX - 1,
 	    "normalize: PATH_MAX - 1 bytes fit");
 	st = file_normalize(big, PATH_MAX, out, sizeof(out));
-	unit_check(st == HTTP_URI_TOO_LONG, "normalize: PATH_MAX bytes: 414");
+	unit_check(st == HTTP_NOT_FOUND, "normalize: PATH_MAX bytes: 404");
 	/* ... unless a ".." takes the long segment back. */
 	memcpy(big + PATH_MAX - 3, "/..", 3);
 	st = file_normalize(big, PATH_MAX, out, sizeof(out));
