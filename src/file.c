@@ -28,7 +28,10 @@
 #include "http.h"
 #include "file.h"
 
-/* Entries read from one directory for a listing; the rest is cut off. */
+/*
+ * Entries one listing shows: the first this many in its order; the
+ * rest are counted, not kept.
+ */
 #define FILE_LISTING_MAX	10000
 /* First allocation of the listing page; it doubles from there. */
 #define FILE_LISTING_CHUNK	4096
@@ -683,6 +686,48 @@ file_entry_cmp(const void *a, const void *b)
 }
 
 /*
+ * The listing keeps the first FILE_LISTING_MAX entries in its order
+ * while it reads the directory, so a huge one costs no more memory
+ * than that and the cut does not depend on readdir order: ents is a
+ * max-heap by file_entry_cmp, whose top is the last entry kept and is
+ * what a smaller newcomer replaces.
+ */
+static void
+file_heap_up(struct file_entry *h, size_t i)
+{
+	struct file_entry	 t;
+	size_t			 parent;
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (file_entry_cmp(&h[parent], &h[i]) >= 0)
+			break;
+		t = h[parent];
+		h[parent] = h[i];
+		h[i] = t;
+		i = parent;
+	}
+}
+
+static void
+file_heap_down(struct file_entry *h, size_t n)
+{
+	struct file_entry	 t;
+	size_t			 i = 0, c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && file_entry_cmp(&h[c + 1], &h[c]) > 0)
+			c++;
+		if (file_entry_cmp(&h[i], &h[c]) >= 0)
+			break;
+		t = h[c];
+		h[c] = h[i];
+		h[i] = t;
+		i = c;
+	}
+}
+
+/*
  * Kept small and inline: readable on a phone (the table fills the width,
  * long names wrap, the date column goes on narrow screens), the
  * platform's own font, and a dark variant when the system asks for one.
@@ -768,11 +813,41 @@ file_listing_stat(int rootfd, int dirfd, const char *path, const char *name,
 }
 
 /*
+ * One directory entry as the listing shows it, name still borrowed from
+ * the dirent. Only what orders it (a directory or not) is known when
+ * whole is false: enough to see whether it would be kept.
+ */
+static void
+file_listing_entry(int rootfd, int dirfd, const char *path,
+    const struct dirent *de, struct file_entry *e, bool whole)
+{
+	struct stat	 st;
+
+	e->name = (char *)(uintptr_t)de->d_name;
+	e->stat_ok = false;
+	e->dir = false;
+	e->size = 0;
+	e->mtime = 0;
+	/* A plain file or directory needs no stat to be placed. */
+	if (!whole && de->d_type != DT_UNKNOWN && de->d_type != DT_LNK) {
+		e->dir = de->d_type == DT_DIR;
+		return;
+	}
+	if (file_listing_stat(rootfd, dirfd, path, de->d_name, &st) == 0) {
+		e->stat_ok = true;
+		e->dir = S_ISDIR(st.st_mode);
+		e->size = st.st_size;
+		e->mtime = st.st_mtime;
+	}
+}
+
+/*
  * Dot-files are left out of the listing (they are still served when
  * asked for by name). Entries are stat'ed through symlinks that stay
  * beneath root, so a link to a directory lists as one; one that cannot
  * be stat'ed (dangling, or leaving root) is listed as a file without size
- * or date.
+ * or date. Past FILE_LISTING_MAX entries, the first ones in the
+ * listing's order are shown and the others counted in a note.
  */
 int
 file_listing(int rootfd, int dirfd, const char *path, char **body,
@@ -780,12 +855,11 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 {
 	DIR			*dir = NULL;
 	struct dirent		*de;
-	struct file_entry	*ents = NULL, *e;
-	struct stat		 st;
+	struct file_entry	*ents = NULL, *e, cand;
 	struct file_buf		 b = { NULL, 0, 0 };
 	size_t			 n = 0, cap = 0, i;
-	char			 note[64];
-	bool			 truncated = false;
+	uintmax_t		 omitted = 0;
+	char			 note[96], *name;
 	int			 status = HTTP_INTERNAL_SERVER_ERROR, r;
 
 	*body = NULL;
@@ -807,8 +881,20 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 		if (de->d_name[0] == '.')
 			continue;	/* ".", ".." and dot-files */
 		if (n == FILE_LISTING_MAX) {
-			truncated = true;
-			break;
+			omitted++;
+			file_listing_entry(rootfd, dirfd, path, de, &cand,
+			    false);
+			if (file_entry_cmp(&cand, &ents[0]) >= 0)
+				continue;	/* after every one kept */
+			file_listing_entry(rootfd, dirfd, path, de, &cand,
+			    true);
+			if ((name = strdup(de->d_name)) == NULL)
+				goto fail;
+			free(ents[0].name);
+			ents[0] = cand;
+			ents[0].name = name;
+			file_heap_down(ents, n);
+			continue;
 		}
 		if (n == cap) {
 			cap = cap > 0 ? cap * 2 : 64;
@@ -819,22 +905,11 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 				goto fail;
 			ents = e;
 		}
-		e = &ents[n];
-		if ((e->name = strdup(de->d_name)) == NULL)
+		if ((name = strdup(de->d_name)) == NULL)
 			goto fail;
-		n++;
-		if (file_listing_stat(rootfd, dirfd, path, de->d_name, &st) ==
-		    0) {
-			e->stat_ok = true;
-			e->dir = S_ISDIR(st.st_mode);
-			e->size = st.st_size;
-			e->mtime = st.st_mtime;
-		} else {
-			e->stat_ok = false;
-			e->dir = false;
-			e->size = 0;
-			e->mtime = 0;
-		}
+		file_listing_entry(rootfd, dirfd, path, de, &ents[n], true);
+		ents[n].name = name;
+		file_heap_up(ents, n++);
 	}
 	if (n > 0)
 		qsort(ents, n, sizeof(*ents), file_entry_cmp);
@@ -864,9 +939,10 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 			goto fail;
 	if (file_buf_add(&b, "</tbody>\n</table>\n") == -1)
 		goto fail;
-	if (truncated) {
-		r = snprintf(note, sizeof(note), "<p class=\"t\">Listing "
-		    "truncated after %d entries.</p>\n", FILE_LISTING_MAX);
+	if (omitted > 0) {
+		r = snprintf(note, sizeof(note), "<p class=\"t\">%ju more "
+		    "%s not shown.</p>\n", omitted,
+		    omitted == 1 ? "entry" : "entries");
 		if (r < 0 || (size_t)r >= sizeof(note) ||
 		    file_buf_add(&b, note) == -1)
 			goto fail;

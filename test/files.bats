@@ -160,6 +160,31 @@ anchors() {
 	want_body $'q\n'
 }
 
+@test "autoindex: past 10000 entries, the first in order and a count of the rest" {
+	local d=$W/many
+	mkdir "$d"
+	# 10005 files and a directory, which sorts first: 6 left out.
+	seq -f "$d/f%05g" 10004 -1 0 | xargs touch
+	mkdir "$d/zzdir"
+	serve 'autoindex on'
+	fetch /many/
+	want_code 200
+	want_hdr Content-Length "$(wc -c <"$T/body")"
+	anchors >"$T/names"
+	{
+		echo ../
+		echo zzdir/
+		seq -f 'f%05g' 0 9998
+	} | diff -q - "$T/names" >/dev/null ||
+		fail_with "not the first 10000 entries in order"
+	body_has '<p class="t">6 more entries not shown.</p>'
+	body_lacks 'f09999'
+	# The same page again: the cut does not move.
+	cp "$T/body" "$T/first"
+	fetch /many/
+	cmp -s "$T/first" "$T/body" || fail_with "a second listing differs"
+}
+
 @test "autoindex: no parent link at the root; index files still win" {
 	rm "$W/index.html"
 	mkdir "$W/sub" "$W/withindex"
