@@ -46,6 +46,10 @@
  * node in the tree must not become the worker's controlling terminal.
  */
 #define FILE_OPEN_FLAGS		(O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+/* Names a file without opening it: no open(2) side effect, no read. */
+#define FILE_PATH_FLAGS		(O_PATH | O_CLOEXEC)
+/* file_open_checked(): the name is a FIFO, socket or device node. */
+#define FILE_SPECIAL		(-2)
 
 /*
  * Set the first time openat2(2) answers ENOSYS (kernel before 5.6), so a
@@ -245,6 +249,9 @@ file_errno_status(int error)
 	case ENXIO:		/* open(2) of a socket: not a file we serve */
 	case ENODEV:		/* device node without a driver */
 		return HTTP_FORBIDDEN;
+	case EMFILE:		/* out of descriptors: passes, unlike a 500 */
+	case ENFILE:
+		return HTTP_SERVICE_UNAVAILABLE;
 	default:
 		return HTTP_INTERNAL_SERVER_ERROR;
 	}
@@ -348,6 +355,49 @@ file_open_beneath(int rootfd, const char *rel, int flags)
 	return -1;
 }
 
+/*
+ * Opens rel beneath rootfd for reading when it is a regular file or a
+ * directory, with *st filled. Its type is learnt first from an O_PATH
+ * descriptor, which opens nothing: open(2) of a device node can act
+ * (a tape rewinds, a serial line is raised) and O_NONBLOCK does not
+ * stop that, so a FIFO, socket or device node is never opened for
+ * reading: FILE_SPECIAL, with *st filled. The readable descriptor
+ * comes from a second resolution under the same rules (/proc/self/fd
+ * is closed to an undumpable worker), and must be the same file by
+ * device and inode; a rename between the two is retried. Else -1 with
+ * errno.
+ */
+static int
+file_open_checked(int rootfd, const char *rel, struct stat *st)
+{
+	struct stat	 st2;
+	int		 pfd = -1, fd = -1, tries;
+
+	for (tries = 0; tries < FILE_OPEN_RETRIES; tries++) {
+		if ((pfd = file_open_beneath(rootfd, rel, FILE_PATH_FLAGS)) ==
+		    -1 || fstat(pfd, st) == -1)
+			goto fail;
+		file_close(pfd);
+		pfd = -1;
+		if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+			return FILE_SPECIAL;
+		if ((fd = file_open_beneath(rootfd, rel, FILE_OPEN_FLAGS)) ==
+		    -1 || fstat(fd, &st2) == -1)
+			goto fail;
+		if (st2.st_dev == st->st_dev && st2.st_ino == st->st_ino) {
+			*st = st2;
+			return fd;
+		}
+		file_close(fd);
+		fd = -1;
+	}
+	errno = EAGAIN;		/* renamed over and over: 500 */
+ fail:
+	file_close(fd);
+	file_close(pfd);
+	return -1;
+}
+
 /* Whether a byte of a query string may be copied into Location as is. */
 static bool
 file_query_keeps(unsigned char c)
@@ -420,16 +470,13 @@ file_try_index(int rootfd, const struct config *conf, const char *path,
 		    conf->index[i]);
 		if (r < 0 || (size_t)r >= sizeof(ipath))
 			continue;	/* cannot exist: ENAMETOOLONG */
-		if ((fd = file_open_beneath(rootfd, ipath + 1,
-		    FILE_OPEN_FLAGS)) == -1) {
+		if ((fd = file_open_checked(rootfd, ipath + 1, &st)) ==
+		    FILE_SPECIAL)
+			continue;
+		if (fd == -1) {
 			if (file_errno_status(errno) == HTTP_NOT_FOUND)
 				continue;
 			return file_errno_status(errno);
-		}
-		if (fstat(fd, &st) == -1) {
-			r = file_errno_status(errno);
-			file_close(fd);
-			return r;
 		}
 		if (!S_ISREG(st.st_mode)) {
 			file_close(fd);
@@ -468,20 +515,19 @@ file_resolve(int rootfd, const struct config *conf, const char *path,
 		goto fail;
 	}
 	rel = plen == 1 ? "." : path + 1;
-	if ((fd = file_open_beneath(rootfd, rel, FILE_OPEN_FLAGS)) == -1 ||
-	    fstat(fd, &res->st) == -1) {
+	if ((fd = file_open_checked(rootfd, rel, &res->st)) == FILE_SPECIAL) {
+		/* FIFO, socket, device: never served, nor opened. */
+		fd = -1;
+		status = HTTP_FORBIDDEN;
+		goto fail;
+	}
+	if (fd == -1) {
 		status = file_errno_status(errno);
 		goto fail;
 	}
-
 	if (S_ISREG(res->st.st_mode)) {
 		res->fd = fd;
 		return 0;
-	}
-	if (!S_ISDIR(res->st.st_mode)) {
-		/* FIFO, socket, device: never served. */
-		status = HTTP_FORBIDDEN;
-		goto fail;
 	}
 	if (path[plen - 1] != '/') {
 		if ((status = file_redirect(res, path, query, query_len)) != 0)

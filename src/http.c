@@ -1852,6 +1852,11 @@ http_build_head(char *buf, size_t size, const struct http_response *resp)
 		http_out_str(&o, resp->allow);
 		HTTP_OUT_LIT(&o, "\r\n");
 	}
+	if (resp->retry_after > 0) {
+		HTTP_OUT_LIT(&o, "Retry-After: ");
+		http_out_off(&o, (off_t)resp->retry_after);
+		HTTP_OUT_LIT(&o, "\r\n");
+	}
 	if (resp->no_store)
 		HTTP_OUT_LIT(&o, "Cache-Control: no-store\r\n");
 	if (resp->close)

@@ -147,6 +147,8 @@ struct http_response {
 	const char		*allow;		/* for 405 / OPTIONS */
 	bool			 accept_ranges;
 	bool			 no_store;	/* Cache-Control: no-store */
+	unsigned int		 retry_after;	/* Retry-After seconds; 0:
+						   none */
 };
 
 /*

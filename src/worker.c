@@ -365,6 +365,9 @@ worker_error(int status)
 	case HTTP_RANGE_NOT_SATISFIABLE:
 		w.c.resp.size = w.c.size;
 		break;
+	case HTTP_SERVICE_UNAVAILABLE:
+		w.c.resp.retry_after = CACHE_RETRY_AFTER_S;
+		break;
 	default:
 		break;
 	}
@@ -543,8 +546,8 @@ worker_serve_path(void)
 	if ((e = cache_get(w.path, now)) != NULL)
 		return worker_serve_file(e);
 	e = cache_peek(w.path);	/* stale, or NULL */
-	status = file_resolve(w.rootfd, w.conf, w.path, w.c.req.query.p,
-	    w.c.req.query.len, &w.file);
+	status = cache_resolve(&e, w.rootfd, w.conf, w.path,
+	    w.c.req.query.p, w.c.req.query.len, &w.file);
 	if (status != 0 || w.file.kind != FILE_REGULAR) {
 		if (e != NULL)
 			cache_drop(e);

@@ -266,6 +266,23 @@ anchors() {
 	want_body $'hello tine\n'
 }
 
+@test "a FIFO in root is never opened: a writer waiting on it stays waiting" {
+	mkfifo "$W/fifo"
+	# Blocks in open(2) until a reader comes; then writes one line.
+	timeout 20 sh -c 'exec 3>"$1"; echo from-writer >&3' sh "$W/fifo" &
+	CURL_PID=$!
+	serve
+	"$TINE_TOOLS/rawreq" -p "$PORT" -t 3000 -n 1 \
+	    -e 'GET /fifo HTTP/1.1\r\nHost: t\r\n\r\n' >"$T/out" || true
+	head -n 1 "$T/out" | grep -qx $'HTTP/1.1 403 Forbidden\r' ||
+		{ cat -v "$T/out" >&2; return 1; }
+	# Had tine opened it, the writer would have been let go and its
+	# line lost with tine's close; this reader would then wait for
+	# a writer that is gone, until its timeout.
+	run -0 timeout 10 cat "$W/fifo"
+	[ "$output" = from-writer ] || { echo "read: \"$output\"" >&2; return 1; }
+}
+
 @test "a path too long to exist is 404, not 414, within max_header_size" {
 	local long name
 	serve 'max_header_size 16k'

@@ -279,7 +279,7 @@ test_errno(void)
 	} rows[] = {
 		{ ENOENT, 404 }, { ENOTDIR, 404 }, { ELOOP, 404 },
 		{ EXDEV, 404 }, { ENAMETOOLONG, 404 }, { EACCES, 403 },
-		{ EPERM, 403 }, { ENXIO, 403 }, { EIO, 500 }, { EMFILE, 500 },
+		{ EPERM, 403 }, { ENXIO, 403 }, { EIO, 500 }, { EMFILE, 503 },
 		{ ENOMEM, 500 },
 	};
 	size_t	 i;

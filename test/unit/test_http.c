@@ -1451,6 +1451,19 @@ test_build_head(void)
 	    "\r\n");
 
 	memset(&r, 0, sizeof(r));
+	r.status = 503;
+	r.content_length = 7;
+	r.content_type = "text/html; charset=utf-8";
+	r.retry_after = 1;
+	check_head("503 Retry-After", &r, "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Server: tine/" TINE_VERSION "\r\n"
+	    "Date: DATE\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "Content-Length: 7\r\n"
+	    "Retry-After: 1\r\n"
+	    "\r\n");
+
+	memset(&r, 0, sizeof(r));
 	r.status = 100;
 	r.content_length = 5;
 	check_head("100", &r, "HTTP/1.1 100 Continue\r\n\r\n");
