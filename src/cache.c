@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "file.h"
 #include "http.h"
 #include "mime.h"
 
@@ -99,6 +100,47 @@ bool
 cache_holds_files(void)
 {
 	return cache.nlive > 0;
+}
+
+/*
+ * Cached descriptors are only a saving: when a file cannot be opened for
+ * lack of descriptors, they go before the request fails. What is still
+ * short after that (a process limit set too low, or the system's) is
+ * reported, but not once per request: once per CACHE_EMFILE_LOG_S, with
+ * the count since the last report.
+ */
+int
+cache_resolve(struct cache_entry **stale, int rootfd,
+    const struct config *conf, const char *path, const char *query,
+    size_t query_len, struct file_result *res)
+{
+	static time_t		 reported;
+	static unsigned long	 unreported;
+	time_t			 now;
+	int			 status;
+
+	status = file_resolve(rootfd, conf, path, query, query_len, res);
+	if (status != HTTP_SERVICE_UNAVAILABLE)
+		return status;
+	if (cache.nlive > 0) {
+		cache_clear();
+		*stale = NULL;
+		status = file_resolve(rootfd, conf, path, query, query_len,
+		    res);
+		if (status != HTTP_SERVICE_UNAVAILABLE)
+			return status;
+	}
+	now = time(NULL);
+	if (now >= reported && now - reported < CACHE_EMFILE_LOG_S) {
+		unreported++;
+		return status;
+	}
+	/* No path in it: it is the process, not the file, that is short. */
+	log_warnx("out of file descriptors: answering 503 (%lu more since "
+	    "the last report)", unreported);
+	reported = now;
+	unreported = 0;
+	return status;
 }
 
 static struct cache_entry *

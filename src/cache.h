@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "tine.h"
+#include "file.h"
 
 #define CACHE_ENTRIES		64
 #define CACHE_PATH_BYTES	256	/* longer paths are not cached */
@@ -24,6 +25,9 @@
 #define CACHE_SETTLE_S		2	/* changed more recently: no bytes */
 #define CACHE_ETAG_BYTES	64
 #define CACHE_DATE_BYTES	32	/* an IMF-fixdate and its NUL */
+#define CACHE_RETRY_AFTER_S	1	/* Retry-After of a 503 for lack of
+					   descriptors */
+#define CACHE_EMFILE_LOG_S	1	/* one report of it per interval */
 
 struct cache_entry {
 	bool		 live;			/* false: slot free */
@@ -71,5 +75,16 @@ void			 cache_drop(struct cache_entry *);
 void			 cache_clear(void);
 /* Whether any entry holds a file open. */
 bool			 cache_holds_files(void);
+/*
+ * file_resolve() with what the cache can do when the process is out of
+ * descriptors (503): release every cached one and resolve once more.
+ * *stale (the entry cache_peek() gave for this path, or NULL) is set to
+ * NULL when the entries were released. A 503 that remains is logged at
+ * most once per CACHE_EMFILE_LOG_S; the caller answers it with
+ * Retry-After: CACHE_RETRY_AFTER_S.
+ */
+int			 cache_resolve(struct cache_entry **, int,
+			    const struct config *, const char *, const char *,
+			    size_t, struct file_result *);
 
 #endif /* CACHE_H */

@@ -28,7 +28,10 @@
 #include "http.h"
 #include "file.h"
 
-/* Entries read from one directory for a listing; the rest is cut off. */
+/*
+ * Entries one listing shows: the first this many in its order; the
+ * rest are counted, not kept.
+ */
 #define FILE_LISTING_MAX	10000
 /* First allocation of the listing page; it doubles from there. */
 #define FILE_LISTING_CHUNK	4096
@@ -43,6 +46,10 @@
  * node in the tree must not become the worker's controlling terminal.
  */
 #define FILE_OPEN_FLAGS		(O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+/* Names a file without opening it: no open(2) side effect, no read. */
+#define FILE_PATH_FLAGS		(O_PATH | O_CLOEXEC)
+/* file_open_checked(): the name is a FIFO, socket or device node. */
+#define FILE_SPECIAL		(-2)
 
 /*
  * Set the first time openat2(2) answers ENOSYS (kernel before 5.6), so a
@@ -128,8 +135,11 @@ file_decode_segment(const char *s, size_t n, char *dst, size_t cap,
  *
  * A segment that does not fit is not an error yet: a later ".." may pop
  * it. Such segments (and everything below them) are only counted in
- * hidden; the result is 414 when any remains hidden at the end. Bad
- * escapes anywhere win over 414, so the answer does not depend on size.
+ * hidden; the result is 404 when any remains hidden at the end: out is
+ * PATH_MAX for the server, and no longer path can name a file. (414 is
+ * for a request line over max_header_size, as documented, and only the
+ * head scanner gives it.) Bad escapes anywhere win over 404, so the
+ * answer does not depend on size.
  */
 int
 file_normalize(const char *enc, size_t len, char *out, size_t size)
@@ -196,7 +206,7 @@ file_normalize(const char *enc, size_t len, char *out, size_t size)
 	return 0;
 
  toolong:
-	rc = HTTP_URI_TOO_LONG;
+	rc = HTTP_NOT_FOUND;
  fail:
 	if (size > 0)
 		out[0] = '\0';
@@ -239,6 +249,9 @@ file_errno_status(int error)
 	case ENXIO:		/* open(2) of a socket: not a file we serve */
 	case ENODEV:		/* device node without a driver */
 		return HTTP_FORBIDDEN;
+	case EMFILE:		/* out of descriptors: passes, unlike a 500 */
+	case ENFILE:
+		return HTTP_SERVICE_UNAVAILABLE;
 	default:
 		return HTTP_INTERNAL_SERVER_ERROR;
 	}
@@ -342,6 +355,49 @@ file_open_beneath(int rootfd, const char *rel, int flags)
 	return -1;
 }
 
+/*
+ * Opens rel beneath rootfd for reading when it is a regular file or a
+ * directory, with *st filled. Its type is learnt first from an O_PATH
+ * descriptor, which opens nothing: open(2) of a device node can act
+ * (a tape rewinds, a serial line is raised) and O_NONBLOCK does not
+ * stop that, so a FIFO, socket or device node is never opened for
+ * reading: FILE_SPECIAL, with *st filled. The readable descriptor
+ * comes from a second resolution under the same rules (/proc/self/fd
+ * is closed to an undumpable worker), and must be the same file by
+ * device and inode; a rename between the two is retried. Else -1 with
+ * errno.
+ */
+static int
+file_open_checked(int rootfd, const char *rel, struct stat *st)
+{
+	struct stat	 st2;
+	int		 pfd = -1, fd = -1, tries;
+
+	for (tries = 0; tries < FILE_OPEN_RETRIES; tries++) {
+		if ((pfd = file_open_beneath(rootfd, rel, FILE_PATH_FLAGS)) ==
+		    -1 || fstat(pfd, st) == -1)
+			goto fail;
+		file_close(pfd);
+		pfd = -1;
+		if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+			return FILE_SPECIAL;
+		if ((fd = file_open_beneath(rootfd, rel, FILE_OPEN_FLAGS)) ==
+		    -1 || fstat(fd, &st2) == -1)
+			goto fail;
+		if (st2.st_dev == st->st_dev && st2.st_ino == st->st_ino) {
+			*st = st2;
+			return fd;
+		}
+		file_close(fd);
+		fd = -1;
+	}
+	errno = EAGAIN;		/* renamed over and over: 500 */
+ fail:
+	file_close(fd);
+	file_close(pfd);
+	return -1;
+}
+
 /* Whether a byte of a query string may be copied into Location as is. */
 static bool
 file_query_keeps(unsigned char c)
@@ -414,16 +470,13 @@ file_try_index(int rootfd, const struct config *conf, const char *path,
 		    conf->index[i]);
 		if (r < 0 || (size_t)r >= sizeof(ipath))
 			continue;	/* cannot exist: ENAMETOOLONG */
-		if ((fd = file_open_beneath(rootfd, ipath + 1,
-		    FILE_OPEN_FLAGS)) == -1) {
+		if ((fd = file_open_checked(rootfd, ipath + 1, &st)) ==
+		    FILE_SPECIAL)
+			continue;
+		if (fd == -1) {
 			if (file_errno_status(errno) == HTTP_NOT_FOUND)
 				continue;
 			return file_errno_status(errno);
-		}
-		if (fstat(fd, &st) == -1) {
-			r = file_errno_status(errno);
-			file_close(fd);
-			return r;
 		}
 		if (!S_ISREG(st.st_mode)) {
 			file_close(fd);
@@ -458,24 +511,23 @@ file_resolve(int rootfd, const struct config *conf, const char *path,
 	}
 	plen = strlen(path);
 	if (strlcpy(res->path, path, sizeof(res->path)) >= sizeof(res->path)) {
-		status = HTTP_URI_TOO_LONG;
+		status = HTTP_NOT_FOUND;	/* longer than PATH_MAX */
 		goto fail;
 	}
 	rel = plen == 1 ? "." : path + 1;
-	if ((fd = file_open_beneath(rootfd, rel, FILE_OPEN_FLAGS)) == -1 ||
-	    fstat(fd, &res->st) == -1) {
+	if ((fd = file_open_checked(rootfd, rel, &res->st)) == FILE_SPECIAL) {
+		/* FIFO, socket, device: never served, nor opened. */
+		fd = -1;
+		status = HTTP_FORBIDDEN;
+		goto fail;
+	}
+	if (fd == -1) {
 		status = file_errno_status(errno);
 		goto fail;
 	}
-
 	if (S_ISREG(res->st.st_mode)) {
 		res->fd = fd;
 		return 0;
-	}
-	if (!S_ISDIR(res->st.st_mode)) {
-		/* FIFO, socket, device: never served. */
-		status = HTTP_FORBIDDEN;
-		goto fail;
 	}
 	if (path[plen - 1] != '/') {
 		if ((status = file_redirect(res, path, query, query_len)) != 0)
@@ -680,6 +732,48 @@ file_entry_cmp(const void *a, const void *b)
 }
 
 /*
+ * The listing keeps the first FILE_LISTING_MAX entries in its order
+ * while it reads the directory, so a huge one costs no more memory
+ * than that and the cut does not depend on readdir order: ents is a
+ * max-heap by file_entry_cmp, whose top is the last entry kept and is
+ * what a smaller newcomer replaces.
+ */
+static void
+file_heap_up(struct file_entry *h, size_t i)
+{
+	struct file_entry	 t;
+	size_t			 parent;
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (file_entry_cmp(&h[parent], &h[i]) >= 0)
+			break;
+		t = h[parent];
+		h[parent] = h[i];
+		h[i] = t;
+		i = parent;
+	}
+}
+
+static void
+file_heap_down(struct file_entry *h, size_t n)
+{
+	struct file_entry	 t;
+	size_t			 i = 0, c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && file_entry_cmp(&h[c + 1], &h[c]) > 0)
+			c++;
+		if (file_entry_cmp(&h[i], &h[c]) >= 0)
+			break;
+		t = h[c];
+		h[c] = h[i];
+		h[i] = t;
+		i = c;
+	}
+}
+
+/*
  * Kept small and inline: readable on a phone (the table fills the width,
  * long names wrap, the date column goes on narrow screens), the
  * platform's own font, and a dark variant when the system asks for one.
@@ -765,11 +859,41 @@ file_listing_stat(int rootfd, int dirfd, const char *path, const char *name,
 }
 
 /*
+ * One directory entry as the listing shows it, name still borrowed from
+ * the dirent. Only what orders it (a directory or not) is known when
+ * whole is false: enough to see whether it would be kept.
+ */
+static void
+file_listing_entry(int rootfd, int dirfd, const char *path,
+    const struct dirent *de, struct file_entry *e, bool whole)
+{
+	struct stat	 st;
+
+	e->name = (char *)(uintptr_t)de->d_name;
+	e->stat_ok = false;
+	e->dir = false;
+	e->size = 0;
+	e->mtime = 0;
+	/* A plain file or directory needs no stat to be placed. */
+	if (!whole && de->d_type != DT_UNKNOWN && de->d_type != DT_LNK) {
+		e->dir = de->d_type == DT_DIR;
+		return;
+	}
+	if (file_listing_stat(rootfd, dirfd, path, de->d_name, &st) == 0) {
+		e->stat_ok = true;
+		e->dir = S_ISDIR(st.st_mode);
+		e->size = st.st_size;
+		e->mtime = st.st_mtime;
+	}
+}
+
+/*
  * Dot-files are left out of the listing (they are still served when
  * asked for by name). Entries are stat'ed through symlinks that stay
  * beneath root, so a link to a directory lists as one; one that cannot
  * be stat'ed (dangling, or leaving root) is listed as a file without size
- * or date.
+ * or date. Past FILE_LISTING_MAX entries, the first ones in the
+ * listing's order are shown and the others counted in a note.
  */
 int
 file_listing(int rootfd, int dirfd, const char *path, char **body,
@@ -777,12 +901,11 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 {
 	DIR			*dir = NULL;
 	struct dirent		*de;
-	struct file_entry	*ents = NULL, *e;
-	struct stat		 st;
+	struct file_entry	*ents = NULL, *e, cand;
 	struct file_buf		 b = { NULL, 0, 0 };
 	size_t			 n = 0, cap = 0, i;
-	char			 note[64];
-	bool			 truncated = false;
+	uintmax_t		 omitted = 0;
+	char			 note[96], *name;
 	int			 status = HTTP_INTERNAL_SERVER_ERROR, r;
 
 	*body = NULL;
@@ -804,8 +927,20 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 		if (de->d_name[0] == '.')
 			continue;	/* ".", ".." and dot-files */
 		if (n == FILE_LISTING_MAX) {
-			truncated = true;
-			break;
+			omitted++;
+			file_listing_entry(rootfd, dirfd, path, de, &cand,
+			    false);
+			if (file_entry_cmp(&cand, &ents[0]) >= 0)
+				continue;	/* after every one kept */
+			file_listing_entry(rootfd, dirfd, path, de, &cand,
+			    true);
+			if ((name = strdup(de->d_name)) == NULL)
+				goto fail;
+			free(ents[0].name);
+			ents[0] = cand;
+			ents[0].name = name;
+			file_heap_down(ents, n);
+			continue;
 		}
 		if (n == cap) {
 			cap = cap > 0 ? cap * 2 : 64;
@@ -816,22 +951,11 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 				goto fail;
 			ents = e;
 		}
-		e = &ents[n];
-		if ((e->name = strdup(de->d_name)) == NULL)
+		if ((name = strdup(de->d_name)) == NULL)
 			goto fail;
-		n++;
-		if (file_listing_stat(rootfd, dirfd, path, de->d_name, &st) ==
-		    0) {
-			e->stat_ok = true;
-			e->dir = S_ISDIR(st.st_mode);
-			e->size = st.st_size;
-			e->mtime = st.st_mtime;
-		} else {
-			e->stat_ok = false;
-			e->dir = false;
-			e->size = 0;
-			e->mtime = 0;
-		}
+		file_listing_entry(rootfd, dirfd, path, de, &ents[n], true);
+		ents[n].name = name;
+		file_heap_up(ents, n++);
 	}
 	if (n > 0)
 		qsort(ents, n, sizeof(*ents), file_entry_cmp);
@@ -861,9 +985,10 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 			goto fail;
 	if (file_buf_add(&b, "</tbody>\n</table>\n") == -1)
 		goto fail;
-	if (truncated) {
-		r = snprintf(note, sizeof(note), "<p class=\"t\">Listing "
-		    "truncated after %d entries.</p>\n", FILE_LISTING_MAX);
+	if (omitted > 0) {
+		r = snprintf(note, sizeof(note), "<p class=\"t\">%ju more "
+		    "%s not shown.</p>\n", omitted,
+		    omitted == 1 ? "entry" : "entries");
 		if (r < 0 || (size_t)r >= sizeof(note) ||
 		    file_buf_add(&b, note) == -1)
 			goto fail;

@@ -34,7 +34,8 @@ struct file_result {
  * path (no query), writing a NUL-terminated absolute path starting with
  * '/' into out. Returns 0, or HTTP_BAD_REQUEST for a bad escape, %00,
  * an encoded '/' or a path that does not start with '/', or
- * HTTP_URI_TOO_LONG when it does not fit.
+ * HTTP_NOT_FOUND when it does not fit (with out PATH_MAX bytes, no file
+ * has such a name).
  */
 int	 file_normalize(const char *, size_t, char *, size_t);
 
@@ -45,8 +46,10 @@ int	 file_open_root(const char *);
  * Resolves a normalised path beneath the root fd: a regular file, a
  * directory's first existing index file, the listing when autoindex is
  * on, or a redirect to the slash form (query kept, location encoded).
- * Never leaves root, also through symlinks. Returns 0 with res filled
- * (res->fd owned by the caller) or an error status (403, 404, 500).
+ * Never leaves root, also through symlinks, and never opens a FIFO,
+ * socket or device node (403). Returns 0 with res filled (res->fd owned
+ * by the caller) or an error status (403, 404, 500, or 503 when the
+ * process is out of descriptors: see cache_resolve()).
  */
 int	 file_resolve(int, const struct config *, const char *, const char *,
 	    size_t, struct file_result *);
@@ -65,7 +68,10 @@ int	 file_url_encode(const char *, char *, size_t);
 /* HTML-escapes s into out; returns the length or -1 if it does not fit. */
 int	 file_html_escape(const char *, char *, size_t);
 
-/* errno to status: ENOENT/ENOTDIR/ELOOP/EXDEV 404, EACCES 403, else 500. */
+/*
+ * errno to status: ENOENT/ENOTDIR/ELOOP/EXDEV 404, EACCES 403, EMFILE and
+ * ENFILE (out of descriptors) 503, else 500.
+ */
 int	 file_errno_status(int);
 
 #endif /* FILE_H */

@@ -880,14 +880,12 @@ http_body_done(const struct http_body *b)
 	return b->state == HB_DONE;
 }
 
-/* Framing bytes that are not content still have a bound. */
+/* One line of chunk-ext or trailer has a bound of its own. */
 static int
 http_body_meta(struct http_body *b)
 {
 	if (++b->line_len > HTTP_CHUNK_LINE_MAX)
 		return HTTP_BAD_REQUEST;
-	if (++b->meta > HTTP_CHUNK_META_MAX)
-		return HTTP_CONTENT_TOO_LARGE;
 	return 0;
 }
 
@@ -896,6 +894,13 @@ http_body_meta(struct http_body *b)
  * so any split of the input gives the same result. Lone LF is accepted
  * wherever CRLF is (§2.2). Chunk extensions and trailer fields are
  * skipped: nothing here uses them.
+ *
+ * Every byte of a chunked body counts against the limit, framing
+ * included: counting only chunk data would let "0000000001\r\nx\r\n"
+ * carry one byte of data in fifteen on the wire, so a client could
+ * make the worker read many times max_body_size. Framing also has its
+ * own bound, HTTP_CHUNK_META_MAX, beyond which the body is malformed
+ * (400) whatever the limit: it is parsed a byte at a time.
  */
 int
 http_body_consume(struct http_body *b, const char *buf, size_t len,
@@ -913,12 +918,23 @@ http_body_consume(struct http_body *b, const char *buf, size_t len,
 			b->remaining -= (off_t)n;
 			b->total += (off_t)n;
 			i += n;
+			/* Chunk data fitted, but not with its size line. */
+			if (b->total > b->limit) {
+				status = HTTP_CONTENT_TOO_LARGE;
+				goto fail;
+			}
 			if (b->remaining == 0)
 				b->state = b->state == HB_LENGTH ? HB_DONE :
 				    HB_DATA_CR;
 			continue;
 		}
 		c = (unsigned char)buf[i++];
+		if (++b->total > b->limit) {
+			status = HTTP_CONTENT_TOO_LARGE;
+			goto fail;
+		}
+		if (++b->meta > HTTP_CHUNK_META_MAX)
+			goto bad;
 		switch (b->state) {
 		case HB_SIZE:
 			if (HTTP_IS(c, HC_HEX)) {
@@ -1834,6 +1850,11 @@ http_build_head(char *buf, size_t size, const struct http_response *resp)
 	if (resp->allow != NULL) {
 		HTTP_OUT_LIT(&o, "Allow: ");
 		http_out_str(&o, resp->allow);
+		HTTP_OUT_LIT(&o, "\r\n");
+	}
+	if (resp->retry_after > 0) {
+		HTTP_OUT_LIT(&o, "Retry-After: ");
+		http_out_off(&o, (off_t)resp->retry_after);
 		HTTP_OUT_LIT(&o, "\r\n");
 	}
 	if (resp->no_store)

@@ -103,15 +103,20 @@ struct http_scan {
 struct http_body {
 	int		 state;
 	off_t		 remaining;	/* in the current length/chunk */
-	off_t		 total;		/* body bytes seen */
+	off_t		 total;		/* body bytes seen: for chunked,
+					   framing included */
 	off_t		 limit;
 	size_t		 line_len;	/* length of current size/trailer line */
-	off_t		 meta;		/* chunk-ext and trailer bytes seen */
+	off_t		 meta;		/* framing bytes seen: all but the
+					   chunk data */
 };
 
-/* Bounds on chunked framing, which the body limit does not count. */
+/*
+ * Bounds on chunked framing, on top of the body limit (which counts it
+ * too): beyond either, the body is malformed (400).
+ */
 #define HTTP_CHUNK_LINE_MAX	4096	/* one chunk-size or trailer line */
-#define HTTP_CHUNK_META_MAX	(64 * 1024)	/* all ext + trailer bytes */
+#define HTTP_CHUNK_META_MAX	(64 * 1024)	/* all framing of a body */
 
 /* A resolved single range: [first, last], both inclusive. */
 struct http_range {
@@ -142,6 +147,8 @@ struct http_response {
 	const char		*allow;		/* for 405 / OPTIONS */
 	bool			 accept_ranges;
 	bool			 no_store;	/* Cache-Control: no-store */
+	unsigned int		 retry_after;	/* Retry-After seconds; 0:
+						   none */
 };
 
 /*

@@ -145,6 +145,9 @@ serve_error(struct conn *c, int status)
 	case HTTP_RANGE_NOT_SATISFIABLE:
 		c->resp.size = c->size;
 		break;
+	case HTTP_SERVICE_UNAVAILABLE:
+		c->resp.retry_after = CACHE_RETRY_AFTER_S;
+		break;
 	default:
 		break;
 	}
@@ -307,8 +310,8 @@ serve_path(struct conn *c)
 	if ((e = cache_get(b->path, now)) != NULL)
 		return serve_file(c, e);
 	e = cache_peek(b->path);	/* stale, or NULL */
-	status = file_resolve(c->rootfd, c->conf, b->path, c->req.query.p,
-	    c->req.query.len, &b->file);
+	status = cache_resolve(&e, c->rootfd, c->conf, b->path,
+	    c->req.query.p, c->req.query.len, &b->file);
 	if (status != 0 || b->file.kind != FILE_REGULAR) {
 		if (e != NULL)
 			cache_drop(e);

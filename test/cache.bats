@@ -271,3 +271,94 @@ no_deleted_open() {
 			fail_with "f$((i % 80)).txt"
 	done
 }
+
+# ---- out of descriptors ----
+
+# on5 PATH: GET PATH on the connection open as fd 5; the status code in
+# CODE, the head (CRs removed) in $T/head, the body in $T/body.
+on5() {
+	local line len=0
+	printf 'GET %s HTTP/1.1\r\nHost: t\r\n\r\n' "$1" >&5
+	: >"$T/head"
+	CODE=
+	while IFS= read -r -t 5 line <&5; do
+		line=${line%$'\r'}
+		[ -z "$line" ] && break
+		[ -z "$CODE" ] && CODE=${line#HTTP/1.1 } && CODE=${CODE%% *}
+		printf '%s\n' "$line" >>"$T/head"
+		case ${line,,} in
+		content-length:*) len=${line#*: } ;;
+		esac
+	done
+	[ -n "$CODE" ] || return 1
+	IFS= read -r -t 5 -N "$len" line <&5 || [ "$len" = 0 ] || return 1
+	printf '%s' "$line" >"$T/body"
+}
+
+# lowest_fd PID [PATTERN]: the lowest descriptor number of PID that is
+# free or, with PATTERN, points to a path matching it.
+lowest_fd() {
+	local fd=0 target
+	while target=$(readlink "/proc/$1/fd/$fd" 2>/dev/null); do
+		[ -n "${2:-}" ] && [[ $target == $2 ]] && break
+		fd=$((fd + 1))
+	done
+	echo "$fd"
+}
+
+# fds_under PID DIR: how many descriptors of PID point beneath DIR.
+fds_under() {
+	local n=0 f
+	for f in /proc/"$1"/fd/*; do
+		[[ $(readlink "$f" 2>/dev/null) == "$2"/* ]] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+@test "cache: out of descriptors, the cache lets go; then 503 with Retry-After" {
+	local wpid soft i t0 t1 lines
+	command -v prlimit >/dev/null || skip "no prlimit"
+	for i in $(seq 100 199); do
+		printf 'file %s\n' "$i" >"$W/f$i"
+	done
+	serve
+	wpid=$(worker_pids)
+	[ "$(grep -c . <<<"$wpid")" = 1 ] || fail_with "workers: $wpid"
+	soft=$(prlimit --pid "$wpid" --nofile --output SOFT --noheadings)
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	# 64 files: the cache (CACHE_ENTRIES) holds them all open.
+	for i in $(seq 100 163); do
+		on5 "/f$i" && [ "$CODE" = 200 ] ||
+			fail_with "f$i: want 200, got $CODE"
+	done
+	[ "$(fds_under "$wpid" "$W")" = 64 ] ||
+		fail_with "cached descriptors: $(fds_under "$wpid" "$W")"
+	# No descriptor left below the limit: the next file needs the cache's.
+	prlimit --pid "$wpid" --nofile="$(lowest_fd "$wpid")":
+	on5 /f164
+	[ "$CODE" = 200 ] || fail_with "after the cache let go: want 200, got $CODE"
+	[ "$(cat "$T/body")" = 'file 164' ] || fail_with "wrong body"
+	[ "$(fds_under "$wpid" "$W")" = 1 ] ||
+		fail_with "cached descriptors now: $(fds_under "$wpid" "$W")"
+	# Below every cached descriptor: nothing the cache holds can help.
+	prlimit --pid "$wpid" --nofile="$(lowest_fd "$wpid" "$W/*")":
+	t0=$(date +%s)
+	for i in $(seq 165 174); do
+		on5 "/f$i"
+		[ "$CODE" = 503 ] || fail_with "f$i: want 503, got $CODE"
+		grep -qx 'Retry-After: 1' "$T/head" ||
+			fail_with "f$i: no Retry-After: 1"
+		grep -qF '<title>503 Service Unavailable</title>' "$T/body" ||
+			fail_with "f$i: not the 503 page"
+	done
+	t1=$(date +%s)
+	# Restored before the connection ends, so the next accept works.
+	prlimit --pid "$wpid" --nofile="$soft":
+	on5 /f175
+	[ "$CODE" = 200 ] || fail_with "after the limit rose: want 200, got $CODE"
+	exec 5<&-
+	# Ten 503s, at most one report a second.
+	lines=$(grep -c 'out of file descriptors' "$T/error.log" || true)
+	[ "$lines" -ge 1 ] && [ "$lines" -le $((t1 - t0 + 1)) ] ||
+		fail_with "$lines reports in $((t1 - t0 + 1)) s"
+}

@@ -160,6 +160,31 @@ anchors() {
 	want_body $'q\n'
 }
 
+@test "autoindex: past 10000 entries, the first in order and a count of the rest" {
+	local d=$W/many
+	mkdir "$d"
+	# 10005 files and a directory, which sorts first: 6 left out.
+	seq -f "$d/f%05g" 10004 -1 0 | xargs touch
+	mkdir "$d/zzdir"
+	serve 'autoindex on'
+	fetch /many/
+	want_code 200
+	want_hdr Content-Length "$(wc -c <"$T/body")"
+	anchors >"$T/names"
+	{
+		echo ../
+		echo zzdir/
+		seq -f 'f%05g' 0 9998
+	} | diff -q - "$T/names" >/dev/null ||
+		fail_with "not the first 10000 entries in order"
+	body_has '<p class="t">6 more entries not shown.</p>'
+	body_lacks 'f09999'
+	# The same page again: the cut does not move.
+	cp "$T/body" "$T/first"
+	fetch /many/
+	cmp -s "$T/first" "$T/body" || fail_with "a second listing differs"
+}
+
 @test "autoindex: no parent link at the root; index files still win" {
 	rm "$W/index.html"
 	mkdir "$W/sub" "$W/withindex"
@@ -237,6 +262,40 @@ anchors() {
 	head -n 1 "$T/out" | grep -qx $'HTTP/1.1 403 Forbidden\r' ||
 		{ cat -v "$T/out" >&2; return 1; }
 	fetch /index.html
+	want_code 200
+	want_body $'hello tine\n'
+}
+
+@test "a FIFO in root is never opened: a writer waiting on it stays waiting" {
+	mkfifo "$W/fifo"
+	# Blocks in open(2) until a reader comes; then writes one line.
+	timeout 20 sh -c 'exec 3>"$1"; echo from-writer >&3' sh "$W/fifo" &
+	CURL_PID=$!
+	serve
+	"$TINE_TOOLS/rawreq" -p "$PORT" -t 3000 -n 1 \
+	    -e 'GET /fifo HTTP/1.1\r\nHost: t\r\n\r\n' >"$T/out" || true
+	head -n 1 "$T/out" | grep -qx $'HTTP/1.1 403 Forbidden\r' ||
+		{ cat -v "$T/out" >&2; return 1; }
+	# Had tine opened it, the writer would have been let go and its
+	# line lost with tine's close; this reader would then wait for
+	# a writer that is gone, until its timeout.
+	run -0 timeout 10 cat "$W/fifo"
+	[ "$output" = from-writer ] || { echo "read: \"$output\"" >&2; return 1; }
+}
+
+@test "a path too long to exist is 404, not 414, within max_header_size" {
+	local long name
+	serve 'max_header_size 16k'
+	# 5000 bytes of path: over PATH_MAX, under max_header_size.
+	long=$(printf 'abcdefghi/%.0s' $(seq 500))
+	fetch "/$long"
+	want_code 404
+	# One segment longer than NAME_MAX.
+	name=$(printf 'x%.0s' $(seq 300))
+	fetch "/$name"
+	want_code 404
+	# Over PATH_MAX only before ".." takes it back: served.
+	fetch "/$long$(printf '../%.0s' $(seq 500))index.html" --path-as-is
 	want_code 200
 	want_body $'hello tine\n'
 }

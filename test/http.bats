@@ -528,7 +528,7 @@ pad() {
 	want_error 413 'Content Too Large'
 	want_closed
 	grep -c '^HTTP/1.1' "$T/out" | grep -qx 1 || fail_with "more than one response"
-	# Chunked: the limit counts chunk data.
+	# Chunked: the limit counts the chunk data (and its framing).
 	rq -e 'POST /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n'
 	want_error 413 'Content Too Large'
 	want_closed
@@ -540,6 +540,43 @@ pad() {
 	rq <"$T/req"
 	want_error 413 'Content Too Large'
 	want_hdr Connection close
+}
+
+@test "every byte of a chunked body counts against max_body_size" {
+	serve 'max_body_size 1000'
+	# 66 chunks of one byte: 66 bytes of data, 995 on the wire.
+	{
+		printf 'POST /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n'
+		printf '0000000001\r\nx\r\n%.0s' $(seq 66)
+		printf '0\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n'
+	} >"$T/req"
+	raw -c -n 2 <"$T/req" >"$T/count" || true
+	[ "$(cat "$T/count")" = 'responses=2 statuses=405,200 closed=0' ] ||
+		fail_with "within the limit: $(cat "$T/count")"
+	# 100 of them: 100 bytes of data, 1505 on the wire.
+	{
+		printf 'POST /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n'
+		printf '0000000001\r\nx\r\n%.0s' $(seq 100)
+		printf '0\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n'
+	} >"$T/req"
+	rq <"$T/req"
+	want_error 413 'Content Too Large'
+	want_closed
+	grep -c '^HTTP/1.1' "$T/out" | grep -qx 1 || fail_with "more than one response"
+}
+
+@test "the framing of a chunked body has its own bound: 400 beyond it" {
+	serve 'max_body_size 1m'
+	# 5000 chunks of one byte: 70000 bytes of framing, over 64 KiB.
+	{
+		printf 'POST /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n'
+		printf '0000000001\r\nx\r\n%.0s' $(seq 5000)
+		printf '0\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n'
+	} >"$T/req"
+	rq <"$T/req"
+	want_error 400 'Bad Request'
+	want_closed
+	grep -c '^HTTP/1.1' "$T/out" | grep -qx 1 || fail_with "more than one response"
 }
 
 @test "Content-Length with Transfer-Encoding is 400 and close" {

@@ -133,10 +133,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	free(out);
 	out = malloc(outlen);
 	assert(file_normalize((const char *)data, len, out, outlen) ==
-	    HTTP_URI_TOO_LONG);
+	    HTTP_NOT_FOUND);
 	free(out);
 	assert(file_normalize((const char *)data, len, NULL, 0) ==
-	    HTTP_URI_TOO_LONG);
+	    HTTP_NOT_FOUND);
 	free(ref);
 	return 0;
 }

@@ -103,22 +103,22 @@ static const struct norm_row norm_rows[] = {
 	{ "/a+b;c=d", 0, 0, 0, "/a+b;c=d" },
 	/* output bounds: exact fit and one byte short */
 	{ "/abc", 0, 5, 0, "/abc" },
-	{ "/abc", 0, 4, HTTP_URI_TOO_LONG, NULL },
+	{ "/abc", 0, 4, HTTP_NOT_FOUND, NULL },
 	{ "/abc/", 0, 6, 0, "/abc/" },
-	{ "/abc/", 0, 5, HTTP_URI_TOO_LONG, NULL },
+	{ "/abc/", 0, 5, HTTP_NOT_FOUND, NULL },
 	{ "/a/./", 0, 4, 0, "/a/" },
-	{ "/a/./", 0, 3, HTTP_URI_TOO_LONG, NULL },
+	{ "/a/./", 0, 3, HTTP_NOT_FOUND, NULL },
 	{ "/%41%42", 0, 4, 0, "/AB" },
-	{ "/%41%42", 0, 3, HTTP_URI_TOO_LONG, NULL },
+	{ "/%41%42", 0, 3, HTTP_NOT_FOUND, NULL },
 	{ "/", 0, 2, 0, "/" },
-	{ "/", 0, 1, HTTP_URI_TOO_LONG, NULL },
-	{ "/..", 0, 1, HTTP_URI_TOO_LONG, NULL },
+	{ "/", 0, 1, HTTP_NOT_FOUND, NULL },
+	{ "/..", 0, 1, HTTP_NOT_FOUND, NULL },
 	/* a segment too long for out, popped later: the result fits */
 	{ "/aaaa/..", 0, 2, 0, "/" },
 	{ "/aaaa/../b", 0, 3, 0, "/b" },
 	{ "/aaaa/bb/../..", 0, 2, 0, "/" },
 	{ "/a/bbbb/cc/../../c", 0, 5, 0, "/a/c" },
-	{ "/aaaa/bb/..", 0, 2, HTTP_URI_TOO_LONG, NULL },
+	{ "/aaaa/bb/..", 0, 2, HTTP_NOT_FOUND, NULL },
 	/* a bad escape wins over a result too long */
 	{ "/aaaa/%zz", 0, 2, HTTP_BAD_REQUEST, NULL },
 };
@@ -230,7 +230,7 @@ test_normalize(void)
 	unit_check(st == 0 && strlen(out) == PATH_MAX - 1,
 	    "normalize: PATH_MAX - 1 bytes fit");
 	st = file_normalize(big, PATH_MAX, out, sizeof(out));
-	unit_check(st == HTTP_URI_TOO_LONG, "normalize: PATH_MAX bytes: 414");
+	unit_check(st == HTTP_NOT_FOUND, "normalize: PATH_MAX bytes: 404");
 	/* ... unless a ".." takes the long segment back. */
 	memcpy(big + PATH_MAX - 3, "/..", 3);
 	st = file_normalize(big, PATH_MAX, out, sizeof(out));
@@ -279,7 +279,7 @@ test_errno(void)
 	} rows[] = {
 		{ ENOENT, 404 }, { ENOTDIR, 404 }, { ELOOP, 404 },
 		{ EXDEV, 404 }, { ENAMETOOLONG, 404 }, { EACCES, 403 },
-		{ EPERM, 403 }, { ENXIO, 403 }, { EIO, 500 }, { EMFILE, 500 },
+		{ EPERM, 403 }, { ENXIO, 403 }, { EIO, 500 }, { EMFILE, 503 },
 		{ ENOMEM, 500 },
 	};
 	size_t	 i;
@@ -684,7 +684,7 @@ test_listing(void)
 	check_has(body, "hidden", false);
 	check_has(body, ".git", false);
 	check_has(body, "<b>", false);
-	check_has(body, "truncated", false);
+	check_has(body, "not shown", false);
 	unit_check(pos(body, "adir/") < pos(body, "ldir/") &&
 	    pos(body, "ldir/") < pos(body, "zdir/") &&
 	    pos(body, "zdir/") < pos(body, "&lt;b&gt;") &&
@@ -711,16 +711,24 @@ test_listing(void)
 	check_has(body, "<h1>Index of /sp ace &lt;dir&gt;/</h1>", true);
 	free(body);
 
-	/* One entry past the limit. */
+	/*
+	 * Six entries past the limit, a directory among them, made in an
+	 * order that readdir need not follow: the first FILE_LISTING_MAX
+	 * in the listing's order are kept (the directory, which sorts
+	 * first, and f00000 to f09998), the others counted.
+	 */
 	mkdir_in("many");
 	if ((fd = openat(rootfd, "many", O_PATH | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		abort();
-	for (i = 0; i <= FILE_LISTING_MAX; i++) {
+	for (i = FILE_LISTING_MAX + 4; i + 1 > 0; i--) {
 		if (snprintf(name, sizeof(name), "f%05zu", i) >=
 		    (int)sizeof(name))
 			abort();
 		close(openat(fd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+		if (i == FILE_LISTING_MAX / 2 && mkdirat(fd, "zzdir", 0755) ==
+		    -1)
+			abort();
 	}
 	close(fd);
 	body = list("many", "/many/", &len);
@@ -729,7 +737,17 @@ test_listing(void)
 		rows++;
 	unit_check(rows == FILE_LISTING_MAX, "listing: %zu rows, want %d",
 	    rows, FILE_LISTING_MAX);
-	check_has(body, "truncated after 10000 entries", true);
+	check_has(body, "<p class=\"t\">6 more entries not shown.</p>", true);
+	check_has(body, "href=\"./zzdir/\"", true);
+	check_has(body, "href=\"./f00000\"", true);
+	check_has(body, "href=\"./f09998\"", true);
+	check_has(body, "href=\"./f09999\"", false);
+	check_has(body, "href=\"./f10004\"", false);
+	unit_check(pos(body, "zzdir/") < pos(body, "f00000") &&
+	    pos(body, "f00000") < pos(body, "f00001") &&
+	    pos(body, "f09997") < pos(body, "f09998") &&
+	    pos(body, "f09998") != SIZE_MAX,
+	    "listing: the kept entries in order");
 	free(body);
 
 	/* A descriptor that is not a directory is consumed all the same. */

@@ -774,10 +774,22 @@ static const struct body_case body_cases[] = {
 	BC("chunked incomplete", "5\r\nhel", "", true, -1, 100, 0),
 	BC("chunked no last chunk", "5\r\nhello\r\n", "", true, -1, 100, 0),
 	BC("chunked no final crlf", "0\r\n", "", true, -1, 100, 0),
+	/* The limit counts every byte of a chunked body: 25 here. */
 	BC("chunked at limit", "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", "",
-	    true, -1, 10, 1),
+	    true, -1, 25, 1),
+	BC("chunked one over limit", "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n",
+	    "", true, -1, 24, 413),
+	BC("chunked data at limit, framing over",
+	    "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", "", true, -1, 10, 413),
 	BC("chunked over limit", "5\r\nhello\r\n6\r\nworld!\r\n0\r\n\r\n", "",
 	    true, -1, 10, 413),
+	BC("chunked size line counts", "0000000001\r\nx\r\n"
+	    "0000000001\r\nx\r\n0\r\n\r\n", "", true, -1, 34, 413),
+	BC("chunked size line at limit", "0000000001\r\nx\r\n"
+	    "0000000001\r\nx\r\n0\r\n\r\n", "", true, -1, 35, 1),
+	BC("chunked trailer counts", "0\r\nX: 1\r\n\r\n", "", true, -1, 10,
+	    413),
+	BC("chunked empty over limit 0", "0\r\n\r\n", "", true, -1, 0, 413),
 	BC("chunked huge size", "ffffffffffffffffffff\r\n", "", true, -1,
 	    BODY_MAX_BYTES, 413),
 	BC("chunked bad hex", "g\r\n", "", true, -1, 100, 400),
@@ -847,8 +859,8 @@ test_body(void)
 		memset(big, 'x', sizeof(big));
 		memcpy(big, "1;", 2);
 		in = test_copy(big, HTTP_CHUNK_LINE_MAX + 8);
-		r = body_feed(in, HTTP_CHUNK_LINE_MAX + 8, true, -1, 100, 0,
-		    &used);
+		r = body_feed(in, HTTP_CHUNK_LINE_MAX + 8, true, -1,
+		    BODY_MAX_BYTES, 0, &used);
 		unit_check(r == 400, "body: chunk-ext line over %d bytes: %d",
 		    HTTP_CHUNK_LINE_MAX, r);
 		free(in);
@@ -857,8 +869,29 @@ test_body(void)
 			memcpy(big + n, "X: 123456\n", 10);
 		in = test_copy(big, n);
 		r = body_feed(in, n, true, -1, 100, 0, &used);
-		unit_check(r == 413, "body: trailers over %d bytes: %d",
+		unit_check(r == 413, "body: trailers over the limit: %d", r);
+		r = body_feed(in, n, true, -1, BODY_MAX_BYTES, 0, &used);
+		unit_check(r == 400, "body: trailers over %d bytes: %d",
 		    HTTP_CHUNK_META_MAX, r);
+		free(in);
+
+		/*
+		 * One byte of data in fifteen: the framing bound stops it
+		 * whatever the limit, within HTTP_CHUNK_META_MAX framing
+		 * bytes; under a smaller limit, the limit does.
+		 */
+		for (n = 0; n + 15 <= sizeof(big); n += 15)
+			memcpy(big + n, "0000000001\r\nx\r\n", 15);
+		in = test_copy(big, n);
+		r = body_feed(in, n, true, -1, BODY_MAX_BYTES, 0, &used);
+		unit_check(r == 400 &&
+		    used <= HTTP_CHUNK_META_MAX * 15 / 14 + 1,
+		    "body: 1-byte chunks stop at the framing bound: %d after "
+		    "%zu", r, used);
+		r = body_feed(in, n, true, -1, 1000, 0, &used);
+		unit_check(r == 413 && used <= 1001,
+		    "body: 1-byte chunks over the limit: %d after %zu", r,
+		    used);
 		free(in);
 	}
 }
@@ -1415,6 +1448,19 @@ test_build_head(void)
 	check_head("204", &r, "HTTP/1.1 204 No Content\r\n"
 	    "Server: tine/" TINE_VERSION "\r\n"
 	    "Date: DATE\r\n"
+	    "\r\n");
+
+	memset(&r, 0, sizeof(r));
+	r.status = 503;
+	r.content_length = 7;
+	r.content_type = "text/html; charset=utf-8";
+	r.retry_after = 1;
+	check_head("503 Retry-After", &r, "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Server: tine/" TINE_VERSION "\r\n"
+	    "Date: DATE\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "Content-Length: 7\r\n"
+	    "Retry-After: 1\r\n"
 	    "\r\n");
 
 	memset(&r, 0, sizeof(r));
