@@ -1115,7 +1115,8 @@ test_table(void)
 			ok = d->store != STORE_OTHER && d->nargs_max == 1 &&
 			    d->min <= d->def && d->def <= d->max &&
 			    (d->store != STORE_INT || d->max <= INT_MAX) &&
-			    (d->store != STORE_BOOL || d->max == 1);
+			    (d->store != STORE_BOOL || d->max == 1) &&
+			    (d->type != T_SECONDS || d->max == TIMEOUT_MAX_S);
 		if (ok && is_text_type(d->type))
 			ok = d->store == STORE_OTHER && d->size > 0 &&
 			    d->off + d->size <= sizeof(struct config);
