@@ -1,8 +1,9 @@
 /*
  * config.c: reads tine.conf (sshd_config style) into a struct config,
  * reporting every error as FILE:LINE before it fails; checks what tine -t
- * needs at run time and writes the effective config for tine -T. Has no
- * side effects: it never binds, creates, writes or changes identity.
+ * needs at run time and writes the effective config for tine -T. One
+ * table of directives (value type, contexts, field) drives all three. Has
+ * no side effects: it never binds, creates, writes or changes identity.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,67 +37,191 @@
 #define PORT_MIN		1
 #define PORT_MAX		65535
 
-struct parse;
+/*
+ * Where a directive may appear, one bit per context; a row of the table
+ * holds the union. Only the top level exists today: server and location
+ * blocks are next, and the rows already say which of them each directive
+ * will be allowed in (SPEC, "Sites, rules, TLS, compression").
+ */
+#define CTX_MAIN		0x01	/* top level */
+#define CTX_SERVER		0x02	/* inside server NAME... { } */
+#define CTX_LOCATION		0x04	/* inside location GLOB { } */
+#define CTX_ANY			(CTX_MAIN | CTX_SERVER | CTX_LOCATION)
 
-struct directive {
-	const char	*name;
-	int		 nargs_max;	/* values allowed; at least one */
-	bool		 repeat;	/* may appear more than once */
-	void		(*set)(struct parse *, int, char **);
+struct parse;
+struct directive;
+
+/*
+ * What a directive's values are. Each type has a setter, which checks the
+ * values and stores them in the row's field (0, or -1 after reporting),
+ * and a dumper, which writes that field back as a line the setter takes.
+ */
+enum config_type {
+	T_NUMBER,	/* digits, min..max */
+	T_SECONDS,	/* digits, min..max; every max is TIMEOUT_MAX_S */
+	T_SIZE,		/* digits and an optional k or m, min..max bytes */
+	T_FLAG,		/* on or off */
+	T_NAME,		/* a user or group name */
+	T_PATH,		/* a file, relative to the config's directory */
+	T_PATH_OFF,	/* the same, or off */
+	T_DIR,		/* an existing directory, stored resolved */
+	T_LIST,		/* file names; each line replaces the list */
+	T_LISTEN,	/* ADDR:PORT, one listener a line */
+	T_WORKERS,	/* a number or auto */
+	T_ERROR_LOG,	/* stderr, syslog or a file */
+	T_URL_PATH,	/* a URL path, or off */
+	T_CIDRS,	/* addresses with optional prefixes, added up */
 };
 
-static void	config_set_access_log(struct parse *, int, char **);
-static void	config_set_autoindex(struct parse *, int, char **);
-static void	config_set_error_log(struct parse *, int, char **);
-static void	config_set_group(struct parse *, int, char **);
-static void	config_set_header_timeout(struct parse *, int, char **);
-static void	config_set_index(struct parse *, int, char **);
-static void	config_set_keepalive_requests(struct parse *, int, char **);
-static void	config_set_keepalive_timeout(struct parse *, int, char **);
-static void	config_set_listen(struct parse *, int, char **);
-static void	config_set_max_body_size(struct parse *, int, char **);
-static void	config_set_max_header_size(struct parse *, int, char **);
-static void	config_set_max_workers(struct parse *, int, char **);
-static void	config_set_pidfile(struct parse *, int, char **);
-static void	config_set_root(struct parse *, int, char **);
-static void	config_set_send_timeout(struct parse *, int, char **);
-static void	config_set_shutdown_timeout(struct parse *, int, char **);
-static void	config_set_user(struct parse *, int, char **);
-static void	config_set_workers(struct parse *, int, char **);
-static void	config_set_min_spare(struct parse *, int, char **);
-static void	config_set_max_spare(struct parse *, int, char **);
-static void	config_set_max_requests(struct parse *, int, char **);
-static void	config_set_worker_timeout(struct parse *, int, char **);
-static void	config_set_spare_timeout(struct parse *, int, char **);
-static void	config_set_status_path(struct parse *, int, char **);
-static void	config_set_status_allow(struct parse *, int, char **);
+/* The C type of a number or flag field, so that one setter fits all. */
+enum config_store {
+	STORE_OTHER,	/* text or structures: the type's setter knows */
+	STORE_BOOL,
+	STORE_INT,
+	STORE_SIZE,	/* size_t */
+	STORE_OFF,	/* off_t */
+};
 
+struct directive {
+	const char		*name;
+	enum config_type	 type;
+	unsigned		 ctx;		/* CTX_* bits: where allowed */
+	int			 nargs_max;	/* values; at least one */
+	bool			 repeat;	/* may appear more than once */
+	size_t			 off;		/* its field in struct config */
+	size_t			 size;		/* its size; a list's entry's */
+	enum config_store	 store;
+	size_t			 count_off;	/* lists: their entry count */
+	long long		 min, max;	/* numbers and flags */
+	long long		 def;		/* their default */
+};
+
+/*
+ * A row's store kind comes from its field's declared type, so a row
+ * cannot write an int into a size_t. _Generic does not evaluate the
+ * expression, so the null pointer is never followed.
+ */
+#define CONFIG_STORE(f)	_Generic(((struct config *)NULL)->f,		\
+			    bool: STORE_BOOL, int: STORE_INT,		\
+			    size_t: STORE_SIZE, off_t: STORE_OFF,	\
+			    default: STORE_OTHER)
+#define FIELD(f)	offsetof(struct config, f),			\
+			sizeof(((struct config *)NULL)->f), CONFIG_STORE(f), 0
+#define LIST(f, n)	offsetof(struct config, f),			\
+			sizeof(((struct config *)NULL)->f[0]), STORE_OTHER, \
+			offsetof(struct config, n)
+#define NO_FIELD	0, 0, STORE_OTHER, 0
+#define RANGE(lo, hi, d)	(lo), (hi), (d)
+#define SECONDS(lo, d)	(lo), TIMEOUT_MAX_S, (d)
+#define FLAG(d)		0, 1, (d)
+#define NO_RANGE	0, 0, 0
+
+typedef int	config_set_fn(struct parse *, const struct directive *, int,
+		    char **);
+typedef void	config_dump_fn(const struct config *,
+		    const struct directive *, FILE *);
+
+static config_set_fn	config_set_number, config_set_size, config_set_flag,
+			config_set_name, config_set_path, config_set_path_off,
+			config_set_dir, config_set_list, config_set_listen,
+			config_set_workers, config_set_error_log,
+			config_set_url_path, config_set_cidrs;
+static config_dump_fn	config_dump_number, config_dump_flag,
+			config_dump_text, config_dump_text_off,
+			config_dump_list, config_dump_listen,
+			config_dump_workers, config_dump_error_log,
+			config_dump_cidrs;
+
+struct type_ops {
+	const char	*name;		/* for the unit test's output */
+	config_set_fn	*set;
+	config_dump_fn	*dump;
+	bool		 scalar;	/* number or flag: row's def applies */
+};
+
+static const struct type_ops types[] = {
+	[T_NUMBER] =	{ "number", config_set_number, config_dump_number,
+			    true },
+	[T_SECONDS] =	{ "seconds", config_set_number, config_dump_number,
+			    true },
+	[T_SIZE] =	{ "size", config_set_size, config_dump_number, true },
+	[T_FLAG] =	{ "flag", config_set_flag, config_dump_flag, true },
+	[T_NAME] =	{ "name", config_set_name, config_dump_text, false },
+	[T_PATH] =	{ "path", config_set_path, config_dump_text, false },
+	[T_PATH_OFF] =	{ "path or off", config_set_path_off,
+			    config_dump_text_off, false },
+	[T_DIR] =	{ "directory", config_set_dir, config_dump_text,
+			    false },
+	[T_LIST] =	{ "list", config_set_list, config_dump_list, false },
+	[T_LISTEN] =	{ "listen", config_set_listen, config_dump_listen,
+			    false },
+	[T_WORKERS] =	{ "workers", config_set_workers, config_dump_workers,
+			    false },
+	[T_ERROR_LOG] =	{ "error log", config_set_error_log,
+			    config_dump_error_log, false },
+	[T_URL_PATH] =	{ "URL path", config_set_url_path,
+			    config_dump_text_off, false },
+	[T_CIDRS] =	{ "CIDRs", config_set_cidrs, config_dump_cidrs, false },
+};
+
+/*
+ * Every directive, in the order tine -T prints them. A new one is a row
+ * here, a field in struct config and an entry in tine.conf(5).
+ */
 static const struct directive directives[] = {
-	{ "access_log",		1, false, config_set_access_log },
-	{ "autoindex",		1, false, config_set_autoindex },
-	{ "error_log",		1, false, config_set_error_log },
-	{ "group",		1, false, config_set_group },
-	{ "header_timeout",	1, false, config_set_header_timeout },
-	{ "index", INDEX_NAMES_MAX, false, config_set_index },
-	{ "keepalive_requests",	1, false, config_set_keepalive_requests },
-	{ "keepalive_timeout",	1, false, config_set_keepalive_timeout },
-	{ "listen",		1, true,  config_set_listen },
-	{ "max_body_size",	1, false, config_set_max_body_size },
-	{ "max_header_size",	1, false, config_set_max_header_size },
-	{ "max_requests",	1, false, config_set_max_requests },
-	{ "max_spare",		1, false, config_set_max_spare },
-	{ "max_workers",	1, false, config_set_max_workers },
-	{ "min_spare",		1, false, config_set_min_spare },
-	{ "pidfile",		1, false, config_set_pidfile },
-	{ "root",		1, false, config_set_root },
-	{ "send_timeout",	1, false, config_set_send_timeout },
-	{ "shutdown_timeout",	1, false, config_set_shutdown_timeout },
-	{ "spare_timeout",	1, false, config_set_spare_timeout },
-	{ "status_allow", STATUS_ALLOW_MAX, true, config_set_status_allow },
-	{ "status_path",	1, false, config_set_status_path },
-	{ "user",		1, false, config_set_user },
-	{ "worker_timeout",	1, false, config_set_worker_timeout },
-	{ "workers",		1, false, config_set_workers },
+	{ "listen",		T_LISTEN,	CTX_MAIN | CTX_SERVER, 1, true,
+	    NO_FIELD, NO_RANGE },
+	{ "root",		T_DIR,		CTX_ANY, 1, false,
+	    FIELD(root), NO_RANGE },
+	{ "workers",		T_WORKERS,	CTX_MAIN, 1, false,
+	    FIELD(workers), RANGE(1, WORKERS_MAX, 0) },
+	{ "max_workers",	T_NUMBER,	CTX_MAIN, 1, false,
+	    FIELD(max_workers), RANGE(1, WORKERS_MAX, DEFAULT_MAX_WORKERS) },
+	{ "user",		T_NAME,		CTX_MAIN, 1, false,
+	    FIELD(user), NO_RANGE },
+	{ "group",		T_NAME,		CTX_MAIN, 1, false,
+	    FIELD(group), NO_RANGE },
+	{ "pidfile",		T_PATH,		CTX_MAIN, 1, false,
+	    FIELD(pidfile), NO_RANGE },
+	{ "access_log",		T_PATH_OFF,	CTX_MAIN | CTX_SERVER, 1, false,
+	    FIELD(access_log), NO_RANGE },
+	{ "error_log",		T_ERROR_LOG,	CTX_MAIN, 1, false,
+	    FIELD(error_log), NO_RANGE },
+	{ "index",		T_LIST,		CTX_ANY, INDEX_NAMES_MAX, false,
+	    LIST(index, nindex), NO_RANGE },
+	{ "autoindex",		T_FLAG,		CTX_ANY, 1, false,
+	    FIELD(autoindex), FLAG(false) },
+	{ "keepalive_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
+	    FIELD(keepalive_timeout), SECONDS(0, DEFAULT_KEEPALIVE_TIMEOUT_S) },
+	{ "header_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
+	    FIELD(header_timeout), SECONDS(1, DEFAULT_HEADER_TIMEOUT_S) },
+	{ "shutdown_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
+	    FIELD(shutdown_timeout), SECONDS(0, DEFAULT_SHUTDOWN_TIMEOUT_S) },
+	{ "send_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
+	    FIELD(send_timeout), SECONDS(1, DEFAULT_SEND_TIMEOUT_S) },
+	{ "keepalive_requests",	T_NUMBER,	CTX_MAIN, 1, false,
+	    FIELD(keepalive_requests), RANGE(1, KEEPALIVE_REQUESTS_MAX,
+	    DEFAULT_KEEPALIVE_REQUESTS) },
+	{ "max_header_size",	T_SIZE,		CTX_MAIN, 1, false,
+	    FIELD(max_header_size), RANGE(HEAD_MIN_BYTES, HEAD_MAX_BYTES,
+	    DEFAULT_MAX_HEADER_BYTES) },
+	{ "max_body_size",	T_SIZE,		CTX_MAIN, 1, false,
+	    FIELD(max_body_size), RANGE(0, BODY_MAX_BYTES,
+	    DEFAULT_MAX_BODY_BYTES) },
+	{ "min_spare",		T_NUMBER,	CTX_MAIN, 1, false,
+	    FIELD(min_spare), RANGE(0, WORKERS_MAX, DEFAULT_MIN_SPARE) },
+	{ "max_spare",		T_NUMBER,	CTX_MAIN, 1, false,
+	    FIELD(max_spare), RANGE(1, WORKERS_MAX, DEFAULT_MAX_SPARE) },
+	{ "max_requests",	T_NUMBER,	CTX_MAIN, 1, false,
+	    FIELD(max_requests), RANGE(0, INT_MAX, 0) },
+	{ "worker_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
+	    FIELD(worker_timeout), SECONDS(0, DEFAULT_WORKER_TIMEOUT_S) },
+	{ "spare_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
+	    FIELD(spare_timeout), SECONDS(1, DEFAULT_SPARE_TIMEOUT_S) },
+	{ "status_path",	T_URL_PATH,	CTX_MAIN, 1, false,
+	    FIELD(status_path), NO_RANGE },
+	{ "status_allow",	T_CIDRS,	CTX_MAIN, STATUS_ALLOW_MAX,
+	    true, NO_FIELD, NO_RANGE },
 };
 
 /* State of one config_load() run. */
@@ -104,12 +229,11 @@ struct parse {
 	struct config	*conf;
 	char		 dir[PATH_MAX];	/* directory of the config file */
 	int		 line;		/* current line, 0 for the file */
+	unsigned	 ctx;		/* CTX_* of the block being read */
 	int		 errors;
 	int		 seen[nitems(directives)];	/* first line, or 0 */
-	int		 workers_line;	/* set when the value was valid */
-	int		 max_workers_line;
+	int		 valid[nitems(directives)];	/* last good line */
 	int		 nlisteners;
-	bool		 status_allow_seen;
 	int		 nshow;
 	char		 show[2][CONFIG_SHOW_BYTES];
 };
@@ -154,14 +278,88 @@ config_error(struct parse *p, const char *fmt, ...)
 	p->errors++;
 }
 
-static int
-config_seen(const struct parse *p, const char *name)
+static const struct directive *
+config_lookup(const char *name)
 {
 	size_t	 i;
 
 	for (i = 0; i < nitems(directives); i++)
 		if (strcmp(directives[i].name, name) == 0)
-			return p->seen[i];
+			return &directives[i];
+	return NULL;
+}
+
+/* The line a directive first appeared on, or 0. */
+static int
+config_seen(const struct parse *p, const char *name)
+{
+	const struct directive	*d = config_lookup(name);
+
+	return d != NULL ? p->seen[d - directives] : 0;
+}
+
+/* The last line whose value for a directive was accepted, or 0. */
+static int
+config_valid(const struct parse *p, const char *name)
+{
+	const struct directive	*d = config_lookup(name);
+
+	return d != NULL ? p->valid[d - directives] : 0;
+}
+
+static void *
+config_field(struct config *conf, const struct directive *d)
+{
+	return (char *)conf + d->off;
+}
+
+static const void *
+config_cfield(const struct config *conf, const struct directive *d)
+{
+	return (const char *)conf + d->off;
+}
+
+/* n has passed the row's range check, so it fits the field. */
+static void
+config_store(struct config *conf, const struct directive *d, long long n)
+{
+	void	*f = config_field(conf, d);
+
+	switch (d->store) {
+	case STORE_BOOL:
+		*(bool *)f = n != 0;
+		break;
+	case STORE_INT:
+		*(int *)f = (int)n;
+		break;
+	case STORE_SIZE:
+		*(size_t *)f = (size_t)n;
+		break;
+	case STORE_OFF:
+		*(off_t *)f = (off_t)n;
+		break;
+	case STORE_OTHER:
+		break;	/* no number to store: the unit test checks rows */
+	}
+}
+
+static long long
+config_fetch(const struct config *conf, const struct directive *d)
+{
+	const void	*f = config_cfield(conf, d);
+
+	switch (d->store) {
+	case STORE_BOOL:
+		return *(const bool *)f;
+	case STORE_INT:
+		return *(const int *)f;
+	case STORE_SIZE:
+		return (long long)*(const size_t *)f;
+	case STORE_OFF:
+		return (long long)*(const off_t *)f;
+	case STORE_OTHER:
+		break;
+	}
 	return 0;
 }
 
@@ -295,77 +493,191 @@ config_name(struct parse *p, const char *kw, const char *tok, char *dst,
 	return 0;
 }
 
+/* T_NUMBER and T_SECONDS. */
 static int
-config_timeout(struct parse *p, char **argv, long long min, int *out)
+config_set_number(struct parse *p, const struct directive *d, int argc,
+    char **argv)
 {
 	long long	 n;
 
-	if (config_number(p, argv[0], argv[1], min, TIMEOUT_MAX_S, "",
-	    &n) == -1)
+	(void)argc;	/* one value, checked by config_nargs() */
+	if (config_number(p, d->name, argv[1], d->min, d->max, "", &n) == -1)
 		return -1;
-	*out = (int)n;
+	config_store(p->conf, d, n);
 	return 0;
 }
 
-static void
-config_set_listen(struct parse *p, int argc, char **argv)
+static int
+config_set_size(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	long long	 n;
+
+	(void)argc;
+	if (config_size(p, d->name, argv[1], d->min, d->max, &n) == -1)
+		return -1;
+	config_store(p->conf, d, n);
+	return 0;
+}
+
+static int
+config_set_flag(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	(void)argc;
+	if (strcmp(argv[1], "on") == 0)
+		config_store(p->conf, d, 1);
+	else if (strcmp(argv[1], "off") == 0)
+		config_store(p->conf, d, 0);
+	else {
+		config_error(p, "%s \"%s\" must be on or off", d->name,
+		    config_show_tok(p, argv[1]));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+config_set_name(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	(void)argc;
+	return config_name(p, d->name, argv[1], config_field(p->conf, d),
+	    d->size);
+}
+
+static int
+config_set_path(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	char	*dst = config_field(p->conf, d);
+
+	(void)argc;
+	if (config_path(p, d->name, argv[1], dst, d->size) == -1) {
+		dst[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* "off" is the keyword even when quoted; a file named off is "./off". */
+static int
+config_set_path_off(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	char	*dst = config_field(p->conf, d);
+
+	if (strcmp(argv[1], "off") == 0) {
+		dst[0] = '\0';
+		return 0;
+	}
+	return config_set_path(p, d, argc, argv);
+}
+
+/*
+ * An existing directory, stored resolved: realpath() leaves no trailing
+ * slash, except for "/" itself.
+ */
+static int
+config_set_dir(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	struct stat	 st;
+	char		 path[PATH_MAX], real[PATH_MAX];
+	char		*dst = config_field(p->conf, d);
+
+	(void)argc;
+	if (config_path(p, d->name, argv[1], path, sizeof(path)) == -1)
+		return -1;
+	if (realpath(path, real) == NULL) {
+		config_error(p, "%s \"%s\": %s", d->name,
+		    config_show_tok(p, argv[1]), strerror(errno));
+		return -1;
+	}
+	if (stat(real, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		config_error(p, "%s \"%s\": not a directory", d->name,
+		    config_show_tok(p, argv[1]));
+		return -1;
+	}
+	if (strlcpy(dst, real, d->size) >= d->size) {
+		dst[0] = '\0';
+		config_error(p, "%s \"%s\": path too long", d->name,
+		    config_show_tok(p, argv[1]));
+		return -1;
+	}
+	return 0;
+}
+
+/* Names looked up inside a directory: plain file names, in order. */
+static int
+config_set_list(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	char		*list = config_field(p->conf, d);
+	int		*count;
+	const char	*name;
+	int		 i, rc = 0;
+
+	count = (int *)(void *)((char *)p->conf + d->count_off);
+	*count = 0;
+	for (i = 1; i <= argc; i++) {
+		name = argv[i];
+		if (name[0] == '\0' || strchr(name, '/') != NULL ||
+		    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			config_error(p, "invalid %s name \"%s\"", d->name,
+			    config_show_tok(p, name));
+			rc = -1;
+			continue;
+		}
+		/* argc is at most nargs_max, the number of entries. */
+		if (strlcpy(list + (size_t)*count * d->size, name, d->size) >=
+		    d->size) {
+			config_error(p, "%s name \"%s\" is too long "
+			    "(max %zu bytes)", d->name,
+			    config_show_tok(p, name), d->size - 1);
+			rc = -1;
+			continue;
+		}
+		(*count)++;
+	}
+	return rc;
+}
+
+static int
+config_set_listen(struct parse *p, const struct directive *d, int argc,
+    char **argv)
 {
 	struct listener	*l, *o;
 	char		 err[ERRSTR_MAX];
 
-	(void)argc;	/* exactly one, checked by the caller */
+	(void)argc;
 	if (p->nlisteners >= LISTENERS_MAX) {
 		config_error(p, "too many listen addresses (max %d)",
 		    LISTENERS_MAX);
-		return;
+		return -1;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		config_error(p, "%s", strerror(errno));
-		return;
+		return -1;
 	}
 	if (config_parse_listen(argv[1], l, err, sizeof(err)) == -1) {
-		config_error(p, "listen \"%s\": %s",
+		config_error(p, "%s \"%s\": %s", d->name,
 		    config_show_tok(p, argv[1]), err);
 		free(l);
-		return;
+		return -1;
 	}
 	TAILQ_FOREACH(o, &p->conf->listeners, entry) {
 		if (strcmp(o->name, l->name) == 0) {
-			config_error(p, "duplicate listen \"%s\" "
-			    "(first on line %d)", l->name, o->line);
+			config_error(p, "duplicate %s \"%s\" "
+			    "(first on line %d)", d->name, l->name, o->line);
 			free(l);
-			return;
+			return -1;
 		}
 	}
 	l->line = p->line;
 	TAILQ_INSERT_TAIL(&p->conf->listeners, l, entry);
 	p->nlisteners++;
-}
-
-static void
-config_set_root(struct parse *p, int argc, char **argv)
-{
-	struct config	*conf = p->conf;
-	struct stat	 st;
-	char		 path[PATH_MAX];
-
-	(void)argc;
-	if (config_path(p, argv[0], argv[1], path, sizeof(path)) == -1)
-		return;
-	if (realpath(path, conf->root) == NULL) {
-		conf->root[0] = '\0';
-		config_error(p, "root \"%s\": %s", config_show_tok(p, argv[1]),
-		    strerror(errno));
-		return;
-	}
-	if (stat(conf->root, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		config_error(p, "root \"%s\": not a directory",
-		    config_show_tok(p, argv[1]));
-		conf->root[0] = '\0';
-		return;
-	}
-	/* realpath() leaves no trailing slash, except for "/" itself. */
-	conf->root_line = p->line;
+	return 0;
 }
 
 /*
@@ -373,268 +685,72 @@ config_set_root(struct parse *p, int argc, char **argv)
  * auto is clamped to it; an explicit number above it is an error
  * (config_finish()).
  */
-static void
-config_set_workers(struct parse *p, int argc, char **argv)
+static int
+config_set_workers(struct parse *p, const struct directive *d, int argc,
+    char **argv)
 {
 	long long	 n;
 
 	(void)argc;
 	if (strcmp(argv[1], "auto") == 0) {
 		p->conf->workers_auto = true;
-		p->conf->workers = util_nprocs();
-	} else if (config_number(p, argv[0], argv[1], 1, WORKERS_MAX,
-	    " or auto", &n) == 0) {
-		p->conf->workers_auto = false;
-		p->conf->workers = (int)n;
-	} else
-		return;
-	p->workers_line = p->line;
-}
-
-static void
-config_set_max_workers(struct parse *p, int argc, char **argv)
-{
-	long long	 n;
-
-	(void)argc;
-	if (config_number(p, argv[0], argv[1], 1, WORKERS_MAX, "", &n) == -1)
-		return;
-	p->conf->max_workers = (int)n;
-	p->max_workers_line = p->line;
-}
-
-static void
-config_set_user(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	if (config_name(p, argv[0], argv[1], p->conf->user,
-	    sizeof(p->conf->user)) == 0)
-		p->conf->user_line = p->line;
-}
-
-static void
-config_set_group(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	if (config_name(p, argv[0], argv[1], p->conf->group,
-	    sizeof(p->conf->group)) == 0)
-		p->conf->group_line = p->line;
-}
-
-static void
-config_set_pidfile(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	if (config_path(p, argv[0], argv[1], p->conf->pidfile,
-	    sizeof(p->conf->pidfile)) == -1) {
-		p->conf->pidfile[0] = '\0';
-		return;
+		config_store(p->conf, d, util_nprocs());
+		return 0;
 	}
-	p->conf->pidfile_line = p->line;
+	if (config_number(p, d->name, argv[1], d->min, d->max, " or auto",
+	    &n) == -1)
+		return -1;
+	p->conf->workers_auto = false;
+	config_store(p->conf, d, n);
+	return 0;
 }
 
-/* "off" is the keyword even when quoted; a file named off is "./off". */
-static void
-config_set_access_log(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	p->conf->access_log_line = p->line;
-	if (strcmp(argv[1], "off") == 0)
-		p->conf->access_log[0] = '\0';
-	else if (config_path(p, argv[0], argv[1], p->conf->access_log,
-	    sizeof(p->conf->access_log)) == -1)
-		p->conf->access_log[0] = '\0';
-}
-
-static void
-config_set_error_log(struct parse *p, int argc, char **argv)
+static int
+config_set_error_log(struct parse *p, const struct directive *d, int argc,
+    char **argv)
 {
 	struct config	*conf = p->conf;
 
-	(void)argc;
-	conf->error_log_line = p->line;
-	conf->error_log[0] = '\0';
+	((char *)config_field(conf, d))[0] = '\0';
 	if (strcmp(argv[1], "stderr") == 0)
 		conf->error_log_to = LOG_TO_STDERR;
 	else if (strcmp(argv[1], "syslog") == 0)
 		conf->error_log_to = LOG_TO_SYSLOG;
-	else if (config_path(p, argv[0], argv[1], conf->error_log,
-	    sizeof(conf->error_log)) == 0)
+	else if (config_set_path(p, d, argc, argv) == 0)
 		conf->error_log_to = LOG_TO_FILE;
 	else
-		conf->error_log[0] = '\0';
-}
-
-/* Index names are plain file names, looked up inside the directory. */
-static void
-config_set_index(struct parse *p, int argc, char **argv)
-{
-	struct config	*conf = p->conf;
-	const char	*name;
-	int		 i;
-
-	conf->nindex = 0;
-	for (i = 1; i <= argc; i++) {
-		name = argv[i];
-		if (name[0] == '\0' || strchr(name, '/') != NULL ||
-		    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-			config_error(p, "invalid index name \"%s\"",
-			    config_show_tok(p, name));
-			continue;
-		}
-		if (strlcpy(conf->index[conf->nindex], name,
-		    sizeof(conf->index[0])) >= sizeof(conf->index[0])) {
-			config_error(p, "index name \"%s\" is too long "
-			    "(max %zu bytes)", config_show_tok(p, name),
-			    sizeof(conf->index[0]) - 1);
-			continue;
-		}
-		conf->nindex++;
-	}
-}
-
-static void
-config_set_autoindex(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	if (strcmp(argv[1], "on") == 0)
-		p->conf->autoindex = true;
-	else if (strcmp(argv[1], "off") == 0)
-		p->conf->autoindex = false;
-	else
-		config_error(p, "autoindex \"%s\" must be on or off",
-		    config_show_tok(p, argv[1]));
-}
-
-static void
-config_set_keepalive_timeout(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	(void)config_timeout(p, argv, 0, &p->conf->keepalive_timeout);
-}
-
-static void
-config_set_header_timeout(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	(void)config_timeout(p, argv, 1, &p->conf->header_timeout);
-}
-
-static void
-config_set_shutdown_timeout(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	(void)config_timeout(p, argv, 0, &p->conf->shutdown_timeout);
-}
-
-static void
-config_set_send_timeout(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	(void)config_timeout(p, argv, 1, &p->conf->send_timeout);
-}
-
-static void
-config_set_keepalive_requests(struct parse *p, int argc, char **argv)
-{
-	long long	 n;
-
-	(void)argc;
-	if (config_number(p, argv[0], argv[1], 1, KEEPALIVE_REQUESTS_MAX, "",
-	    &n) == 0)
-		p->conf->keepalive_requests = (int)n;
-}
-
-static void
-config_set_max_header_size(struct parse *p, int argc, char **argv)
-{
-	long long	 n;
-
-	(void)argc;
-	if (config_size(p, argv[0], argv[1], HEAD_MIN_BYTES, HEAD_MAX_BYTES,
-	    &n) == 0)
-		p->conf->max_header_size = (size_t)n;
-}
-
-static void
-config_set_max_body_size(struct parse *p, int argc, char **argv)
-{
-	long long	 n;
-
-	(void)argc;
-	if (config_size(p, argv[0], argv[1], 0, BODY_MAX_BYTES, &n) == 0)
-		p->conf->max_body_size = (off_t)n;
-}
-
-static void
-config_set_min_spare(struct parse *p, int argc, char **argv)
-{
-	long long	 n;
-
-	(void)argc;
-	if (config_number(p, argv[0], argv[1], 0, WORKERS_MAX, "", &n) == 0)
-		p->conf->min_spare = (int)n;
-}
-
-static void
-config_set_max_spare(struct parse *p, int argc, char **argv)
-{
-	long long	 n;
-
-	(void)argc;
-	if (config_number(p, argv[0], argv[1], 1, WORKERS_MAX, "", &n) == 0)
-		p->conf->max_spare = (int)n;
-}
-
-static void
-config_set_max_requests(struct parse *p, int argc, char **argv)
-{
-	long long	 n;
-
-	(void)argc;
-	if (config_number(p, argv[0], argv[1], 0, INT_MAX, "", &n) == 0)
-		p->conf->max_requests = (int)n;
-}
-
-static void
-config_set_worker_timeout(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	(void)config_timeout(p, argv, 0, &p->conf->worker_timeout);
-}
-
-static void
-config_set_spare_timeout(struct parse *p, int argc, char **argv)
-{
-	(void)argc;
-	(void)config_timeout(p, argv, 1, &p->conf->spare_timeout);
+		return -1;
+	return 0;
 }
 
 /* A URL path: starts with '/', printable ASCII, no '?', '#' or '%'. */
-static void
-config_set_status_path(struct parse *p, int argc, char **argv)
+static int
+config_set_url_path(struct parse *p, const struct directive *d, int argc,
+    char **argv)
 {
+	char		*dst = config_field(p->conf, d);
 	const char	*s = argv[1];
 	size_t		 i;
 
 	(void)argc;
 	if (strcmp(s, "off") == 0) {
-		p->conf->status_path[0] = '\0';
-		return;
+		dst[0] = '\0';
+		return 0;
 	}
 	for (i = 0; s[i] != '\0'; i++)
 		if (s[i] <= ' ' || s[i] >= 0x7f || strchr("?#%\"", s[i]))
 			break;
 	if (s[0] != '/' || s[i] != '\0') {
-		config_error(p, "status_path \"%s\" must be a plain path "
-		    "starting with / (or off)", config_show_tok(p, s));
-		return;
+		config_error(p, "%s \"%s\" must be a plain path "
+		    "starting with / (or off)", d->name, config_show_tok(p, s));
+		return -1;
 	}
-	if (strlcpy(p->conf->status_path, s, sizeof(p->conf->status_path)) >=
-	    sizeof(p->conf->status_path)) {
-		config_error(p, "status_path is too long");
-		p->conf->status_path[0] = '\0';
+	if (strlcpy(dst, s, d->size) >= d->size) {
+		config_error(p, "%s is too long", d->name);
+		dst[0] = '\0';
+		return -1;
 	}
+	return 0;
 }
 
 /* ADDR or ADDR/PREFIX, IPv4 or IPv6 (without brackets). */
@@ -670,32 +786,33 @@ config_parse_cidr(const char *tok, struct cidr *c)
 	return 0;
 }
 
-/* Replaces the default list on first use; later lines add to it. */
-static void
-config_set_status_allow(struct parse *p, int argc, char **argv)
+/* Replaces the default list on its first line; later lines add to it. */
+static int
+config_set_cidrs(struct parse *p, const struct directive *d, int argc,
+    char **argv)
 {
 	struct config	*conf = p->conf;
-	int		 i;
+	int		 i, rc = 0;
 
-	if (!p->status_allow_seen) {
+	if (p->seen[d - directives] == p->line)
 		conf->nstatus_allow = 0;
-		p->status_allow_seen = true;
-	}
 	for (i = 1; i <= argc; i++) {
 		if (conf->nstatus_allow >= STATUS_ALLOW_MAX) {
-			config_error(p, "too many status_allow entries "
-			    "(max %d)", STATUS_ALLOW_MAX);
-			return;
+			config_error(p, "too many %s entries (max %d)",
+			    d->name, STATUS_ALLOW_MAX);
+			return -1;
 		}
 		if (config_parse_cidr(argv[i],
 		    &conf->status_allow[conf->nstatus_allow]) == -1) {
-			config_error(p, "status_allow \"%s\" is not an "
-			    "address or address/prefix",
+			config_error(p, "%s \"%s\" is not an address or "
+			    "address/prefix", d->name,
 			    config_show_tok(p, argv[i]));
+			rc = -1;
 			continue;
 		}
 		conf->nstatus_allow++;
 	}
+	return rc;
 }
 
 /* Whether a client address may read the status endpoint. */
@@ -794,27 +911,59 @@ config_split(struct parse *p, char *line, char **argv, int max)
 	return argc;
 }
 
+/*
+ * The row of a keyword that may appear in the block being read; NULL
+ * after reporting an unknown keyword or one that belongs elsewhere.
+ */
+static const struct directive *
+config_directive(struct parse *p, const char *name)
+{
+	const struct directive	*d;
+
+	if ((d = config_lookup(name)) == NULL) {
+		config_error(p, "unknown directive \"%s\"",
+		    config_show_tok(p, name));
+		return NULL;
+	}
+	if ((d->ctx & p->ctx) == 0) {
+		config_error(p, "\"%s\" is not allowed here", d->name);
+		return NULL;
+	}
+	return d;
+}
+
+static int
+config_nargs(struct parse *p, const struct directive *d, int nargs)
+{
+	if (d->nargs_max == 1 && nargs != 1) {
+		config_error(p, "%s takes one value", d->name);
+		return -1;
+	}
+	if (nargs < 1) {
+		config_error(p, "%s takes at least one value", d->name);
+		return -1;
+	}
+	if (nargs > d->nargs_max) {
+		config_error(p, "%s takes at most %d values", d->name,
+		    d->nargs_max);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 config_line(struct parse *p, char *line)
 {
-	const struct directive	*d = NULL;
+	const struct directive	*d;
 	char			*argv[CONFIG_ARGS_MAX];
 	size_t			 i;
-	int			 argc, nargs;
+	int			 argc;
 
 	if ((argc = config_split(p, line, argv, nitems(argv))) <= 0)
 		return;
-	for (i = 0; i < nitems(directives); i++) {
-		if (strcmp(directives[i].name, argv[0]) == 0) {
-			d = &directives[i];
-			break;
-		}
-	}
-	if (d == NULL) {
-		config_error(p, "unknown directive \"%s\"",
-		    config_show_tok(p, argv[0]));
+	if ((d = config_directive(p, argv[0])) == NULL)
 		return;
-	}
+	i = (size_t)(d - directives);
 	if (p->seen[i] != 0 && !d->repeat) {
 		config_error(p, "duplicate \"%s\" (first on line %d)", d->name,
 		    p->seen[i]);
@@ -822,51 +971,46 @@ config_line(struct parse *p, char *line)
 	}
 	if (p->seen[i] == 0)
 		p->seen[i] = p->line;
-	nargs = argc - 1;
-	if (d->nargs_max == 1 && nargs != 1) {
-		config_error(p, "%s takes one value", d->name);
+	if (config_nargs(p, d, argc - 1) == -1)
 		return;
-	}
-	if (nargs < 1) {
-		config_error(p, "%s takes at least one value", d->name);
-		return;
-	}
-	if (nargs > d->nargs_max) {
-		config_error(p, "%s takes at most %d values", d->name,
-		    d->nargs_max);
-		return;
-	}
-	d->set(p, nargs, argv);
+	if (types[d->type].set(p, d, argc - 1, argv) == 0)
+		p->valid[i] = p->line;
 }
 
+/* Numbers and flags take their row's default; the rest is set here. */
 static void
 config_defaults(struct config *conf)
 {
+	const struct directive	*d;
+
+	for (d = directives; d < directives + nitems(directives); d++)
+		if (types[d->type].scalar)
+			config_store(conf, d, d->def);
 	TAILQ_INIT(&conf->listeners);
 	conf->workers_auto = true;
 	conf->workers = util_nprocs();
-	conf->max_workers = DEFAULT_MAX_WORKERS;
 	conf->error_log_to = LOG_TO_STDERR;
 	/* "index.html" fits INDEX_NAME_MAX. */
 	(void)strlcpy(conf->index[0], "index.html", sizeof(conf->index[0]));
 	conf->nindex = 1;
-	conf->autoindex = false;
-	conf->keepalive_timeout = DEFAULT_KEEPALIVE_TIMEOUT_S;
-	conf->header_timeout = DEFAULT_HEADER_TIMEOUT_S;
-	conf->shutdown_timeout = DEFAULT_SHUTDOWN_TIMEOUT_S;
-	conf->send_timeout = DEFAULT_SEND_TIMEOUT_S;
-	conf->keepalive_requests = DEFAULT_KEEPALIVE_REQUESTS;
-	conf->max_header_size = DEFAULT_MAX_HEADER_BYTES;
-	conf->max_body_size = DEFAULT_MAX_BODY_BYTES;
-	conf->min_spare = DEFAULT_MIN_SPARE;
-	conf->max_spare = DEFAULT_MAX_SPARE;
-	conf->max_requests = 0;
-	conf->worker_timeout = DEFAULT_WORKER_TIMEOUT_S;
-	conf->spare_timeout = DEFAULT_SPARE_TIMEOUT_S;
 	/* Loopback only, until status_allow says otherwise. */
 	(void)config_parse_cidr("127.0.0.1", &conf->status_allow[0]);
 	(void)config_parse_cidr("::1", &conf->status_allow[1]);
 	conf->nstatus_allow = 2;
+}
+
+/* The lines config_check_runtime() names; 0 for a default. */
+static void
+config_runtime_lines(struct parse *p)
+{
+	struct config	*conf = p->conf;
+
+	conf->root_line = config_valid(p, "root");
+	conf->user_line = config_valid(p, "user");
+	conf->group_line = config_valid(p, "group");
+	conf->pidfile_line = config_valid(p, "pidfile");
+	conf->access_log_line = config_valid(p, "access_log");
+	conf->error_log_line = config_valid(p, "error_log");
 }
 
 /* Checks that need the whole file: defaults, requirements, relations. */
@@ -876,7 +1020,9 @@ config_finish(struct parse *p)
 	struct config	*conf = p->conf;
 	struct listener	*l;
 	char		 err[ERRSTR_MAX];
+	int		 workers_line, max_workers_line;
 
+	config_runtime_lines(p);
 	p->line = 0;
 	if (config_seen(p, "listen") == 0) {
 		if ((l = calloc(1, sizeof(*l))) == NULL)
@@ -906,9 +1052,11 @@ config_finish(struct parse *p)
 	 * is clamped to the cap and an explicit larger number is an error.
 	 * Skipped when either directive had a bad value (already reported).
 	 */
-	if (p->workers_line == 0 && config_seen(p, "workers") != 0)
+	workers_line = config_valid(p, "workers");
+	max_workers_line = config_valid(p, "max_workers");
+	if (workers_line == 0 && config_seen(p, "workers") != 0)
 		return;
-	if (p->max_workers_line == 0) {
+	if (max_workers_line == 0) {
 		if (config_seen(p, "max_workers") == 0 &&
 		    conf->max_workers < conf->workers)
 			conf->max_workers = conf->workers;
@@ -919,13 +1067,12 @@ config_finish(struct parse *p)
 	if (conf->workers_auto)
 		conf->workers = conf->max_workers;
 	else {
-		p->line = p->max_workers_line;
+		p->line = max_workers_line;
 		config_error(p, "max_workers %d is less than workers %d "
 		    "(line %d)", conf->max_workers, conf->workers,
-		    p->workers_line);
+		    workers_line);
 	}
 }
-
 /*
  * Returns a new config, or NULL after every error in the file has been
  * reported as FILE:LINE (FILE is the absolute path). Reading allocates;
@@ -949,6 +1096,7 @@ config_load(const char *file)
 	}
 	config_defaults(conf);
 	p->conf = conf;
+	p->ctx = CTX_MAIN;	/* blocks are not parsed yet */
 	if (realpath(file, conf->path) == NULL ||
 	    (fp = fopen(conf->path, "re")) == NULL ||
 	    fstat(fileno(fp), &st) == -1) {
@@ -1262,6 +1410,115 @@ config_dump_str(FILE *fp, const char *kw, const char *value)
 	(void)putc('\n', fp);
 }
 
+static void
+config_dump_number(const struct config *conf, const struct directive *d,
+    FILE *fp)
+{
+	(void)fprintf(fp, "%s %lld\n", d->name, config_fetch(conf, d));
+}
+
+static void
+config_dump_flag(const struct config *conf, const struct directive *d,
+    FILE *fp)
+{
+	(void)fprintf(fp, "%s %s\n", d->name,
+	    config_fetch(conf, d) != 0 ? "on" : "off");
+}
+
+/* Unset text (user, group, pidfile) is left out. */
+static void
+config_dump_text(const struct config *conf, const struct directive *d,
+    FILE *fp)
+{
+	const char	*s = config_cfield(conf, d);
+
+	if (s[0] != '\0')
+		config_dump_str(fp, d->name, s);
+}
+
+/* Empty text is "off"; a path named off was stored as "DIR/off". */
+static void
+config_dump_text_off(const struct config *conf, const struct directive *d,
+    FILE *fp)
+{
+	const char	*s = config_cfield(conf, d);
+
+	config_dump_str(fp, d->name, s[0] != '\0' ? s : "off");
+}
+
+static void
+config_dump_list(const struct config *conf, const struct directive *d,
+    FILE *fp)
+{
+	const char	*list = config_cfield(conf, d);
+	int		 i, count;
+
+	memcpy(&count, (const char *)conf + d->count_off, sizeof(count));
+	(void)fputs(d->name, fp);
+	for (i = 0; i < count; i++) {
+		(void)putc(' ', fp);
+		config_dump_value(fp, list + (size_t)i * d->size);
+	}
+	(void)putc('\n', fp);
+}
+
+static void
+config_dump_listen(const struct config *conf, const struct directive *d,
+    FILE *fp)
+{
+	const struct listener	*l;
+
+	TAILQ_FOREACH(l, &conf->listeners, entry)
+		(void)fprintf(fp, "%s %s\n", d->name, l->name);
+}
+
+static void
+config_dump_workers(const struct config *conf, const struct directive *d,
+    FILE *fp)
+{
+	if (conf->workers_auto)
+		(void)fprintf(fp, "%s auto # %lld\n", d->name,
+		    config_fetch(conf, d));
+	else
+		config_dump_number(conf, d, fp);
+}
+
+static void
+config_dump_error_log(const struct config *conf, const struct directive *d,
+    FILE *fp)
+{
+	switch (conf->error_log_to) {
+	case LOG_TO_STDERR:
+		(void)fprintf(fp, "%s stderr\n", d->name);
+		break;
+	case LOG_TO_SYSLOG:
+		(void)fprintf(fp, "%s syslog\n", d->name);
+		break;
+	case LOG_TO_FILE:
+		config_dump_text(conf, d, fp);
+		break;
+	}
+}
+
+static void
+config_dump_cidrs(const struct config *conf, const struct directive *d,
+    FILE *fp)
+{
+	char	 a[INET6_ADDRSTRLEN];
+	int	 i;
+
+	if (conf->nstatus_allow == 0)
+		return;
+	(void)fputs(d->name, fp);
+	for (i = 0; i < conf->nstatus_allow; i++) {
+		if (inet_ntop(conf->status_allow[i].family,
+		    conf->status_allow[i].addr, a, sizeof(a)) == NULL)
+			continue;
+		(void)fprintf(fp, " %s/%d", a, conf->status_allow[i].prefix);
+	}
+	(void)putc('\n', fp);
+}
+
 /*
  * tine -T: the effective config, defaults included, one directive per
  * line, readable by config_load(). Unset user, group and pidfile are left
@@ -1270,69 +1527,8 @@ config_dump_str(FILE *fp, const char *kw, const char *value)
 void
 config_dump(const struct config *conf, FILE *fp)
 {
-	const struct listener	*l;
-	int			 i;
+	size_t	 i;
 
-	TAILQ_FOREACH(l, &conf->listeners, entry)
-		(void)fprintf(fp, "listen %s\n", l->name);
-	config_dump_str(fp, "root", conf->root);
-	if (conf->workers_auto)
-		(void)fprintf(fp, "workers auto # %d\n", conf->workers);
-	else
-		(void)fprintf(fp, "workers %d\n", conf->workers);
-	(void)fprintf(fp, "max_workers %d\n", conf->max_workers);
-	if (conf->user[0] != '\0')
-		config_dump_str(fp, "user", conf->user);
-	if (conf->group[0] != '\0')
-		config_dump_str(fp, "group", conf->group);
-	if (conf->pidfile[0] != '\0')
-		config_dump_str(fp, "pidfile", conf->pidfile);
-	config_dump_str(fp, "access_log",
-	    conf->access_log[0] != '\0' ? conf->access_log : "off");
-	switch (conf->error_log_to) {
-	case LOG_TO_STDERR:
-		(void)fputs("error_log stderr\n", fp);
-		break;
-	case LOG_TO_SYSLOG:
-		(void)fputs("error_log syslog\n", fp);
-		break;
-	case LOG_TO_FILE:
-		config_dump_str(fp, "error_log", conf->error_log);
-		break;
-	}
-	(void)fputs("index", fp);
-	for (i = 0; i < conf->nindex; i++) {
-		(void)putc(' ', fp);
-		config_dump_value(fp, conf->index[i]);
-	}
-	(void)putc('\n', fp);
-	(void)fprintf(fp, "autoindex %s\n", conf->autoindex ? "on" : "off");
-	(void)fprintf(fp, "keepalive_timeout %d\n", conf->keepalive_timeout);
-	(void)fprintf(fp, "header_timeout %d\n", conf->header_timeout);
-	(void)fprintf(fp, "shutdown_timeout %d\n", conf->shutdown_timeout);
-	(void)fprintf(fp, "send_timeout %d\n", conf->send_timeout);
-	(void)fprintf(fp, "keepalive_requests %d\n", conf->keepalive_requests);
-	(void)fprintf(fp, "max_header_size %zu\n", conf->max_header_size);
-	(void)fprintf(fp, "max_body_size %lld\n",
-	    (long long)conf->max_body_size);
-	(void)fprintf(fp, "min_spare %d\n", conf->min_spare);
-	(void)fprintf(fp, "max_spare %d\n", conf->max_spare);
-	(void)fprintf(fp, "max_requests %d\n", conf->max_requests);
-	(void)fprintf(fp, "worker_timeout %d\n", conf->worker_timeout);
-	(void)fprintf(fp, "spare_timeout %d\n", conf->spare_timeout);
-	config_dump_str(fp, "status_path",
-	    conf->status_path[0] != '\0' ? conf->status_path : "off");
-	if (conf->nstatus_allow > 0) {
-		char	 a[INET6_ADDRSTRLEN];
-
-		(void)fputs("status_allow", fp);
-		for (i = 0; i < conf->nstatus_allow; i++) {
-			if (inet_ntop(conf->status_allow[i].family,
-			    conf->status_allow[i].addr, a, sizeof(a)) == NULL)
-				continue;
-			(void)fprintf(fp, " %s/%d", a,
-			    conf->status_allow[i].prefix);
-		}
-		(void)putc('\n', fp);
-	}
+	for (i = 0; i < nitems(directives); i++)
+		types[directives[i].type].dump(conf, &directives[i], fp);
 }

@@ -1,10 +1,11 @@
 /*
  * fuzz_config.c: libFuzzer harness for config.c. The input is written to
  * a config file in a private directory (with a www/ for root) and loaded.
- * Properties: a config that loads keeps its invariants, and its dump
- * loads back to the same dump (unless a dumped line is over the line
- * limit). The first line is also fed to config_parse_listen() and checked
- * against a deliberately naive reference.
+ * Properties: a config that loads keeps its invariants (every number
+ * within its directive table row's range among them), and its dump loads
+ * back to the same dump (unless a dumped line is over the line limit).
+ * The first line is also fed to config_parse_listen() and checked against
+ * a deliberately naive reference.
  */
 #include <sys/stat.h>
 
@@ -187,6 +188,7 @@ static void
 fuzz_invariants(const struct config *conf)
 {
 	const struct listener	*l;
+	const struct directive	*d;
 	size_t			 len;
 	int			 i, n = 0;
 
@@ -216,6 +218,11 @@ fuzz_invariants(const struct config *conf)
 	    conf->max_body_size <= BODY_MAX_BYTES);
 	REQUIRE(conf->keepalive_requests >= 1 &&
 	    conf->keepalive_requests <= KEEPALIVE_REQUESTS_MAX);
+	/* Every number and flag the table stores is within its row's range. */
+	for (d = directives; d < directives + nitems(directives); d++)
+		if (d->store != STORE_OTHER)
+			REQUIRE(config_fetch(conf, d) >= d->min &&
+			    config_fetch(conf, d) <= d->max);
 	REQUIRE(conf->pidfile[0] == '\0' || conf->pidfile[0] == '/');
 	REQUIRE(conf->access_log[0] == '\0' || conf->access_log[0] == '/');
 	REQUIRE(conf->error_log_to != LOG_TO_FILE ||

@@ -373,6 +373,7 @@ static const struct row rows[] = {
 	    ":2: invalid group name \"a:b\"\n", NULL },
 #define A32	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define A31	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define A30	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	{ "user too long", NULL, R "user " A32 A32 "\n", 0,
 	    ":2: user name \"" A32 A32 "\" is too long (max 63 bytes)\n",
 	    NULL },
@@ -427,6 +428,50 @@ static const struct row rows[] = {
 	{ "NUL byte at end", NULL, R "autoindex on\0",
 	    sizeof(R "autoindex on\0") - 1,
 	    ":2: line contains a NUL byte\n", NULL },
+
+	/* Each value type: good, at its bound, one past it, wrong type. */
+	{ "number at max", NULL, R "max_spare 4096\nmin_spare 4096\n", 0,
+	    NULL, "max_spare 4096\nmin_spare 4096\n" },
+	{ "number past max", NULL, R "max_spare 4097\n", 0,
+	    ":2: max_spare \"4097\" is too large (1..4096)\n", NULL },
+	{ "number wrong type", NULL, R "max_spare on\n", 0,
+	    ":2: max_spare \"on\" is invalid (1..4096)\n", NULL },
+	{ "seconds at max", NULL, R "worker_timeout 86400\n"
+	    "spare_timeout 86400\n", 0, NULL,
+	    "worker_timeout 86400\nspare_timeout 86400\n" },
+	{ "seconds past max", NULL, R "worker_timeout 86401\n", 0,
+	    ":2: worker_timeout \"86401\" is too large (0..86400)\n", NULL },
+	{ "seconds wrong type", NULL, R "spare_timeout 1m\n", 0,
+	    ":2: spare_timeout \"1m\" is invalid (1..86400)\n", NULL },
+	{ "size wrong type", NULL, R "max_body_size off\n", 0,
+	    ":2: max_body_size \"off\" is invalid (0..1099511627776)\n", NULL },
+	{ "flag wrong type", NULL, R "autoindex 1\n", 0,
+	    ":2: autoindex \"1\" must be on or off\n", NULL },
+	{ "url path off", NULL, R "status_path off\n", 0, NULL,
+	    "status_path off\n" },
+	{ "url path at max", NULL,
+	    R "status_path /" A32 A32 A32 A32 A32 A32 A32 A30 "\n", 0, NULL,
+	    "status_path /" A32 A32 A32 A32 A32 A32 A32 A30 "\n" },
+	{ "url path past max", NULL,
+	    R "status_path /" A32 A32 A32 A32 A32 A32 A32 A31 "\n", 0,
+	    ":2: status_path is too long\n", NULL },
+	{ "url path wrong type", NULL, R "status_path /a?b\n", 0,
+	    ":2: status_path \"/a?b\" must be a plain path "
+	    "starting with / (or off)\n", NULL },
+	{ "cidrs prefix bounds", NULL, R "status_allow 10.0.0.0/0 ::/128\n",
+	    0, NULL, "status_allow 10.0.0.0/0 ::/128\n" },
+	{ "cidrs prefix past bounds", NULL,
+	    R "status_allow 10.0.0.0/33 ::/129\n", 0,
+	    ":2: status_allow \"10.0.0.0/33\" is not an address or "
+	    "address/prefix\n"
+	    ":2: status_allow \"::/129\" is not an address or "
+	    "address/prefix\n", NULL },
+	{ "cidrs wrong type", NULL, R "status_allow on\n", 0,
+	    ":2: status_allow \"on\" is not an address or address/prefix\n",
+	    NULL },
+	{ "cidrs first line replaces, later lines add", NULL,
+	    R "status_allow 10.0.0.1\nstatus_allow 10.0.0.2\n", 0, NULL,
+	    "status_allow 10.0.0.1/32 10.0.0.2/32\n" },
 
 	/* Several errors in one run, in file order, then file-level ones. */
 	{ "every error reported", NULL, "workers 0\nfoo\nlisten x\n"
@@ -674,11 +719,13 @@ run_row(const struct row *r)
 }
 
 /* Rows too large to write out: long lines, many listeners, long paths. */
+static void	test_path_bound(const char *, int);
+
 static void
 test_generated(void)
 {
 	struct row	 r = { 0 };
-	char		*text, *err_text;
+	char		*text, *err_text, *want, *more;
 	size_t		 i, n;
 	FILE		*fp;
 
@@ -749,6 +796,90 @@ test_generated(void)
 	run_row(&r);
 	free(err_text);
 	free(text);
+
+	/* Paths joined to exactly PATH_MAX - 1 bytes, then PATH_MAX. */
+	test_path_bound("pidfile", 0);
+	test_path_bound("pidfile", 1);
+	test_path_bound("access_log", 0);
+	test_path_bound("access_log", 1);
+
+	/* STATUS_ALLOW_MAX entries on one line, then one more. */
+	if ((fp = open_memstream(&text, &n)) == NULL)
+		die("open_memstream");
+	fprintf(fp, R "status_allow");
+	for (i = 0; i < STATUS_ALLOW_MAX; i++)
+		fprintf(fp, " 10.0.0.%zu", i);
+	fprintf(fp, "\n");
+	(void)fclose(fp);
+	if ((fp = open_memstream(&want, &n)) == NULL)
+		die("open_memstream");
+	fprintf(fp, "status_allow");
+	for (i = 0; i < STATUS_ALLOW_MAX; i++)
+		fprintf(fp, " 10.0.0.%zu/32", i);
+	fprintf(fp, "\n");
+	(void)fclose(fp);
+	memset(&r, 0, sizeof(r));
+	r.name = "cidrs at max";
+	r.text = text;
+	r.want = want;
+	run_row(&r);
+	free(want);
+	if ((more = malloc(strlen(text) + 32)) == NULL)
+		die("malloc");
+	(void)stpcpy(stpcpy(more, text), "status_allow ::1\n");
+	if (asprintf(&err_text, ":3: too many status_allow entries "
+	    "(max %d)\n", STATUS_ALLOW_MAX) == -1)
+		die("asprintf");
+	r.name = "cidrs past max";
+	r.text = more;
+	r.err = err_text;
+	r.want = NULL;
+	run_row(&r);
+	free(err_text);
+	free(more);
+	free(text);
+}
+
+/*
+ * A relative path whose joined form (directory, '/', name) is PATH_MAX - 1
+ * bytes long, the most that fits, or with over set one byte more.
+ */
+static void
+test_path_bound(const char *kw, int over)
+{
+	struct row	 r = { 0 };
+	char		*text, *err_text = NULL, *want = NULL, *name, *title;
+	size_t		 len, n;
+	FILE		*fp;
+
+	len = PATH_MAX - 1 - strlen(dir) - 1 + (over ? 1 : 0);
+	if ((name = malloc(len + 1)) == NULL)
+		die("malloc");
+	memset(name, 'p', len);
+	name[len] = '\0';
+	if (asprintf(&text, R "%s %s\n", kw, name) == -1)
+		die("asprintf");
+	if (over) {
+		if ((fp = open_memstream(&err_text, &n)) == NULL)
+			die("open_memstream");
+		fprintf(fp, ":2: %s \"%.*s...\": path too long\n", kw,
+		    CONFIG_SHOW_MAX, name);
+		(void)fclose(fp);
+	} else if (asprintf(&want, "%s @D/%s\n", kw, name) == -1)
+		die("asprintf");
+	if (asprintf(&title, "%s path %s PATH_MAX - 1", kw,
+	    over ? "one past" : "at") == -1)
+		die("asprintf");
+	r.name = title;
+	r.text = text;
+	r.err = err_text;
+	r.want = want;
+	run_row(&r);
+	free(want);
+	free(err_text);
+	free(text);
+	free(name);
+	free(title);
 }
 
 static void
@@ -938,6 +1069,247 @@ test_parse_listen(void)
 	    "parse_listen cuts the message to a small buffer");
 }
 
+/* Contexts from SPEC; a directive not listed is top level only. */
+static const struct {
+	const char	*name;
+	unsigned	 ctx;
+} spec_ctx[] = {
+	{ "listen", CTX_MAIN | CTX_SERVER },
+	{ "root", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
+	{ "index", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
+	{ "autoindex", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
+	{ "access_log", CTX_MAIN | CTX_SERVER },
+};
+
+static bool
+is_text_type(enum config_type t)
+{
+	return t == T_NAME || t == T_PATH || t == T_PATH_OFF || t == T_DIR ||
+	    t == T_ERROR_LOG || t == T_URL_PATH;
+}
+
+/* The table is consistent: what the parser and the dump rely on. */
+static void
+test_table(void)
+{
+	const struct directive	*d;
+	unsigned		 want;
+	size_t			 i, j;
+	int			 ok;
+
+	for (i = 0; i < nitems(types); i++)
+		unit_check(types[i].name != NULL && types[i].set != NULL &&
+		    types[i].dump != NULL, "type %zu (%s) has a setter and "
+		    "a dumper", i, types[i].name != NULL ? types[i].name : "?");
+	unit_check(nitems(types) == T_CIDRS + 1, "every type is in types[]");
+	for (i = 0; i < nitems(directives); i++) {
+		d = &directives[i];
+		ok = d->type < nitems(types) && d->nargs_max >= 1 &&
+		    d->nargs_max + 2 <= CONFIG_ARGS_MAX &&
+		    (d->ctx & CTX_MAIN) != 0 && (d->ctx & ~CTX_ANY) == 0 &&
+		    config_lookup(d->name) == d;
+		for (j = 0; j < i; j++)
+			if (strcmp(directives[j].name, d->name) == 0)
+				ok = 0;
+		if (ok && types[d->type].scalar)
+			ok = d->store != STORE_OTHER && d->nargs_max == 1 &&
+			    d->min <= d->def && d->def <= d->max &&
+			    (d->store != STORE_INT || d->max <= INT_MAX) &&
+			    (d->store != STORE_BOOL || d->max == 1) &&
+			    (d->type != T_SECONDS || d->max == TIMEOUT_MAX_S);
+		if (ok && is_text_type(d->type))
+			ok = d->store == STORE_OTHER && d->size > 0 &&
+			    d->off + d->size <= sizeof(struct config);
+		if (ok && d->type == T_LIST)
+			ok = d->count_off != 0 && d->off + d->size *
+			    (size_t)d->nargs_max <= sizeof(struct config);
+		unit_check(ok, "row %s is consistent", d->name);
+
+		want = CTX_MAIN;
+		for (j = 0; j < nitems(spec_ctx); j++)
+			if (strcmp(spec_ctx[j].name, d->name) == 0)
+				want = spec_ctx[j].ctx;
+		unit_check(d->ctx == want, "row %s: contexts 0x%x as in SPEC",
+		    d->name, d->ctx);
+	}
+	unit_check(config_lookup("nosuch") == NULL,
+	    "lookup of an unknown name");
+}
+
+/* The context check on the lookup itself: no block parses yet. */
+static void
+test_contexts(void)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 ctx;
+		const char	*err;	/* NULL: allowed */
+	} cases[] = {
+		{ "root", CTX_MAIN, NULL },
+		{ "root", CTX_SERVER, NULL },
+		{ "root", CTX_LOCATION, NULL },
+		{ "index", CTX_LOCATION, NULL },
+		{ "autoindex", CTX_LOCATION, NULL },
+		{ "listen", CTX_SERVER, NULL },
+		{ "listen", CTX_LOCATION, "\"listen\" is not allowed here" },
+		{ "access_log", CTX_SERVER, NULL },
+		{ "access_log", CTX_LOCATION,
+		    "\"access_log\" is not allowed here" },
+		{ "workers", CTX_SERVER, "\"workers\" is not allowed here" },
+		{ "user", CTX_LOCATION, "\"user\" is not allowed here" },
+		{ "status_allow", CTX_SERVER,
+		    "\"status_allow\" is not allowed here" },
+		{ "keepalive_timeout", CTX_LOCATION,
+		    "\"keepalive_timeout\" is not allowed here" },
+		{ "nosuch", CTX_SERVER, "unknown directive \"nosuch\"" },
+	};
+	const struct directive	*d;
+	struct parse		*p;
+	struct config		*conf;
+	char			*err, *want;
+	size_t			 i;
+	int			 ok;
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL ||
+	    (p = calloc(1, sizeof(*p))) == NULL)
+		die("calloc");
+	(void)strlcpy(conf->path, "/etc/tine.conf", sizeof(conf->path));
+	p->conf = conf;
+	p->line = 7;
+	for (i = 0; i < nitems(cases); i++) {
+		p->ctx = cases[i].ctx;
+		p->errors = 0;
+		capture_start();
+		d = config_directive(p, cases[i].name);
+		err = capture_end();
+		if (cases[i].err == NULL)
+			want = xstrdup("");
+		else if (asprintf(&want, "/etc/tine.conf:7: %s\n",
+		    cases[i].err) == -1)
+			die("asprintf");
+		ok = strcmp(err, want) == 0 && (cases[i].err == NULL ?
+		    d != NULL && strcmp(d->name, cases[i].name) == 0 &&
+		    p->errors == 0 : d == NULL && p->errors == 1);
+		unit_check(ok, "context 0x%x: %s %s", cases[i].ctx,
+		    cases[i].name,
+		    cases[i].err == NULL ? "allowed" : "refused");
+		if (!ok)
+			printf("# want: %.*s\n# got: %.*s\n",
+			    (int)strcspn(want, "\n"), want,
+			    (int)strcspn(err, "\n"), err);
+		free(want);
+		free(err);
+	}
+	free(p);
+	free(conf);
+}
+
+/*
+ * Each typed setter against a made-up row on a real field, so the range
+ * and the field come from the row: a value at the bound, one past it and
+ * one of the wrong type, and the stored C type (int, size_t, off_t, bool).
+ */
+static void
+test_setters(void)
+{
+	static const struct directive	 rows_num[] = {
+		{ "n", T_NUMBER, CTX_MAIN, 1, false, FIELD(max_requests),
+		    RANGE(5, 9, 7) },
+		{ "s", T_SECONDS, CTX_MAIN, 1, false, FIELD(send_timeout),
+		    SECONDS(2, 3) },
+		{ "h", T_SIZE, CTX_MAIN, 1, false, FIELD(max_header_size),
+		    RANGE(1024, 2048, 1024) },
+		{ "b", T_SIZE, CTX_MAIN, 1, false, FIELD(max_body_size),
+		    RANGE(0, (long long)1 << 40, 0) },
+		{ "f", T_FLAG, CTX_MAIN, 1, false, FIELD(autoindex),
+		    FLAG(false) },
+		{ "u", T_NAME, CTX_MAIN, 1, false, FIELD(user), NO_RANGE },
+		{ "p", T_PATH, CTX_MAIN, 1, false, FIELD(pidfile), NO_RANGE },
+	};
+	static const struct {
+		size_t		 row;
+		const char	*value;
+		const char	*err;	/* NULL: accepted */
+		long long	 stored;
+	} cases[] = {
+		{ 0, "9", NULL, 9 },
+		{ 0, "5", NULL, 5 },
+		{ 0, "10", "n \"10\" is too large (5..9)", 0 },
+		{ 0, "4", "n \"4\" is too small (5..9)", 0 },
+		{ 0, "x", "n \"x\" is invalid (5..9)", 0 },
+		{ 1, "86400", NULL, 86400 },
+		{ 1, "86401", "s \"86401\" is too large (2..86400)", 0 },
+		{ 1, "1s", "s \"1s\" is invalid (2..86400)", 0 },
+		{ 2, "2k", NULL, 2048 },
+		{ 2, "2049", "h \"2049\" is too large (1024..2048)", 0 },
+		{ 2, "2x", "h \"2x\" is invalid (1024..2048)", 0 },
+		{ 3, "1048576m", NULL, (long long)1 << 40 },
+		{ 3, "1048577m",
+		    "b \"1048577m\" is too large (0..1099511627776)", 0 },
+		{ 4, "on", NULL, 1 },
+		{ 4, "off", NULL, 0 },
+		{ 4, "yes", "f \"yes\" must be on or off", 0 },
+		{ 5, "nobody", NULL, 0 },
+		{ 5, "a:b", "invalid u name \"a:b\"", 0 },
+		{ 6, "/run/x.pid", NULL, 0 },
+		{ 6, "", "p: empty path", 0 },
+	};
+	const struct directive	*d;
+	struct parse		*p;
+	struct config		*conf;
+	char			*argv[2], *err, *want, value[64];
+	size_t			 i;
+	int			 rc, ok;
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL ||
+	    (p = calloc(1, sizeof(*p))) == NULL)
+		die("calloc");
+	(void)strlcpy(conf->path, "/etc/tine.conf", sizeof(conf->path));
+	(void)strlcpy(p->dir, "/etc", sizeof(p->dir));
+	p->conf = conf;
+	p->line = 3;
+	p->ctx = CTX_MAIN;
+	for (i = 0; i < nitems(cases); i++) {
+		d = &rows_num[cases[i].row];
+		(void)strlcpy(value, cases[i].value, sizeof(value));
+		argv[0] = (char *)(uintptr_t)d->name;
+		argv[1] = value;
+		config_store(conf, d, d->def);
+		capture_start();
+		rc = types[d->type].set(p, d, 1, argv);
+		err = capture_end();
+		if (cases[i].err == NULL)
+			want = xstrdup("");
+		else if (asprintf(&want, "/etc/tine.conf:3: %s\n",
+		    cases[i].err) == -1)
+			die("asprintf");
+		ok = strcmp(err, want) == 0 && rc == (cases[i].err == NULL ?
+		    0 : -1);
+		if (ok && cases[i].err == NULL && d->store != STORE_OTHER)
+			ok = config_fetch(conf, d) == cases[i].stored;
+		if (ok && cases[i].err == NULL && d->store == STORE_OTHER)
+			ok = strcmp(config_cfield(conf, d), value) == 0;
+		unit_check(ok, "%s setter: %s \"%s\" %s", types[d->type].name,
+		    d->name, cases[i].value,
+		    cases[i].err == NULL ? "stored" : "refused");
+		if (!ok)
+			printf("# want: %.*s\n# got: %.*s\n",
+			    (int)strcspn(want, "\n"), want,
+			    (int)strcspn(err, "\n"), err);
+		free(want);
+		free(err);
+	}
+	/* Each C type is written whole, seen through the field itself. */
+	for (i = 0; i < 5; i++)
+		config_store(conf, &rows_num[i], rows_num[i].max);
+	unit_check(conf->max_requests == 9 && conf->send_timeout == 86400 &&
+	    conf->max_header_size == 2048 &&
+	    conf->max_body_size == (off_t)1 << 40 && conf->autoindex,
+	    "int, size_t, off_t and bool fields hold the stored maximum");
+	free(p);
+	free(conf);
+}
+
 /* The dump loads back to the same config (tine -T output is valid). */
 static void
 test_round_trip(void)
@@ -1072,6 +1444,9 @@ main(void)
 	test_open_errors();
 	test_fields();
 	test_parse_listen();
+	test_table();
+	test_contexts();
+	test_setters();
 	test_round_trip();
 	test_runtime();
 
