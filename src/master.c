@@ -365,14 +365,14 @@ master_spawn(void)
 		return -1;
 	}
 	if ((w = master_slot()) == NULL) {
-		slot->state = SB_EMPTY;
+		scoreboard_release(master.sb, slot);
 		return -1;
 	}
 	pid = fork();
 	if (pid == -1) {
 		master_fork_failed(strerror(errno));
 		master.npool--;
-		slot->state = SB_EMPTY;
+		scoreboard_release(master.sb, slot);
 		return -1;
 	}
 	if (pid == 0) {
@@ -509,6 +509,11 @@ master_reap(void)
 		if (i == master.npool)
 			continue;	/* not ours: a daemonizing leftover */
 		w = &master.pool[i];
+		/*
+		 * The slot's word decides only how the exit is logged and
+		 * whether it counts as a death: a worker that lies about it
+		 * can at most slip past the respawn back-off once per exit.
+		 */
 		if (w->state == WORKER_RUNNING && w->slot->state ==
 		    SB_EXITING && WIFEXITED(status) &&
 		    WEXITSTATUS(status) == 0) {
@@ -538,7 +543,7 @@ master_reap(void)
 			    WTERMSIG(status));
 		else
 			log_debug("worker %ld exited", (long)pid);
-		scoreboard_release(master.sb, pid);
+		scoreboard_release(master.sb, w->slot);
 		master.pool[i] = master.pool[--master.npool];
 	}
 	if (pid == -1 && errno != ECHILD)
@@ -943,7 +948,8 @@ master_relieve(int64_t now, int waiting)
 			w = &master.pool[i];
 			if (w->state == WORKER_KILLED || w->slot->yield != 0 ||
 			    w->slot->state != SB_KEEPALIVE ||
-			    now - w->slot->state_ms < YIELD_MIN_IDLE_MS)
+			    scoreboard_age_ms(now, w->slot->state_ms) <
+			    YIELD_MIN_IDLE_MS)
 				continue;
 			if (oldest == NULL ||
 			    w->slot->state_ms < oldest->slot->state_ms)
@@ -960,7 +966,7 @@ master_relieve(int64_t now, int waiting)
 		if (w->state == WORKER_KILLED || s->yield != 0 ||
 		    s->state != SB_READING)
 			continue;
-		age = now - s->req_start_ms;
+		age = scoreboard_age_ms(now, s->req_start_ms);
 		if (age < SLOW_HEAD_GRACE_MS ||
 		    (int64_t)s->head_bytes * 1000 >= SLOW_HEAD_MIN_RATE * age)
 			continue;
@@ -993,6 +999,8 @@ master_watchdog(int64_t now)
 	int64_t		 still, own;
 	size_t		 i;
 	char		 line[SB_REQLINE_BYTES], client[SB_CLIENT_BYTES];
+	char		 eline[4 * sizeof(line) + 1];
+	char		 eclient[4 * sizeof(client) + 1];
 
 	if (master.conf->worker_timeout == 0)
 		return;
@@ -1002,21 +1010,28 @@ master_watchdog(int64_t now)
 		if (w->state == WORKER_KILLED ||
 		    (s->state != SB_READING && s->state != SB_SENDING))
 			continue;
-		still = now - s->progress_ms;
+		still = scoreboard_age_ms(now, s->progress_ms);
 		own = (int64_t)(s->state == SB_SENDING ?
 		    master.conf->send_timeout : master.conf->header_timeout) *
 		    1000 + WATCHDOG_SLACK_MS;
 		if (still < (int64_t)master.conf->worker_timeout * 1000 ||
 		    still < own)
 			continue;
-		/* Torn reads are possible: copy, then terminate. */
+		/*
+		 * Torn reads are possible, and the worker may be the one
+		 * that went wrong: copy, terminate, and escape what it wrote
+		 * as client bytes before it reaches the log.
+		 */
 		memcpy(line, s->reqline, sizeof(line));
 		line[sizeof(line) - 1] = '\0';
 		memcpy(client, s->client, sizeof(client));
 		client[sizeof(client) - 1] = '\0';
+		(void)log_escape(eline, sizeof(eline), line, strlen(line));
+		(void)log_escape(eclient, sizeof(eclient), client,
+		    strlen(client));	/* both sized never to cut */
 		log_warnx("worker %ld stuck for %jd s %s client %s, request "
 		    "\"%s\": aborting it", (long)w->pid, (intmax_t)(still /
-		    1000), scoreboard_state_name(s->state), client, line);
+		    1000), scoreboard_state_name(s->state), eclient, eline);
 		master_send(w, SIGABRT, WORKER_KILLED, now + WATCHDOG_GRACE_MS);
 	}
 }
@@ -1052,7 +1067,7 @@ master_pool(int64_t now)
 			free++;
 		} else if ((s->state == SB_READING ||
 		    s->state == SB_SENDING) &&
-		    now - s->state_ms < SHORT_BUSY_MS)
+		    scoreboard_age_ms(now, s->state_ms) < SHORT_BUSY_MS)
 			free++;
 	}
 	master.hot = idle == 0;
@@ -1068,7 +1083,14 @@ master_pool(int64_t now)
 	scoreboard_totals(master.sb, &requests, &conns, NULL);
 	accepted = conns - master.last_conns;
 	master.last_conns = conns;
-	stuck = waiting - idle - (accepted > INT_MAX ? INT_MAX : (int)accepted);
+	/*
+	 * The counts come from the workers' slots: one that goes backwards
+	 * wraps to a huge value. More accepted than waiting means nothing
+	 * is stuck either way, and the bound keeps the difference in range.
+	 */
+	if (accepted > (uint64_t)waiting)
+		accepted = (uint64_t)waiting;
+	stuck = waiting - idle - (int)accepted;
 
 	/* Spares: workers busy only for a moment count as free. */
 	grow = master.conf->min_spare - free;
@@ -1099,7 +1121,7 @@ master_pool(int64_t now)
 		if (w->state != WORKER_RUNNING ||
 		    w->generation != master.generation || s->state != SB_IDLE)
 			continue;
-		idle_for = now - s->state_ms;
+		idle_for = scoreboard_age_ms(now, s->state_ms);
 		if (idle_for >= (int64_t)master.conf->spare_timeout * 1000 ||
 		    (idle > master.conf->max_spare &&
 		    idle_for >= SPARE_SURPLUS_MS)) {
