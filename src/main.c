@@ -5,6 +5,7 @@
  */
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -144,6 +145,31 @@ main_raise_nofile(void)
 }
 
 /*
+ * Closes every descriptor the caller left open, in the foreground (-d,
+ * systemd's mode) as in a daemon: workers serve the network and must hold
+ * nothing they were not given for that, an inherited pipe would keep a
+ * caller reading our output waiting for ever, and a file would stay open
+ * (and in use) for tine's whole life. Kept: stdio, and the stream sockets
+ * the service manager passed (fds 3 up to activate_fd_end()); anything
+ * else in that range, which activate_init() ignored, goes too. Nothing of
+ * ours is open yet.
+ */
+static void
+main_close_inherited(void)
+{
+	socklen_t	 len;
+	int		 fd, type, end = activate_fd_end();
+
+	for (fd = STDERR_FILENO + 1; fd < end; fd++) {
+		len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+		    type != SOCK_STREAM)
+			(void)close(fd);	/* EBADF: a gap, fine */
+	}
+	closefrom(end);
+}
+
+/*
  * Double fork, new session, chdir /, stdio to /dev/null. Every listener
  * is bound before this, so a start that cannot bind fails in the
  * foreground with a non-zero exit. Returns, in the daemon, the pipe on
@@ -277,14 +303,7 @@ main(int argc, char *argv[])
 		config_free(conf);
 		return 1;
 	}
-	/*
-	 * A daemon keeps none of its caller's descriptors: an inherited pipe
-	 * would keep a caller reading our output waiting for ever, and a
-	 * file would stay open (and in use) for the daemon's whole life.
-	 * Nothing of ours is open yet but stdio and the passed sockets.
-	 */
-	if (!foreground)
-		closefrom(activate_fd_end());
+	main_close_inherited();
 
 	/*
 	 * What -t checks at run time (user and group exist, the pid file and
