@@ -275,6 +275,11 @@ main(int argc, char *argv[])
 			config_free(conf);
 			return 1;
 		}
+		/* The same warning the master logs when it starts. */
+		if (geteuid() == 0 && conf->user[0] == '\0')
+			fprintf(stderr, "%s: warning: %s sets no user: started "
+			    "as root, workers would serve the network as "
+			    "root\n", TINE_NAME, conf->path);
 		if (dump) {
 			config_dump(conf, stdout);
 			if (main_flush_stdout() != 0) {

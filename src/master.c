@@ -291,6 +291,13 @@ master_resolve_ids(const struct config *conf, struct worker_ids *ids)
 	struct group	*gr;
 
 	memset(ids, 0, sizeof(*ids));
+	/*
+	 * Serving as root is allowed (a test box, a container), but never
+	 * silently: at start this is the first line the log gets.
+	 */
+	if (geteuid() == 0 && conf->user[0] == '\0')
+		log_warnx("%s sets no user: workers serve the network as root",
+		    conf->path);
 	if (conf->user[0] == '\0' && conf->group[0] == '\0')
 		return 0;
 	if (geteuid() != 0) {
