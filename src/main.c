@@ -145,6 +145,63 @@ main_raise_nofile(void)
 }
 
 /*
+ * Process titles. libbsd's setproctitle() writes a title over the
+ * argument strings (and the environment after them), but where a title
+ * is shorter than the original argv[0] it leaves a '.' at the place of
+ * argv[0]'s NUL; the kernel shows the whole argument area, so ps showed
+ * "tine: worker [idle]  ." with a long path in argv[0]. That place is
+ * libbsd's idea of argv[0]'s end: here argv[0] is made empty for it, and
+ * what followed becomes one string of blanks up to where the arguments
+ * ended, so the title space is the same and every title is longer than
+ * the argv[0] libbsd saw. getopt() and the rest read copies of the
+ * arguments, made first. Without contiguous arguments, or without memory
+ * for the copies, libbsd gets them as they are.
+ */
+static void
+main_title_init(int argc, char *argv[])
+{
+	static char	*fake[3];
+	char		*base, *end, **copy = NULL;
+	int		 i;
+
+	base = argv[0];
+	if (argc < 1 || base == NULL || base[0] == '\0')
+		goto plain;
+	end = base;
+	for (i = 0; i < argc; i++) {
+		if (argv[i] != end)
+			goto plain;
+		end = argv[i] + strlen(argv[i]) + 1;
+	}
+	if ((copy = reallocarray(NULL, (size_t)argc, sizeof(*copy))) == NULL)
+		goto plain;
+	for (i = 0; i < argc; i++) {
+		if ((copy[i] = strdup(argv[i])) == NULL) {
+			while (i-- > 0)
+				free(copy[i]);
+			goto plain;
+		}
+	}
+	/* The strings live as long as the process; the array does not. */
+	for (i = 0; i < argc; i++)
+		argv[i] = copy[i];
+	free(copy);
+	/* Kept before argv[0] changes: libbsd copies it at init. */
+	setprogname(argv[0]);
+	base[0] = '\0';
+	memset(base + 1, ' ', (size_t)(end - base - 2));
+	end[-1] = '\0';
+	fake[0] = base;
+	fake[1] = base + 1;
+	fake[2] = NULL;
+	setproctitle_init(2, fake, environ);
+	return;
+plain:
+	free(copy);
+	setproctitle_init(argc, argv, environ);
+}
+
+/*
  * Closes every descriptor the caller left open, in the foreground (-d,
  * systemd's mode) as in a daemon: workers serve the network and must hold
  * nothing they were not given for that, an inherited pipe would keep a
@@ -228,7 +285,7 @@ main(int argc, char *argv[])
 	int		 ch, status, ready = -1;
 	bool		 foreground = false, test = false, dump = false;
 
-	setproctitle_init(argc, argv, environ);
+	main_title_init(argc, argv);
 	log_init(0);
 	while ((ch = getopt(argc, argv, "df:hs:tTv")) != -1) {
 		switch (ch) {

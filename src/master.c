@@ -671,6 +671,56 @@ master_probe_root(const struct config *conf, const struct worker_ids *ids)
 }
 
 /*
+ * Reload, after everything else succeeded: a changed pidfile is created
+ * and locked, gets the master's pid, and only then is the old one
+ * removed, so that some pid file names the master throughout. If the
+ * new one cannot be had, the reason is logged and the old one stays (the
+ * new config then records the old path, which is the truth: tine -s
+ * with the new config finds the master as soon as a later reload
+ * succeeds). This never fails the reload: the pid file serves tine -s
+ * and scripts, not the requests.
+ */
+static void
+master_reload_pidfile(struct config *next, const struct config *old)
+{
+	struct pidfh	*pfh = NULL;
+	pid_t		 other;
+
+	if (strcmp(next->pidfile, old->pidfile) == 0)
+		return;
+	if (next->pidfile[0] != '\0') {
+		if ((pfh = pidfile_open(next->pidfile, 0644, &other)) ==
+		    NULL) {
+			if (errno == EEXIST)
+				log_warnx("pidfile %s is held by pid %ld; "
+				    "keeping %s", next->pidfile, (long)other,
+				    old->pidfile[0] != '\0' ? old->pidfile :
+				    "none");
+			else
+				log_warn("pidfile %s: keeping %s",
+				    next->pidfile, old->pidfile[0] != '\0' ?
+				    old->pidfile : "none");
+			goto keep;
+		}
+		if (pidfile_write(pfh) == -1) {
+			log_warn("pidfile %s: keeping %s", next->pidfile,
+			    old->pidfile[0] != '\0' ? old->pidfile : "none");
+			(void)pidfile_remove(pfh);	/* ours, half made */
+			goto keep;
+		}
+	}
+	if (master.pfh != NULL && pidfile_remove(master.pfh) == -1)
+		log_warn("remove pidfile %s", old->pidfile);
+	master.pfh = pfh;
+	log_info("pidfile is now %s", next->pidfile[0] != '\0' ?
+	    next->pidfile : "none");
+	return;
+keep:
+	/* Same size: both are config pidfile fields. */
+	(void)strlcpy(next->pidfile, old->pidfile, sizeof(next->pidfile));
+}
+
+/*
  * Reload: build the whole new config beside the old one, bind only the
  * addresses it did not have (kept listeners are never closed), open its
  * logs, and only then swap and start the new generation. Any error
@@ -729,6 +779,7 @@ master_reload(void)
 		master_notify_status("READY=1\n");
 		return;
 	}
+	master_reload_pidfile(next, old);
 	/* Swap. Listeners left in old are gone from the config. */
 	master_close_listeners(old);
 	master.conf = next;
@@ -1378,8 +1429,9 @@ master_run(struct config *conf, struct pidfh *pfh, bool foreground)
 	log_info("stopped");
 done:
 	master_close_listeners(master.conf);
-	if (pfh != NULL)
-		(void)pidfile_remove(pfh);	/* best effort at exit */
+	/* A reload may have moved it: the master's own, not the start's. */
+	if (master.pfh != NULL)
+		(void)pidfile_remove(master.pfh);	/* best effort at exit */
 	free(master.pool);
 	config_free(master.conf);
 	return status;
