@@ -5,6 +5,7 @@
  */
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -144,6 +145,88 @@ main_raise_nofile(void)
 }
 
 /*
+ * Process titles. libbsd's setproctitle() writes a title over the
+ * argument strings (and the environment after them), but where a title
+ * is shorter than the original argv[0] it leaves a '.' at the place of
+ * argv[0]'s NUL; the kernel shows the whole argument area, so ps showed
+ * "tine: worker [idle]  ." with a long path in argv[0]. That place is
+ * libbsd's idea of argv[0]'s end: here argv[0] is made empty for it, and
+ * what followed becomes one string of blanks up to where the arguments
+ * ended, so the title space is the same and every title is longer than
+ * the argv[0] libbsd saw. getopt() and the rest read copies of the
+ * arguments, made first. Without contiguous arguments, or without memory
+ * for the copies, libbsd gets them as they are.
+ */
+static void
+main_title_init(int argc, char *argv[])
+{
+	static char	*fake[3];
+	char		*base, *end, **copy = NULL;
+	int		 i;
+
+	base = argv[0];
+	if (argc < 1 || base == NULL || base[0] == '\0')
+		goto plain;
+	end = base;
+	for (i = 0; i < argc; i++) {
+		if (argv[i] != end)
+			goto plain;
+		end = argv[i] + strlen(argv[i]) + 1;
+	}
+	if ((copy = reallocarray(NULL, (size_t)argc, sizeof(*copy))) == NULL)
+		goto plain;
+	for (i = 0; i < argc; i++) {
+		if ((copy[i] = strdup(argv[i])) == NULL) {
+			while (i-- > 0)
+				free(copy[i]);
+			goto plain;
+		}
+	}
+	/* The strings live as long as the process; the array does not. */
+	for (i = 0; i < argc; i++)
+		argv[i] = copy[i];
+	free(copy);
+	/* Kept before argv[0] changes: libbsd copies it at init. */
+	setprogname(argv[0]);
+	base[0] = '\0';
+	memset(base + 1, ' ', (size_t)(end - base - 2));
+	end[-1] = '\0';
+	fake[0] = base;
+	fake[1] = base + 1;
+	fake[2] = NULL;
+	setproctitle_init(2, fake, environ);
+	return;
+plain:
+	free(copy);
+	setproctitle_init(argc, argv, environ);
+}
+
+/*
+ * Closes every descriptor the caller left open, in the foreground (-d,
+ * systemd's mode) as in a daemon: workers serve the network and must hold
+ * nothing they were not given for that, an inherited pipe would keep a
+ * caller reading our output waiting for ever, and a file would stay open
+ * (and in use) for tine's whole life. Kept: stdio, and the stream sockets
+ * the service manager passed (fds 3 up to activate_fd_end()); anything
+ * else in that range, which activate_init() ignored, goes too. Nothing of
+ * ours is open yet.
+ */
+static void
+main_close_inherited(void)
+{
+	socklen_t	 len;
+	int		 fd, type, end = activate_fd_end();
+
+	for (fd = STDERR_FILENO + 1; fd < end; fd++) {
+		len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+		    type != SOCK_STREAM)
+			(void)close(fd);	/* EBADF: a gap, fine */
+	}
+	closefrom(end);
+}
+
+/*
  * Double fork, new session, chdir /, stdio to /dev/null. Every listener
  * is bound before this, so a start that cannot bind fails in the
  * foreground with a non-zero exit. Returns, in the daemon, the pipe on
@@ -202,7 +285,7 @@ main(int argc, char *argv[])
 	int		 ch, status, ready = -1;
 	bool		 foreground = false, test = false, dump = false;
 
-	setproctitle_init(argc, argv, environ);
+	main_title_init(argc, argv);
 	log_init(0);
 	while ((ch = getopt(argc, argv, "df:hs:tTv")) != -1) {
 		switch (ch) {
@@ -249,6 +332,11 @@ main(int argc, char *argv[])
 			config_free(conf);
 			return 1;
 		}
+		/* The same warning the master logs when it starts. */
+		if (geteuid() == 0 && conf->user[0] == '\0')
+			fprintf(stderr, "%s: warning: %s sets no user: started "
+			    "as root, workers would serve the network as "
+			    "root\n", TINE_NAME, conf->path);
 		if (dump) {
 			config_dump(conf, stdout);
 			if (main_flush_stdout() != 0) {
@@ -277,14 +365,7 @@ main(int argc, char *argv[])
 		config_free(conf);
 		return 1;
 	}
-	/*
-	 * A daemon keeps none of its caller's descriptors: an inherited pipe
-	 * would keep a caller reading our output waiting for ever, and a
-	 * file would stay open (and in use) for the daemon's whole life.
-	 * Nothing of ours is open yet but stdio and the passed sockets.
-	 */
-	if (!foreground)
-		closefrom(activate_fd_end());
+	main_close_inherited();
 
 	/*
 	 * What -t checks at run time (user and group exist, the pid file and

@@ -291,6 +291,13 @@ master_resolve_ids(const struct config *conf, struct worker_ids *ids)
 	struct group	*gr;
 
 	memset(ids, 0, sizeof(*ids));
+	/*
+	 * Serving as root is allowed (a test box, a container), but never
+	 * silently: at start this is the first line the log gets.
+	 */
+	if (geteuid() == 0 && conf->user[0] == '\0')
+		log_warnx("%s sets no user: workers serve the network as root",
+		    conf->path);
 	if (conf->user[0] == '\0' && conf->group[0] == '\0')
 		return 0;
 	if (geteuid() != 0) {
@@ -365,14 +372,14 @@ master_spawn(void)
 		return -1;
 	}
 	if ((w = master_slot()) == NULL) {
-		slot->state = SB_EMPTY;
+		scoreboard_release(master.sb, slot);
 		return -1;
 	}
 	pid = fork();
 	if (pid == -1) {
 		master_fork_failed(strerror(errno));
 		master.npool--;
-		slot->state = SB_EMPTY;
+		scoreboard_release(master.sb, slot);
 		return -1;
 	}
 	if (pid == 0) {
@@ -509,6 +516,11 @@ master_reap(void)
 		if (i == master.npool)
 			continue;	/* not ours: a daemonizing leftover */
 		w = &master.pool[i];
+		/*
+		 * The slot's word decides only how the exit is logged and
+		 * whether it counts as a death: a worker that lies about it
+		 * can at most slip past the respawn back-off once per exit.
+		 */
 		if (w->state == WORKER_RUNNING && w->slot->state ==
 		    SB_EXITING && WIFEXITED(status) &&
 		    WEXITSTATUS(status) == 0) {
@@ -538,7 +550,7 @@ master_reap(void)
 			    WTERMSIG(status));
 		else
 			log_debug("worker %ld exited", (long)pid);
-		scoreboard_release(master.sb, pid);
+		scoreboard_release(master.sb, w->slot);
 		master.pool[i] = master.pool[--master.npool];
 	}
 	if (pid == -1 && errno != ECHILD)
@@ -659,6 +671,56 @@ master_probe_root(const struct config *conf, const struct worker_ids *ids)
 }
 
 /*
+ * Reload, after everything else succeeded: a changed pidfile is created
+ * and locked, gets the master's pid, and only then is the old one
+ * removed, so that some pid file names the master throughout. If the
+ * new one cannot be had, the reason is logged and the old one stays (the
+ * new config then records the old path, which is the truth: tine -s
+ * with the new config finds the master as soon as a later reload
+ * succeeds). This never fails the reload: the pid file serves tine -s
+ * and scripts, not the requests.
+ */
+static void
+master_reload_pidfile(struct config *next, const struct config *old)
+{
+	struct pidfh	*pfh = NULL;
+	pid_t		 other;
+
+	if (strcmp(next->pidfile, old->pidfile) == 0)
+		return;
+	if (next->pidfile[0] != '\0') {
+		if ((pfh = pidfile_open(next->pidfile, 0644, &other)) ==
+		    NULL) {
+			if (errno == EEXIST)
+				log_warnx("pidfile %s is held by pid %ld; "
+				    "keeping %s", next->pidfile, (long)other,
+				    old->pidfile[0] != '\0' ? old->pidfile :
+				    "none");
+			else
+				log_warn("pidfile %s: keeping %s",
+				    next->pidfile, old->pidfile[0] != '\0' ?
+				    old->pidfile : "none");
+			goto keep;
+		}
+		if (pidfile_write(pfh) == -1) {
+			log_warn("pidfile %s: keeping %s", next->pidfile,
+			    old->pidfile[0] != '\0' ? old->pidfile : "none");
+			(void)pidfile_remove(pfh);	/* ours, half made */
+			goto keep;
+		}
+	}
+	if (master.pfh != NULL && pidfile_remove(master.pfh) == -1)
+		log_warn("remove pidfile %s", old->pidfile);
+	master.pfh = pfh;
+	log_info("pidfile is now %s", next->pidfile[0] != '\0' ?
+	    next->pidfile : "none");
+	return;
+keep:
+	/* Same size: both are config pidfile fields. */
+	(void)strlcpy(next->pidfile, old->pidfile, sizeof(next->pidfile));
+}
+
+/*
  * Reload: build the whole new config beside the old one, bind only the
  * addresses it did not have (kept listeners are never closed), open its
  * logs, and only then swap and start the new generation. Any error
@@ -717,6 +779,7 @@ master_reload(void)
 		master_notify_status("READY=1\n");
 		return;
 	}
+	master_reload_pidfile(next, old);
 	/* Swap. Listeners left in old are gone from the config. */
 	master_close_listeners(old);
 	master.conf = next;
@@ -945,7 +1008,8 @@ master_relieve(int64_t now, int waiting)
 			w = &master.pool[i];
 			if (w->state == WORKER_KILLED || w->slot->yield != 0 ||
 			    w->slot->state != SB_KEEPALIVE ||
-			    now - w->slot->state_ms < YIELD_MIN_IDLE_MS)
+			    scoreboard_age_ms(now, w->slot->state_ms) <
+			    YIELD_MIN_IDLE_MS)
 				continue;
 			if (oldest == NULL ||
 			    w->slot->state_ms < oldest->slot->state_ms)
@@ -962,7 +1026,7 @@ master_relieve(int64_t now, int waiting)
 		if (w->state == WORKER_KILLED || s->yield != 0 ||
 		    s->state != SB_READING)
 			continue;
-		age = now - s->req_start_ms;
+		age = scoreboard_age_ms(now, s->req_start_ms);
 		if (age < SLOW_HEAD_GRACE_MS ||
 		    (int64_t)s->head_bytes * 1000 >= SLOW_HEAD_MIN_RATE * age)
 			continue;
@@ -995,6 +1059,8 @@ master_watchdog(int64_t now)
 	int64_t		 still, own;
 	size_t		 i;
 	char		 line[SB_REQLINE_BYTES], client[SB_CLIENT_BYTES];
+	char		 eline[4 * sizeof(line) + 1];
+	char		 eclient[4 * sizeof(client) + 1];
 
 	if (master.conf->worker_timeout == 0)
 		return;
@@ -1004,21 +1070,28 @@ master_watchdog(int64_t now)
 		if (w->state == WORKER_KILLED ||
 		    (s->state != SB_READING && s->state != SB_SENDING))
 			continue;
-		still = now - s->progress_ms;
+		still = scoreboard_age_ms(now, s->progress_ms);
 		own = (int64_t)(s->state == SB_SENDING ?
 		    master.conf->send_timeout : master.conf->header_timeout) *
 		    1000 + WATCHDOG_SLACK_MS;
 		if (still < (int64_t)master.conf->worker_timeout * 1000 ||
 		    still < own)
 			continue;
-		/* Torn reads are possible: copy, then terminate. */
+		/*
+		 * Torn reads are possible, and the worker may be the one
+		 * that went wrong: copy, terminate, and escape what it wrote
+		 * as client bytes before it reaches the log.
+		 */
 		memcpy(line, s->reqline, sizeof(line));
 		line[sizeof(line) - 1] = '\0';
 		memcpy(client, s->client, sizeof(client));
 		client[sizeof(client) - 1] = '\0';
+		(void)log_escape(eline, sizeof(eline), line, strlen(line));
+		(void)log_escape(eclient, sizeof(eclient), client,
+		    strlen(client));	/* both sized never to cut */
 		log_warnx("worker %ld stuck for %jd s %s client %s, request "
 		    "\"%s\": aborting it", (long)w->pid, (intmax_t)(still /
-		    1000), scoreboard_state_name(s->state), client, line);
+		    1000), scoreboard_state_name(s->state), eclient, eline);
 		master_send(w, SIGABRT, WORKER_KILLED, now + WATCHDOG_GRACE_MS);
 	}
 }
@@ -1054,7 +1127,7 @@ master_pool(int64_t now)
 			free++;
 		} else if ((s->state == SB_READING ||
 		    s->state == SB_SENDING) &&
-		    now - s->state_ms < SHORT_BUSY_MS)
+		    scoreboard_age_ms(now, s->state_ms) < SHORT_BUSY_MS)
 			free++;
 	}
 	master.hot = idle == 0;
@@ -1070,7 +1143,14 @@ master_pool(int64_t now)
 	scoreboard_totals(master.sb, &requests, &conns, NULL);
 	accepted = conns - master.last_conns;
 	master.last_conns = conns;
-	stuck = waiting - idle - (accepted > INT_MAX ? INT_MAX : (int)accepted);
+	/*
+	 * The counts come from the workers' slots: one that goes backwards
+	 * wraps to a huge value. More accepted than waiting means nothing
+	 * is stuck either way, and the bound keeps the difference in range.
+	 */
+	if (accepted > (uint64_t)waiting)
+		accepted = (uint64_t)waiting;
+	stuck = waiting - idle - (int)accepted;
 
 	/* Spares: workers busy only for a moment count as free. */
 	grow = master.conf->min_spare - free;
@@ -1101,7 +1181,7 @@ master_pool(int64_t now)
 		if (w->state != WORKER_RUNNING ||
 		    w->generation != master.generation || s->state != SB_IDLE)
 			continue;
-		idle_for = now - s->state_ms;
+		idle_for = scoreboard_age_ms(now, s->state_ms);
 		if (idle_for >= (int64_t)master.conf->spare_timeout * 1000 ||
 		    (idle > master.conf->max_spare &&
 		    idle_for >= SPARE_SURPLUS_MS)) {
@@ -1351,8 +1431,9 @@ master_run(struct config *conf, struct pidfh *pfh, bool foreground)
 	log_info("stopped");
 done:
 	master_close_listeners(master.conf);
-	if (pfh != NULL)
-		(void)pidfile_remove(pfh);	/* best effort at exit */
+	/* A reload may have moved it: the master's own, not the start's. */
+	if (master.pfh != NULL)
+		(void)pidfile_remove(master.pfh);	/* best effort at exit */
 	free(master.pool);
 	config_free(master.conf);
 	return status;

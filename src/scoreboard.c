@@ -1,7 +1,9 @@
 /*
  * scoreboard.c: maps the shared worker table and hands slots out. Only
  * the master claims and releases slots (at fork and at reap), so slot
- * ownership needs no lock; a worker only stores into its own slot.
+ * ownership needs no lock; a worker only stores into its own slot. Which
+ * slots are in use, and how far to scan, the master keeps in its own
+ * memory: the shared copy of either is only what a worker says.
  */
 #include <sys/mman.h>
 
@@ -11,6 +13,12 @@
 
 struct sb_slot		*sb_self;
 struct scoreboard	*sb_table;
+
+/* The master's own record of the slots it handed out. */
+static struct {
+	bool	 used[SB_SLOTS];
+	size_t	 nslots;		/* high-water mark: scan bound */
+} sb_own;
 
 static const char *const state_names[SB_NSTATES] = {
 	[SB_EMPTY] = "empty",
@@ -40,7 +48,11 @@ scoreboard_map(void)
 	return sb;
 }
 
-/* Master, before fork: a free slot for the coming worker. */
+/*
+ * Master, before fork: a free slot for the coming worker. Free means
+ * free in the master's own record; a state a worker wrote into the
+ * shared slot does not make it so.
+ */
 struct sb_slot *
 scoreboard_claim(struct scoreboard *sb, pid_t pid, int generation)
 {
@@ -48,44 +60,80 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, int generation)
 	size_t		 i;
 
 	for (i = 0; i < nitems(sb->slots); i++) {
-		s = &sb->slots[i];
-		if (s->state != SB_EMPTY)
+		if (sb_own.used[i])
 			continue;
+		s = &sb->slots[i];
 		memset(s, 0, sizeof(*s));
 		s->pid = pid;
 		s->generation = generation;
 		s->started_ms = util_now_ms();
 		s->state_ms = s->started_ms;
 		s->state = SB_STARTING;
-		if ((int)i >= sb->nslots)
-			sb->nslots = (int)i + 1;
+		sb_own.used[i] = true;
+		if (i >= sb_own.nslots)
+			sb_own.nslots = i + 1;
+		/* Published for the status page, which runs in workers. */
+		sb->nslots = (int)sb_own.nslots;
 		return s;
 	}
 	return NULL;
 }
 
+/*
+ * A slot in use whose pid field holds pid. The pid is what the slot
+ * says, so this is for display and tests: the master finds its workers
+ * through its own table and never signals a pid read here.
+ */
 struct sb_slot *
 scoreboard_find(struct scoreboard *sb, pid_t pid)
 {
 	size_t	 i;
 
-	for (i = 0; i < (size_t)sb->nslots; i++)
-		if (sb->slots[i].state != SB_EMPTY && sb->slots[i].pid == pid)
+	for (i = 0; i < sb_own.nslots; i++)
+		if (sb_own.used[i] && sb->slots[i].pid == pid)
 			return &sb->slots[i];
 	return NULL;
 }
 
-/* Master, at reap: keep the dead worker's counts in the totals. */
+/*
+ * Master, at reap: keep the dead worker's counts in the totals. The slot
+ * is the one the master claimed for that worker (its own pointer); one
+ * that is not in the table or not in use is ignored.
+ */
 void
-scoreboard_release(struct scoreboard *sb, pid_t pid)
+scoreboard_release(struct scoreboard *sb, struct sb_slot *s)
 {
-	struct sb_slot	*s;
+	size_t	 i;
 
-	if ((s = scoreboard_find(sb, pid)) == NULL)
+	if (s < sb->slots || s >= sb->slots + nitems(sb->slots))
+		return;
+	i = (size_t)(s - sb->slots);
+	if (!sb_own.used[i])
 		return;
 	sb->retired_requests += s->requests;
 	sb->retired_conns += s->conns;
 	memset(s, 0, sizeof(*s));
+	sb_own.used[i] = false;
+}
+
+/*
+ * How many slots a scan reads. The master uses its own count. A worker
+ * (the status page) has only the shared one, which any worker may have
+ * scribbled on: it is read once and clamped to the table.
+ */
+size_t
+scoreboard_scan_bound(const struct scoreboard *sb)
+{
+	int	 n;
+
+	if (sb_self == NULL)
+		return sb_own.nslots;
+	n = sb->nslots;
+	if (n <= 0)
+		return 0;
+	if ((size_t)n > nitems(sb->slots))
+		return nitems(sb->slots);
+	return (size_t)n;
 }
 
 /*
@@ -135,14 +183,15 @@ scoreboard_totals(const struct scoreboard *sb, uint64_t *requests,
     uint64_t *conns, int *per_state)
 {
 	const struct sb_slot	*s;
-	size_t			 i;
+	size_t			 i, n;
 	int			 st;
 
 	*requests = sb->retired_requests;
 	*conns = sb->retired_conns;
 	if (per_state != NULL)
 		memset(per_state, 0, SB_NSTATES * sizeof(*per_state));
-	for (i = 0; i < (size_t)sb->nslots && i < nitems(sb->slots); i++) {
+	n = scoreboard_scan_bound(sb);
+	for (i = 0; i < n; i++) {
 		s = &sb->slots[i];
 		st = s->state;
 		if (st == SB_EMPTY)

@@ -2,8 +2,14 @@
  * scoreboard.h: the table of worker slots in memory shared between the
  * master and every worker, mapped once before the first fork. A worker
  * writes only its own slot, with plain stores (no locks, no system
- * calls); the master reads every slot and tolerates a torn read of the
- * text fields, which are always NUL-terminated.
+ * calls); the master reads every slot and tolerates a torn read.
+ *
+ * Any worker can write the whole table, so nothing in it is trusted by
+ * the master (which runs as root) or by the status renderer: counts and
+ * indices are bounded by the reader, states may lie outside the enum,
+ * text may lack its NUL or hold any byte, timestamps may be anything,
+ * and a pid in a slot is never signalled (the master signals only the
+ * pids fork() gave it).
  */
 #ifndef SCOREBOARD_H
 #define SCOREBOARD_H
@@ -88,10 +94,26 @@ sb_progress(int64_t now)
 		sb_self->progress_ms = now;
 }
 
+/*
+ * Milliseconds from then to now for a timestamp read from a slot: 0 when
+ * it is negative or in the future (the monotonic clock is neither), so
+ * that a scribbled value can neither overflow the subtraction nor make
+ * a worker look stuck or idle for long.
+ */
+static inline int64_t
+scoreboard_age_ms(int64_t now, int64_t then)
+{
+	if (then < 0 || then > now)
+		return 0;
+	return now - then;
+}
+
 struct scoreboard	*scoreboard_map(void);
 struct sb_slot		*scoreboard_claim(struct scoreboard *, pid_t, int);
-void			 scoreboard_release(struct scoreboard *, pid_t);
+void			 scoreboard_release(struct scoreboard *,
+			    struct sb_slot *);
 struct sb_slot		*scoreboard_find(struct scoreboard *, pid_t);
+size_t			 scoreboard_scan_bound(const struct scoreboard *);
 const char		*scoreboard_state_name(int);
 void			 scoreboard_set_text(char *, size_t, const char *,
 			    size_t);

@@ -1,7 +1,9 @@
 /*
  * status.c: the status endpoint's bodies, read straight from the shared
- * scoreboard. Text fields in slots were escaped by the worker that wrote
- * them; JSON strings are escaped again here for '"' and '\'.
+ * scoreboard. Any worker can write all of it, so every value is taken as
+ * untrusted: the scan bound is clamped, text is escaped here whatever it
+ * holds and read no further than its field, states are looked up safely
+ * and ages never overflow.
  */
 #include <string.h>
 
@@ -32,7 +34,14 @@ out_printf(struct out *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
-/* A JSON string body: the slot text is printable ASCII already. */
+/*
+ * A JSON string body. A worker writes its slot text as printable ASCII
+ * (scoreboard_set_text), but a field may hold anything and lack its NUL:
+ * stop at max, and show any other byte as '?', which no worker writes.
+ * That keeps a row within STATUS_ROW_BYTES whatever the slot holds (a
+ * \u escape per byte would not), so one scribbled slot cannot make the
+ * whole page fail.
+ */
 static void
 out_json_str(struct out *o, const char *s, size_t max)
 {
@@ -43,7 +52,7 @@ out_json_str(struct out *o, const char *s, size_t max)
 			out_printf(o, "\\%c", s[i]);
 		else if ((unsigned char)s[i] < 0x20 ||
 		    (unsigned char)s[i] >= 0x7f)
-			out_printf(o, "\\u%04x", (unsigned char)s[i]);
+			out_printf(o, "?");
 		else
 			out_printf(o, "%c", s[i]);
 	}
@@ -70,7 +79,7 @@ status_json(struct out *o, const struct scoreboard *sb, int64_t now)
 	const struct sb_slot	*s;
 	uint64_t		 requests, conns;
 	int			 st[SB_NSTATES], i;
-	size_t			 k;
+	size_t			 k, n;
 	bool			 first = true;
 
 	scoreboard_totals(sb, &requests, &conns, st);
@@ -79,13 +88,15 @@ status_json(struct out *o, const struct scoreboard *sb, int64_t now)
 	    "\"requests_total\":%ju,\"connections_total\":%ju,"
 	    "\"accept_queue_length\":%d,\"workers_target\":%d,\"workers\":{",
 	    TINE_VERSION, (long)sb->master_pid, sb->generation,
-	    (intmax_t)((now - sb->start_ms) / 1000), (uintmax_t)requests,
+	    (intmax_t)(scoreboard_age_ms(now, sb->start_ms) / 1000),
+	    (uintmax_t)requests,
 	    (uintmax_t)conns, sb->queue_len, sb->target);
 	for (i = SB_STARTING; i < SB_NSTATES; i++)
 		out_printf(o, "%s\"%s\":%d", i == SB_STARTING ? "" : ",",
 		    scoreboard_state_name(i), st[i]);
 	out_printf(o, "},\"slots\":[");
-	for (k = 0; k < (size_t)sb->nslots && k < nitems(sb->slots); k++) {
+	n = scoreboard_scan_bound(sb);
+	for (k = 0; k < n; k++) {
 		s = &sb->slots[k];
 		if (s->state == SB_EMPTY)
 			continue;
@@ -95,7 +106,7 @@ status_json(struct out *o, const struct scoreboard *sb, int64_t now)
 		    (long)s->pid, s->generation,
 		    scoreboard_state_name(s->state), (uintmax_t)s->conns,
 		    (uintmax_t)s->requests,
-		    (double)(now - s->state_ms) / 1000.0);
+		    (double)scoreboard_age_ms(now, s->state_ms) / 1000.0);
 		out_json_str(o, s->client, sizeof(s->client));
 		out_printf(o, "\",\"request\":\"");
 		out_json_str(o, s->reqline, sizeof(s->reqline));
@@ -140,7 +151,7 @@ status_prometheus(struct out *o, const struct scoreboard *sb, int64_t now)
 	    "# TYPE tine_uptime_seconds gauge\n"
 	    "tine_uptime_seconds %jd\n",
 	    sb->target, sb->queue_len, sb->generation,
-	    (intmax_t)((now - sb->start_ms) / 1000));
+	    (intmax_t)(scoreboard_age_ms(now, sb->start_ms) / 1000));
 }
 
 int
@@ -159,4 +170,11 @@ status_render(char *buf, size_t size, const struct scoreboard *sb,
 	if (o.overflow)
 		return -1;
 	return (int)o.len;
+}
+
+size_t
+status_size(const struct scoreboard *sb)
+{
+	return STATUS_HEAD_BYTES + scoreboard_scan_bound(sb) *
+	    STATUS_ROW_BYTES;
 }

@@ -23,6 +23,12 @@ enum status_format {
 int	 status_render(char *, size_t, const struct scoreboard *,
 	    enum status_format);
 
+/*
+ * The buffer size a rendering needs, from a slot count bounded by the
+ * table (the shared nslots may hold anything).
+ */
+size_t	 status_size(const struct scoreboard *);
+
 /* One line for systemd's STATUS= and logs. */
 int	 status_summary(char *, size_t, const struct scoreboard *);
 

@@ -14,6 +14,16 @@ teardown() {
 	teardown_tine
 }
 
+# t_ok CONF: what -t prints on stderr for a good CONF (an absolute path)
+# that sets no user: started as root, a warning first.
+t_ok() {
+	if [ "$(id -u)" = 0 ]; then
+		printf 'tine: warning: %s sets no user: started as root, %s\n' \
+		    "$1" "workers would serve the network as root"
+	fi
+	printf 'tine: configuration file %s test is successful' "$1"
+}
+
 # The usage text: on stdout for -h, on stderr for a usage error.
 assert_usage() {
 	[[ $1 == *"usage: tine [-dhtTv] [-f file] [-s signal]"* ]]
@@ -108,11 +118,11 @@ assert_usage() {
 	write_conf
 	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
 	[ -z "$output" ]
-	[ "$stderr" = "tine: configuration file $(realpath "$CONF") test is successful" ]
+	[ "$stderr" = "$(t_ok "$(realpath "$CONF")")" ]
 	# A relative -f is reported as an absolute path.
 	cd "$T"
 	run -0 --separate-stderr "$TINE_BIN" -t -f tine.conf
-	[ "$stderr" = "tine: configuration file $(realpath "$CONF") test is successful" ]
+	[ "$stderr" = "$(t_ok "$(realpath "$CONF")")" ]
 	# -t neither binds, nor writes the pid file or the logs.
 	[ ! -e "$T/tine.pid" ]
 	[ ! -e "$T/error.log" ]
@@ -163,7 +173,7 @@ assert_usage() {
 	printf '%s\n' "root www" "listen 127.0.0.1:$PORT" "workers 3" >"$CONF"
 	conf=$(realpath "$CONF")
 	run -0 --separate-stderr "$TINE_BIN" -T -f "$CONF"
-	[ "$stderr" = "tine: configuration file $conf test is successful" ]
+	[ "$stderr" = "$(t_ok "$conf")" ]
 	[ "${lines[0]}" = "listen 127.0.0.1:$PORT" ]
 	[ "${lines[1]}" = "root $(realpath "$T/www")" ]
 	# One directive a line, every default spelled out.
@@ -179,6 +189,17 @@ assert_usage() {
 	done
 	# No user, group or pidfile when none was given.
 	! printf '%s\n' "${lines[@]}" | grep -qE '^(user|group|pidfile) ' || false
+}
+
+@test "-t started as root without user warns, and still succeeds" {
+	[ "$(id -u)" = 0 ] || skip "the warning is for root only"
+	write_conf
+	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[ "${stderr_lines[0]}" = "tine: warning: $(realpath "$CONF") sets no user: started as root, workers would serve the network as root" ]
+	write_conf "user nobody"
+	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	[ "$stderr" = "tine: configuration file $(realpath "$CONF") test is successful" ]
 }
 
 @test "-T without listen or workers shows *:8080 and workers auto" {
@@ -213,7 +234,8 @@ assert_usage() {
 
 @test "a write error on stdout fails -v, -h and -T" {
 	[ -c /dev/full ] || skip "no /dev/full"
-	write_conf
+	# A user, so that root's -T has no warning to print.
+	write_conf "user nobody"
 	run -1 --separate-stderr bash -c '"$1" -v >/dev/full' _ "$TINE_BIN"
 	[ "$stderr" = "tine: stdout: No space left on device" ]
 	run -1 --separate-stderr bash -c '"$1" -h >/dev/full' _ "$TINE_BIN"
@@ -226,7 +248,7 @@ assert_usage() {
 @test "-d stays in the foreground, logging to stderr" {
 	local ppid
 	write_conf --no-default error_log
-	TINE_STDERR_ALLOW='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4} \[info\] tine\[[0-9]+\]: '
+	TINE_STDERR_ALLOW='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4} (\[info\] tine\[[0-9]+\]: |\[warn\] tine\[[0-9]+\]: .* sets no user: workers serve the network as root$)'
 	start_tine
 	# The process we started is the master itself: no fork to the
 	# background, and it holds the listening socket.

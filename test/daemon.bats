@@ -154,6 +154,27 @@ time.sleep(60)
 	done
 }
 
+@test "with -d: neither master nor workers keep the caller's other descriptors" {
+	local pid links
+	write_conf
+	: >"$T/inherited"
+	# Not close-on-exec, as a shell leaves it: tine must close it itself.
+	exec 7>>"$T/inherited"
+	start_tine
+	exec 7>&-
+	wait_workers 2
+	run -0 req /
+	[ "$output" = "hello tine" ]
+	for pid in "$TINE_PID" $(worker_pids); do
+		links=$(readlink "/proc/$pid"/fd/*) || true
+		if grep -qxF "$T/inherited" <<<"$links"; then
+			echo "pid $pid holds the caller's fd 7:" >&2
+			echo "$links" >&2
+			return 1
+		fi
+	done
+}
+
 @test "without -d: a start that cannot bind fails at once, with no process and no pid file left" {
 	write_conf
 	listen_py "$PORT"

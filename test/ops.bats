@@ -96,6 +96,11 @@ need() {
 	    "$D/etc/logrotate.d/tine"
 	grep -qE '^root[[:space:]]+/usr/local/share/tine/www$' \
 	    "$D/usr/local/etc/tine.conf"
+	# Workers of the installed config do not serve as root.
+	grep -qE '^user[[:space:]]+www-data$' "$D/usr/local/etc/tine.conf"
+	grep -qE '^group[[:space:]]+www-data$' "$D/usr/local/etc/tine.conf"
+	# The source tree's copy, which `make run` uses, leaves them off.
+	! grep -qE '^(user|group)[[:space:]]' "$REPO/etc/tine.conf" || false
 
 	# A second install keeps the administrator's tine.conf.
 	echo "# changed by the administrator" >>"$D/usr/local/etc/tine.conf"
@@ -116,6 +121,9 @@ need() {
 	printf 'error_log %s\n' "$T/error.log" >>"$CONF"
 	run -0 --separate-stderr "$D/usr/local/sbin/tine" -t -f "$CONF"
 	[ "$stderr" = "tine: configuration file $CONF test is successful" ]
+	# The Bats directories are private to root, so www-data could not
+	# read this root: serve as the caller from here on.
+	sed -i -E '/^(user|group)[[:space:]]/d' "$CONF"
 	run -0 "$D/usr/local/sbin/tine" -h
 	[[ $output == *"(default /usr/local/etc/tine.conf)"* ]]
 

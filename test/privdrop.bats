@@ -97,6 +97,32 @@ assert_dropped() {
 	wait_for grep -q '"GET / HTTP/1.1" 200 11 ' "$T/access.log"
 }
 
+@test "started as root without user: the first log line says workers serve as root" {
+	local first
+	write_conf
+	start_tine
+	wait_workers 2
+	[ "$(field "$(worker_pids | head -n 1)" Uid)" = "0 0 0 0" ]
+	read -r first <"$T/error.log"
+	[[ $first == *" [warn] tine[$TINE_PID]: $CONF sets no user: workers serve the network as root" ]] || {
+		echo "first line: $first" >&2
+		return 1
+	}
+	# -t says it too, and still succeeds.
+	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	[ "${stderr_lines[0]}" = "tine: warning: $CONF sets no user: started as root, workers would serve the network as root" ]
+	[ "${stderr_lines[1]}" = "tine: configuration file $CONF test is successful" ]
+	# With a user, neither warns.
+	stop_tine
+	: >"$T/error.log"
+	write_conf "user nobody"
+	start_tine
+	wait_workers 2
+	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	[ "$stderr" = "tine: configuration file $CONF test is successful" ]
+	! grep -q 'serve the network as root' "$T/error.log" || false
+}
+
 @test "user alone: the user's primary group" {
 	local pid
 	write_conf "user nobody"

@@ -284,6 +284,65 @@ access_lines_over() {
 	! log_has 'exited (on signal|with status)|did not finish' || false
 }
 
+# title PID: the process title of PID as /proc shows it, NULs as
+# newlines; the padding NULs after it are cut.
+title() {
+	local t
+	t=$(tr '\0' '\n' <"/proc/$1/cmdline") || return 1
+	printf '%s' "$t"
+}
+
+@test "process titles say exactly what they are, nothing else" {
+	local conf p
+	write_conf "workers 1"
+	conf=$(realpath "$CONF")
+	start_tine
+	wait_workers 1
+	# The binary's path is longer than a worker's title: what is left of
+	# it must not show.
+	[ "$(title "$TINE_PID")" = "tine: master -f $conf" ]
+	p=$(worker_pids)
+	run -0 req /
+	wait_for title_is "$p" "tine: worker [idle]"
+}
+
+# title_is PID TITLE
+title_is() {
+	[ "$(title "$1")" = "$2" ]
+}
+
+@test "HUP: a changed pidfile is created, then the old one removed" {
+	write_conf
+	start_tine
+	[ "$(<"$T/tine.pid")" = "$TINE_PID" ]
+	write_conf "pidfile $T/new.pid"
+	kill -HUP "$TINE_PID"
+	wait_for log_has 'reloaded: generation 1'
+	log_has "pidfile is now $T/new.pid"
+	[ "$(<"$T/new.pid")" = "$TINE_PID" ]
+	[ ! -e "$T/tine.pid" ]
+	# tine -s reads the new one, and the master holds its lock.
+	run -0 "$TINE_BIN" -s reopen -f "$CONF"
+	wait_for log_has 'logs reopened'
+	stop_tine
+	[ "$TINE_STATUS" -eq 0 ]
+	[ ! -e "$T/new.pid" ]
+}
+
+@test "HUP: a pidfile that cannot be created is logged, the old one kept" {
+	write_conf
+	start_tine
+	write_conf "pidfile $T/missing/new.pid"
+	kill -HUP "$TINE_PID"
+	wait_for log_has 'reloaded: generation 1'
+	log_has "\[error\] .*pidfile $T/missing/new.pid: keeping $T/tine.pid: No such file or directory"
+	[ "$(<"$T/tine.pid")" = "$TINE_PID" ]
+	[ ! -e "$T/missing" ]
+	stop_tine
+	[ "$TINE_STATUS" -eq 0 ]
+	[ ! -e "$T/tine.pid" ]
+}
+
 @test "HUP: a broken config is refused with FILE:LINE, the old one keeps serving" {
 	write_conf
 	start_tine

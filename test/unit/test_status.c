@@ -71,7 +71,7 @@ main(void)
 	c->requests = 1;
 	c->conns = 1;
 	unit_check(scoreboard_find(sb, 102) == b, "find by pid");
-	scoreboard_release(sb, 103);
+	scoreboard_release(sb, c);
 	unit_check(scoreboard_find(sb, 103) == NULL, "released slot is gone");
 	scoreboard_totals(sb, &req, &conns, st);
 	unit_check(req == 18 && conns == 6,
