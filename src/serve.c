@@ -350,8 +350,8 @@ serve_status_format(const struct conn *c)
 /*
  * The status endpoint: the scoreboard as JSON or Prometheus text, for
  * status_allow clients only. Rare and bounded, so its buffer is
- * allocated per request; the slot count in shared memory is bounded by
- * the table's size before it sizes anything.
+ * allocated per request, sized by status_size(), which bounds the slot
+ * count read from shared memory.
  */
 static int
 serve_status(struct conn *c)
@@ -359,15 +359,12 @@ serve_status(struct conn *c)
 	enum status_format	 fmt;
 	char			*buf;
 	size_t			 size;
-	int			 n, rv, nslots;
+	int			 n, rv;
 
 	if (!config_cidr_match(c->conf, (struct sockaddr *)&c->peer))
 		return serve_error(c, HTTP_FORBIDDEN);
 	fmt = serve_status_format(c);
-	nslots = sb_table->nslots;
-	if (nslots < 0 || nslots > SB_SLOTS)
-		nslots = SB_SLOTS;
-	size = STATUS_HEAD_BYTES + (size_t)nslots * STATUS_ROW_BYTES;
+	size = status_size(sb_table);
 	if ((buf = malloc(size)) == NULL) {
 		log_warn("status");
 		return serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
