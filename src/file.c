@@ -562,6 +562,44 @@ file_resolve(int rootfd, const struct config *conf, const char *path,
 	return status;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0 if it is not one.
+ * A file name is bytes; a listing declared UTF-8 shows only UTF-8.
+ */
+static size_t
+file_utf8_len(const unsigned char *s)
+{
+	size_t		 n, i;
+	unsigned char	 lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (s[i] < lo || s[i] > hi)
+			return 0;	/* a NUL ends it here too */
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return n;
+}
+
 /* RFC 3986 unreserved, '/', and the sub-delims, ':' and '@' of pchar. */
 static bool
 file_url_keeps(unsigned char c)
@@ -603,13 +641,15 @@ file_url_encode(const char *s, char *out, size_t size)
 int
 file_html_escape(const char *s, char *out, size_t size)
 {
-	const char	*ent;
-	size_t		 len = 0, n;
+	const unsigned char	*u = (const unsigned char *)s;
+	const char		*ent;
+	size_t			 len = 0, n;
 
 	if (size == 0)
 		return -1;
-	for (; *s != '\0'; s++) {
-		switch (*s) {
+	while (*u != '\0') {
+		n = 1;
+		switch (*u) {
 		case '&':
 			ent = "&amp;";
 			break;
@@ -627,16 +667,26 @@ file_html_escape(const char *s, char *out, size_t size)
 			break;
 		default:
 			ent = NULL;
+			if (*u < 0x20 || *u == 0x7f ||
+			    (n = file_utf8_len(u)) == 0) {
+				/* Shown, not obeyed: U+FFFD. */
+				ent = "\xef\xbf\xbd";
+				n = 1;
+			}
 			break;
 		}
-		n = ent != NULL ? strlen(ent) : 1;
-		if (size - len < n + 1)
-			return -1;
-		if (ent != NULL)
-			memcpy(out + len, ent, n);
-		else
-			out[len] = *s;
-		len += n;
+		if (ent != NULL) {
+			if (size - len < strlen(ent) + 1)
+				return -1;
+			memcpy(out + len, ent, strlen(ent));
+			len += strlen(ent);
+		} else {
+			if (size - len < n + 1)
+				return -1;
+			memcpy(out + len, u, n);
+			len += n;
+		}
+		u += n;
 	}
 	if (len > INT_MAX)
 		return -1;

@@ -65,7 +65,10 @@ int	 file_listing(int, int, const char *, char **, size_t *);
 /* Percent-encodes a decoded path for a URL (keeps '/' and unreserved). */
 int	 file_url_encode(const char *, char *, size_t);
 
-/* HTML-escapes s into out; returns the length or -1 if it does not fit. */
+/*
+ * HTML-escapes s into out, control bytes and bytes that are not UTF-8
+ * shown as U+FFFD; returns the length or -1 if it does not fit.
+ */
 int	 file_html_escape(const char *, char *, size_t);
 
 /*

@@ -185,6 +185,31 @@ anchors() {
 	cmp -s "$T/first" "$T/body" || fail_with "a second listing differs"
 }
 
+@test "autoindex: control bytes and bytes that are not UTF-8 are shown as U+FFFD" {
+	local d=$W/odd
+	mkdir "$d" "$d/nl"$'\n'"dir"
+	printf 'x' >"$d/ctl"$'\x01\x1b'"[31mred.txt"
+	printf 'x' >"$d/cr"$'\r'"name"
+	printf 'x' >"$d/bad"$'\xff\xfe'".txt"
+	printf 'x' >"$d/euro"$'\xe2\x82\xac'".txt"
+	serve 'autoindex on'
+	fetch /odd/
+	want_code 200
+	# The page is UTF-8 throughout, with no control byte but LF.
+	python3 -c 'import sys
+b = open(sys.argv[1], "rb").read()
+b.decode("utf-8")
+assert not any(c < 0x20 and c != 0x0a or c == 0x7f for c in b), "control"
+' "$T/body" || fail_with "not clean UTF-8"
+	body_has '>ctl'$'\xef\xbf\xbd\xef\xbf\xbd''[31mred.txt</a>'
+	body_has '>nl'$'\xef\xbf\xbd''dir/</a>'
+	body_has '>bad'$'\xef\xbf\xbd\xef\xbf\xbd''.txt</a>'
+	body_has '>euro'$'\xe2\x82\xac''.txt</a>'
+	# The links still name the files exactly.
+	body_has 'href="./ctl%01%1B%5B31mred.txt"'
+	body_has 'href="./bad%FF%FE.txt"'
+}
+
 @test "autoindex: no parent link at the root; index files still win" {
 	rm "$W/index.html"
 	mkdir "$W/sub" "$W/withindex"

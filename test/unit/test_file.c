@@ -161,6 +161,20 @@ static const struct enc_row html_rows[] = {
 	{ "&", 5, -1, NULL },
 	{ "ab", 3, 2, "ab" },
 	{ "ab", 2, -1, NULL },
+	/* Control bytes and what is not UTF-8 are shown as U+FFFD. */
+	{ "a\nb", 0, 5, "a\xef\xbf\xbd" "b" },
+	{ "\x01\x1b[31m", 0, 10, "\xef\xbf\xbd\xef\xbf\xbd[31m" },
+	{ "\r\x7f", 0, 6, "\xef\xbf\xbd\xef\xbf\xbd" },
+	{ "\xff\xfe", 0, 6, "\xef\xbf\xbd\xef\xbf\xbd" },
+	{ "\xc3", 0, 3, "\xef\xbf\xbd" },		/* cut short */
+	{ "\xc0\xaf", 0, 6, "\xef\xbf\xbd\xef\xbf\xbd" },	/* overlong */
+	{ "\xed\xa0\x80", 0, 9,
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },	/* surrogate */
+	{ "\xf4\x90\x80\x80", 0, 12, "\xef\xbf\xbd\xef\xbf\xbd"
+	    "\xef\xbf\xbd\xef\xbf\xbd" },	/* past U+10FFFF */
+	{ "\xe2\x82\xac\xf0\x9f\x8d\x95", 0, 7,
+	    "\xe2\x82\xac\xf0\x9f\x8d\x95" },	/* euro, pizza */
+	{ "\x01", 3, -1, NULL },
 };
 
 static char	 tmpdir[] = "/tmp/tine-test-file-XXXXXX";
