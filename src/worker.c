@@ -271,8 +271,20 @@ worker_read_head(struct conn *c, bool first, size_t *head_len,
 		now = util_now_ms();
 		sb_enter(SB_KEEPALIVE, now);
 		*deadline = now + (int64_t)conf->keepalive_timeout * 1000;
-	} else
-		*deadline = util_now_ms() + (int64_t)conf->header_timeout * 1000;
+	} else {
+		now = util_now_ms();
+		*deadline = now + (int64_t)conf->header_timeout * 1000;
+		/*
+		 * Bytes of the next head came pipelined behind the last
+		 * request: it is being read from now on, so the pool sees a
+		 * slow rest as the slow head it is.
+		 */
+		if (!first) {
+			worker_sb_reading(now);
+			if (sb_self != NULL)
+				sb_self->head_bytes = (uint32_t)c->len;
+		}
+	}
 	for (;;) {
 		if (c->len > 0) {
 			rv = http_scan_head(&c->scan, c->buf->in, c->len,

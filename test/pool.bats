@@ -239,6 +239,27 @@ EOF
 	[[ $output == *"bad=0"* ]]
 }
 
+@test "max_workers 2: half a head pipelined behind a request is cut off with 408 too" {
+	write_conf "header_timeout 30" "max_workers 2" "status_path /status" \
+	    "status_allow 127.0.0.1/32"
+	start_tine
+	wait_workers 2
+	hold pipehalf 1
+	# The worker waits for the rest of a new head: it is reading it.
+	run -0 status_json '[w["state"] for w in s["slots"] if w["requests"] > 0]'
+	echo "states: $output"
+	[[ $output == *"'reading'"* ]]
+	hold_stop
+	hold pipehalf 8
+	run -0 new_client
+	[ "$output" = 200 ]
+	hold_stop
+	[[ $output == *"answered=8"* ]]
+	timeouts=$(sed -n 's/^timeouts=//p' "$T/hold.out")
+	[ "$timeouts" -ge 6 ]
+	[[ $output == *"bad=0"* ]]
+}
+
 @test "the pool grows under load and shrinks back to workers after spare_timeout" {
 	write_conf "keepalive_timeout 30" "spare_timeout 1" "min_spare 1"
 	start_tine

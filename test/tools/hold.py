@@ -8,14 +8,16 @@ MODE
   keepalive  each connection sends one GET, reads the whole response, and
              then stays idle; a connection the server closes is counted
   half       each connection sends half a request head and stalls
+  pipehalf   each connection sends a whole GET and, pipelined behind it,
+             half a second head, reads the first response, and stalls
   slowread   each connection GETs P with a small receive buffer and reads
              it 1 KiB at a time, 10 times a second
 READY is created once every connection is set up (keepalive: answered).
 On SIGTERM, prints one line per fact:
-  answered=N   responses read completely (keepalive)
+  answered=N   responses read completely (keepalive, pipehalf)
   closed=N     connections the server closed with no response pending
   bad=N        responses that were not 200, or cut short
-  timeouts=N   408 responses received (half)
+  timeouts=N   408 responses received (half, pipehalf)
 """
 import os, select, signal, socket, sys, time
 
@@ -139,6 +141,20 @@ elif mode == "half":
         s = connect()
         s.sendall(b"GET / HTTP/1.1\r\nHo")
         socks.append(s)
+    open(ready, "w").close()
+    watch(socks, on_half_bytes)
+elif mode == "pipehalf":
+    req = ("GET %s HTTP/1.1\r\nHost: x\r\n\r\nGET %s HTTP/1.1\r\nHo" %
+           (path, path)).encode()
+    for i in range(n):
+        s = connect()
+        s.sendall(req)
+        socks.append(s)
+    for s in socks:
+        if read_response(s, end) == 200:
+            stats["answered"] += 1
+        else:
+            stats["bad"] += 1
     open(ready, "w").close()
     watch(socks, on_half_bytes)
 elif mode == "slowread":
