@@ -10,12 +10,19 @@
  * errno; whether a failure came with an errno says nothing of how bad it
  * is. Config errors found before the log is open are "error": they fail
  * the start.
+ *
+ * Root opens the log files, in directories others may write: never
+ * through a link someone other than root could have made, in the file's
+ * name or in a directory on the way (LOG_OPEN_FLAGS says how). To a FIFO
+ * the access log writes whole lines of at most PIPE_BUF bytes per write,
+ * so that the lines of several workers never splice (log_access_flush).
  */
 #include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +71,7 @@ static const int level_prio[] = {
 struct log_ident {
 	pid_t		 opener;	/* a worker inherits the master's */
 	bool		 created;
+	bool		 fifo;		/* writes of whole lines only */
 	dev_t		 dev;
 	ino_t		 ino;
 	char		 path[PATH_MAX];	/* "" when no file is held */
@@ -193,30 +201,40 @@ log_error_fd(void)
 }
 
 /*
- * How every log is opened. O_NOFOLLOW: the directory of a log may be
- * writable by others (the workers' user, a log group), and root must not
- * be led through a link planted there to write to, or hand over, a file
- * of their choosing. O_NONBLOCK: opening a FIFO that no process reads
+ * How every log is opened. The path is walked one directory at a time
+ * (util_open_safe_dir()) and the file opened in the last directory with
+ * O_NOFOLLOW: the directory of a log, or one above it, may be writable by
+ * others (the workers' user, a log group), and root must not be led
+ * through a link planted there to write to, create or hand over a file
+ * of their choosing. O_NOFOLLOW alone checks the last component only. A
+ * link on the way is followed only when it and the directory holding it
+ * are root's and no one else can write that directory (/var/run -> /run,
+ * a link to a log volume); a link as the last component never is.
+ * O_NONBLOCK: opening a FIFO that no process reads
  * would otherwise wait for a reader, and the master must never wait on a
  * log. The flag stays on the descriptor: a write that would block (a
  * FIFO whose reader lags, a terminal held by flow control) fails with
  * EAGAIN instead of hanging master or worker; the error log drops that
  * line, the access log keeps it buffered and drops what no longer fits
- * (counted, reported once per LOG_ERROR_INTERVAL_S). For regular files
- * the flag changes nothing.
+ * (counted, reported once per LOG_ERROR_INTERVAL_S and when the worker
+ * exits). For regular files the flag changes nothing.
  */
 #define LOG_OPEN_FLAGS	(O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | \
 			    O_NOFOLLOW | O_NONBLOCK)
 #define LOG_OPEN_TRIES	3	/* create, or open, while others unlink */
 #define LOG_SHOWN_BYTES	(4 * 256 + 1)	/* a path in a message, escaped */
 
-/* Why path, which open() refused with errnum, cannot be a log. */
+/* A reason that names a path: room for it and the words around it. */
+static char	 log_why[LOG_SHOWN_BYTES + 128];
+
+/* Why base in dirfd, which openat() refused with errnum, cannot be a log. */
 static const char *
-log_open_reason(const char *path, int errnum)
+log_open_reason(int dirfd, const char *base, int errnum)
 {
 	struct stat	 st;
 
-	if ((errnum == ELOOP || errnum == ENXIO) && lstat(path, &st) == 0) {
+	if ((errnum == ELOOP || errnum == ENXIO) &&
+	    fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(st.st_mode))
 			return "is a symbolic link; a log is never opened "
 			    "through one";
@@ -229,16 +247,64 @@ log_open_reason(const char *path, int errnum)
 }
 
 /*
+ * Opens the directory of path for log_open_file() and log_check(), and
+ * puts its last component in base. On failure returns -1 with errno set
+ * and *why saying why in words.
+ */
+static int
+log_open_dir(const char *path, char *base, size_t size, const char **why)
+{
+	char	 shown[LOG_SHOWN_BYTES];
+	int	 fd, err;
+
+	if ((fd = util_open_safe_dir(path, base, size, why)) != -1)
+		return fd;
+	err = errno;
+	if (*why != NULL) {
+		/* base names the link that was refused. */
+		(void)log_escape(shown, sizeof(shown), base, strlen(base));
+		if (xsnprintf(log_why, sizeof(log_why), "\"%s\" %s", shown,
+		    *why) == -1)
+			(void)strlcpy(log_why, *why, sizeof(log_why));	/* fits */
+		*why = log_why;
+	} else
+		*why = strerror(err);
+	errno = err;
+	return -1;
+}
+
+/*
+ * The uid whose files may have more than one link: the workers' user,
+ * uid when it is set, else the config's user (at start and in -t, before
+ * the master resolved it; in a worker that reopens), else none.
+ */
+static uid_t
+log_links_owner(const struct config *conf, uid_t uid)
+{
+	struct passwd	*pw;
+
+	if (uid != (uid_t)-1)
+		return uid;
+	if (conf->user[0] == '\0' || (pw = getpwnam(conf->user)) == NULL)
+		return (uid_t)-1;
+	return pw->pw_uid;
+}
+
+/*
  * Why a file of this type and link count cannot be a log, or NULL. A
  * regular file with another link may be a hard link to a file elsewhere
- * (a system file) that root would then append to.
+ * (a system file, another user's) that root would then append to. Not so
+ * when the file is the workers' user's own (owner, never root): a link
+ * they made to their own file only leads root to a file they could write
+ * anyway, and refusing it would let them make every reload fail.
  */
 static const char *
-log_type_reason(const struct stat *st)
+log_type_reason(const struct stat *st, uid_t owner)
 {
 	if (S_ISREG(st->st_mode))
-		return st->st_nlink > 1 ? "is a regular file with more than "
-		    "one link" : NULL;
+		return st->st_nlink > 1 && (st->st_uid != owner ||
+		    owner == 0 || owner == (uid_t)-1) ? "is a regular file "
+		    "with more than one link" : NULL;
 	if (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode))
 		return NULL;
 	if (S_ISDIR(st->st_mode))
@@ -259,48 +325,51 @@ log_type_reason(const struct stat *st)
  * master and the workers started after this open still write to such a
  * file, through descriptors opened as root; a worker already running
  * when the logs are reopened cannot open it and keeps the descriptor it
- * had (and says so), until a reload starts new workers.
+ * had (and says so), until a reload starts new workers. owner is the
+ * workers' user for log_type_reason().
  *
  * O_CREAT | O_EXCL first, so that "created" is known and not guessed;
  * then an existing file, still without following a link. On failure
  * returns -1 with errno set and *why saying why in words.
  */
 static int
-log_open_file(const char *path, uid_t uid, gid_t gid,
+log_open_file(const char *path, uid_t uid, gid_t gid, uid_t owner,
     const struct log_ident *held, struct log_ident *id, const char **why)
 {
 	struct stat	 st;
 	const char	*reason;
-	char		 shown[LOG_SHOWN_BYTES];
-	int		 fd = -1, err, tries;
+	char		 shown[LOG_SHOWN_BYTES], base[PATH_MAX];
+	int		 dirfd = -1, fd = -1, err, tries;
 	bool		 created = false, ours;
 
 	*why = NULL;
+	if ((dirfd = log_open_dir(path, base, sizeof(base), why)) == -1)
+		return -1;
 	for (tries = 0; tries < LOG_OPEN_TRIES; tries++) {
-		fd = open(path, LOG_OPEN_FLAGS | O_CREAT | O_EXCL, 0644);
+		fd = openat(dirfd, base, LOG_OPEN_FLAGS | O_CREAT | O_EXCL,
+		    0644);
 		if (fd != -1) {
 			created = true;
 			break;
 		}
 		if (errno != EEXIST)
 			break;
-		fd = open(path, LOG_OPEN_FLAGS);
+		fd = openat(dirfd, base, LOG_OPEN_FLAGS);
 		if (fd != -1 || errno != ENOENT)
 			break;
 		/* Unlinked between the two opens: create it after all. */
 	}
 	if (fd == -1) {
 		err = errno;
-		*why = log_open_reason(path, err);
-		errno = err;
-		return -1;
+		*why = log_open_reason(dirfd, base, err);
+		goto fail;
 	}
 	if (fstat(fd, &st) == -1) {
 		err = errno;
 		*why = strerror(err);
 		goto fail;
 	}
-	if ((reason = log_type_reason(&st)) != NULL) {
+	if ((reason = log_type_reason(&st, owner)) != NULL) {
 		err = EPERM;
 		*why = reason;
 		goto fail;
@@ -314,14 +383,18 @@ log_open_file(const char *path, uid_t uid, gid_t gid,
 		(void)log_escape(shown, sizeof(shown), path, strlen(path));
 		log_warn("chown %s", shown);
 	}
+	(void)close(dirfd);	/* O_PATH: nothing to flush */
 	id->opener = getpid();
 	id->created = ours && S_ISREG(st.st_mode);
+	id->fifo = S_ISFIFO(st.st_mode);
 	id->dev = st.st_dev;
 	id->ino = st.st_ino;
 	(void)strlcpy(id->path, path, sizeof(id->path));	/* same size */
 	return fd;
 fail:
-	(void)close(fd);	/* nothing was written */
+	if (fd != -1)
+		(void)close(fd);	/* nothing was written */
+	(void)close(dirfd);	/* O_PATH: nothing to flush */
 	errno = err;
 	return -1;
 }
@@ -375,7 +448,8 @@ log_open(const struct config *conf, uid_t uid, gid_t gid)
 	if (to == LOG_TO_STDERR && log_state.daemon)
 		to = LOG_TO_SYSLOG;
 	if (to == LOG_TO_FILE && (fd = log_open_file(conf->error_log, uid,
-	    gid, &log_state.err_id, &id, &why)) == -1)
+	    gid, log_links_owner(conf, uid), &log_state.err_id, &id,
+	    &why)) == -1)
 		return log_open_failed(conf, "error_log", conf->error_log,
 		    conf->error_log_line, &log_state.err_id, log_state.err_fd,
 		    why);
@@ -395,7 +469,8 @@ log_open(const struct config *conf, uid_t uid, gid_t gid)
 /*
  * The checks of tine -t (and of a start, before anything is opened) on
  * the log paths that open() alone would only make at run time, free of
- * side effects: no link, no file of the wrong type. Whether a FIFO has a
+ * side effects: no link on the way that log_open_file() would refuse, no
+ * link as the file, no file of the wrong type. Whether a FIFO has a
  * reader is left to the start: opening it to see would end the reader's
  * input. Returns the number of problems, each reported at its line.
  */
@@ -412,21 +487,35 @@ log_check(const struct config *conf)
 	};
 	struct stat	 st;
 	const char	*why;
-	char		 shown[LOG_SHOWN_BYTES];
+	char		 shown[LOG_SHOWN_BYTES], base[PATH_MAX];
 	size_t		 i;
-	int		 problems = 0;
+	int		 dirfd, problems = 0;
 
 	for (i = 0; i < nitems(logs); i++) {
-		if (logs[i].path[0] == '\0' || lstat(logs[i].path, &st) == -1)
-			continue;	/* the config checks report these */
-		if (S_ISLNK(st.st_mode))
-			why = log_open_reason(logs[i].path, ELOOP);
-		else if (S_ISDIR(st.st_mode))
-			continue;	/* reported by the config checks */
-		else
-			why = log_type_reason(&st);
-		if (why == NULL)
+		if (logs[i].path[0] == '\0')
 			continue;
+		if ((dirfd = log_open_dir(logs[i].path, base, sizeof(base),
+		    &why)) == -1) {
+			if (errno != ELOOP)
+				continue;	/* the config checks report it */
+		} else {
+			if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) ==
+			    -1) {
+				(void)close(dirfd);	/* O_PATH */
+				continue;	/* reported by the config checks */
+			}
+			(void)close(dirfd);	/* O_PATH: nothing to flush */
+			if (S_ISLNK(st.st_mode))
+				why = "is a symbolic link; a log is never "
+				    "opened through one";
+			else if (S_ISDIR(st.st_mode))
+				continue;	/* reported by the config checks */
+			else
+				why = log_type_reason(&st,
+				    log_links_owner(conf, (uid_t)-1));
+			if (why == NULL)
+				continue;
+		}
 		(void)log_escape(shown, sizeof(shown), logs[i].path,
 		    strlen(logs[i].path));
 		log_config_error(conf->path, logs[i].line, "%s \"%s\": %s",
@@ -725,8 +814,8 @@ log_access_open(const struct config *conf, uid_t uid, gid_t gid)
 	memset(&id, 0, sizeof(id));
 	(void)log_access_flush();	/* errors are reported inside */
 	if (conf->access_log[0] != '\0' && (fd = log_open_file(
-	    conf->access_log, uid, gid, &log_state.access_id, &id,
-	    &why)) == -1)
+	    conf->access_log, uid, gid, log_links_owner(conf, uid),
+	    &log_state.access_id, &id, &why)) == -1)
 		return log_open_failed(conf, "access_log", conf->access_log,
 		    conf->access_log_line, &log_state.access_id,
 		    log_state.access_fd, why);

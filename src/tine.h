@@ -188,5 +188,6 @@ int	 util_set_cloexec(int);
 int	 util_set_nonblock(int, bool);
 int	 util_fmt_addr(const struct sockaddr *, socklen_t, char *, size_t,
 	    bool);
+int	 util_open_safe_dir(const char *, char *, size_t, const char **);
 
 #endif /* TINE_H */

@@ -335,7 +335,7 @@ title_is() {
 	write_conf "pidfile $T/missing/new.pid"
 	kill -HUP "$TINE_PID"
 	wait_for log_has 'reloaded: generation 1'
-	log_has "\[error\] .*pidfile $T/missing/new.pid: keeping $T/tine.pid: No such file or directory"
+	log_has "\[warn\] .*pidfile $T/missing/new.pid: keeping $T/tine.pid: No such file or directory"
 	[ "$(<"$T/tine.pid")" = "$TINE_PID" ]
 	[ ! -e "$T/missing" ]
 	stop_tine
