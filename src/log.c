@@ -91,6 +91,7 @@ static struct {
 	size_t		 access_len;
 	time_t		 access_err_at;	/* last "cannot write" report */
 	uintmax_t	 access_dropped; /* lines lost since that report */
+	int		 access_errno;	/* why the last of them was lost */
 	time_t		 clf_sec;
 	char		 clf_buf[32];
 } log_state = {
@@ -839,40 +840,103 @@ log_access_pending(void)
 	return log_state.access_len > 0;
 }
 
-/* Once per LOG_ERROR_INTERVAL_S: the access log lost lines. */
+/*
+ * Says that the access log lost lines, and how many since the last time
+ * it said so: once per LOG_ERROR_INTERVAL_S, or at once when now is set
+ * (a worker that exits, whose count would otherwise be lost).
+ */
 static void
-log_access_report(int errnum)
+log_access_report(bool now)
 {
-	time_t	 now = time(NULL);
+	time_t	 t = time(NULL);
 
-	if (now - log_state.access_err_at < LOG_ERROR_INTERVAL_S)
+	if (log_state.access_dropped == 0 ||
+	    (!now && t - log_state.access_err_at < LOG_ERROR_INTERVAL_S))
 		return;
-	log_state.access_err_at = now;
-	if (errnum == EAGAIN)
+	log_state.access_err_at = t;
+	if (log_state.access_errno == EAGAIN)
 		log_warnx("access log: its reader does not keep up; %ju "
-		    "lines dropped", log_state.access_dropped);
-	else {
-		errno = errnum;
-		log_warn("access log: write (%ju lines dropped)",
+		    "lines dropped since the last report",
 		    log_state.access_dropped);
+	else {
+		errno = log_state.access_errno;
+		log_warn("access log: write (%ju lines dropped since the last "
+		    "report)", log_state.access_dropped);
 	}
 	log_state.access_dropped = 0;
 }
 
+/* Counts the lines in buf as dropped, for the reason errnum. */
+static void
+log_access_drop(const char *buf, size_t len, int errnum)
+{
+	const char	*p, *end = buf + len;
+
+	log_state.access_errno = errnum;
+	for (p = buf; p < end && (p = memchr(p, '\n', (size_t)(end - p))) !=
+	    NULL; p++)
+		log_state.access_dropped++;
+}
+
 /*
- * Writes the buffered lines in one write. On failure (disk full, file
- * gone, a FIFO without reader) the lines are dropped and one error line
- * per interval says so: serving goes on. A write that would block (a
- * FIFO whose reader lags) leaves what it did not take at the head of the
- * buffer for the next flush, so that no line is cut while the worker
- * lives; log_access_reserve() drops the lines that no longer fit.
+ * The next write of a flush to a FIFO: as many whole lines from buf as
+ * fit in PIPE_BUF bytes. POSIX makes a write of at most PIPE_BUF bytes to
+ * a pipe atomic, and without O_NONBLOCK's partial writes: all of it or
+ * EAGAIN. So no worker ever leaves part of a line in the pipe for
+ * another worker's lines to follow, which would splice the two and let
+ * the rest of the cut line, client bytes, start a line of its own. A
+ * line longer than PIPE_BUF goes alone, cut to PIPE_BUF - 4 bytes and
+ * ended with "...\n". Fills iov (two entries at most) and returns the
+ * count; *took is the number of bytes of buf it stands for.
+ */
+static int
+log_access_fifo_chunk(const char *buf, size_t len, struct iovec *iov,
+    size_t *took)
+{
+	static const char	 cut[] = "...\n";
+	const char		*nl;
+	size_t			 n = 0, line;
+
+	while (n < len) {
+		nl = memchr(buf + n, '\n', len - n);
+		line = nl != NULL ? (size_t)(nl - (buf + n)) + 1 : len - n;
+		if (n + line > PIPE_BUF)
+			break;
+		n += line;
+	}
+	if (n > 0) {
+		iov[0].iov_base = (void *)(uintptr_t)buf;
+		iov[0].iov_len = n;
+		*took = n;
+		return 1;
+	}
+	nl = memchr(buf, '\n', len);
+	*took = nl != NULL ? (size_t)(nl - buf) + 1 : len;
+	iov[0].iov_base = (void *)(uintptr_t)buf;
+	iov[0].iov_len = PIPE_BUF - (sizeof(cut) - 1);
+	iov[1].iov_base = (void *)(uintptr_t)cut;
+	iov[1].iov_len = sizeof(cut) - 1;
+	return 2;
+}
+
+/*
+ * Writes the buffered lines: in one write to a file (O_APPEND keeps the
+ * workers' lines apart), in whole lines of at most PIPE_BUF bytes a
+ * write to a FIFO. On failure (disk full, file gone, a FIFO without
+ * reader) the lines are dropped and one error line per interval says
+ * so: serving goes on. A write that would block (a FIFO whose reader
+ * lags) leaves what it did not take at the head of the buffer for the
+ * next flush, so that no line is cut while the worker lives;
+ * log_access_reserve() drops the lines that no longer fit.
  */
 int
 log_access_flush(void)
 {
+	struct iovec	 iov[2];
 	const char	*p = log_access_buf;
-	size_t		 len = log_state.access_len, i;
+	size_t		 len = log_state.access_len, want, took;
 	ssize_t		 n;
+	int		 niov;
 
 	if (len == 0)
 		return 0;
@@ -880,7 +944,15 @@ log_access_flush(void)
 	if (log_state.access_fd == -1)
 		return 0;
 	while (len > 0) {
-		n = write(log_state.access_fd, p, len);
+		if (log_state.access_id.fifo)
+			niov = log_access_fifo_chunk(p, len, iov, &took);
+		else {
+			iov[0].iov_base = (void *)(uintptr_t)p;
+			iov[0].iov_len = took = len;
+			niov = 1;
+		}
+		want = iov[0].iov_len + (niov > 1 ? iov[1].iov_len : 0);
+		n = writev(log_state.access_fd, iov, niov);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
@@ -889,16 +961,32 @@ log_access_flush(void)
 			return -1;
 		}
 		if (n <= 0) {
-			for (i = 0; i < len; i++)
-				if (p[i] == '\n')
-					log_state.access_dropped++;
-			log_access_report(n == -1 ? errno : EIO);
+			log_access_drop(p, len, n == -1 ? errno : EIO);
+			log_access_report(false);
 			return -1;
 		}
-		p += n;
-		len -= (size_t)n;
+		/* Short only to a file (a FIFO write is all or nothing). */
+		if ((size_t)n < want && niov == 1)
+			took = (size_t)n;
+		p += took;
+		len -= took;
 	}
 	return 0;
+}
+
+/*
+ * A worker's last flush: what a lagging reader has still not taken is
+ * dropped, and every line dropped since the last report is reported
+ * now, or the count would go with the process.
+ */
+void
+log_access_close(void)
+{
+	if (log_access_flush() == -1 && log_state.access_len > 0) {
+		log_access_drop(log_access_buf, log_state.access_len, EAGAIN);
+		log_state.access_len = 0;
+	}
+	log_access_report(true);
 }
 
 /*
@@ -917,7 +1005,8 @@ log_access_reserve(size_t len)
 		(void)log_access_flush();	/* reported inside */
 	if (len > sizeof(log_access_buf) - log_state.access_len) {
 		log_state.access_dropped++;
-		log_access_report(EAGAIN);
+		log_state.access_errno = EAGAIN;
+		log_access_report(false);
 		return NULL;
 	}
 	return log_access_buf + log_state.access_len;

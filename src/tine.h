@@ -176,6 +176,7 @@ bool	 log_access_enabled(void);
 char	*log_access_reserve(size_t);
 void	 log_access_commit(size_t);
 int	 log_access_flush(void);
+void	 log_access_close(void);
 bool	 log_access_pending(void);
 int	 log_error_fd(void);
 
