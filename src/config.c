@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -1088,6 +1089,7 @@ config_load(const char *file)
 	char		*line = NULL, *slash;
 	size_t		 cap = 0, len;
 	ssize_t		 n;
+	int		 fd = -1;
 
 	if ((conf = calloc(1, sizeof(*conf))) == NULL ||
 	    (p = calloc(1, sizeof(*p))) == NULL) {
@@ -1097,17 +1099,29 @@ config_load(const char *file)
 	config_defaults(conf);
 	p->conf = conf;
 	p->ctx = CTX_MAIN;	/* blocks are not parsed yet */
+	/*
+	 * O_NONBLOCK: opening a FIFO without a writer would wait for one,
+	 * and a reload runs in the master, which must go on reaping and
+	 * respawning. The type is checked before a byte is read: a device
+	 * or a FIFO could feed an endless line. For a regular file the flag
+	 * changes nothing, and it is cleared before reading all the same.
+	 */
 	if (realpath(file, conf->path) == NULL ||
-	    (fp = fopen(conf->path, "re")) == NULL ||
-	    fstat(fileno(fp), &st) == -1) {
+	    (fd = open(conf->path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
 		log_config_error(file, 0, "cannot open: %s", strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		/* A device or FIFO could feed an endless line. */
 		log_config_error(file, 0, "cannot open: not a regular file");
 		goto fail;
 	}
+	if (util_set_nonblock(fd, false) == -1 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		log_config_error(file, 0, "cannot open: %s", strerror(errno));
+		goto fail;
+	}
+	fd = -1;	/* fp owns it */
 	/* conf->path is absolute and fits; its directory fits as well. */
 	(void)strlcpy(p->dir, conf->path, sizeof(p->dir));
 	slash = strrchr(p->dir, '/');
@@ -1147,6 +1161,8 @@ fail:
 	free(line);
 	if (fp != NULL)
 		(void)fclose(fp);
+	if (fd != -1)
+		(void)close(fd);	/* read-only: nothing to lose */
 	free(p);
 	config_free(conf);
 	return NULL;

@@ -10,12 +10,19 @@
  * errno; whether a failure came with an errno says nothing of how bad it
  * is. Config errors found before the log is open are "error": they fail
  * the start.
+ *
+ * Root opens the log files, in directories others may write: never
+ * through a link someone other than root could have made, in the file's
+ * name or in a directory on the way (LOG_OPEN_FLAGS says how). To a FIFO
+ * the access log writes whole lines of at most PIPE_BUF bytes per write,
+ * so that the lines of several workers never splice (log_access_flush).
  */
 #include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +71,7 @@ static const int level_prio[] = {
 struct log_ident {
 	pid_t		 opener;	/* a worker inherits the master's */
 	bool		 created;
+	bool		 fifo;		/* writes of whole lines only */
 	dev_t		 dev;
 	ino_t		 ino;
 	char		 path[PATH_MAX];	/* "" when no file is held */
@@ -83,6 +91,7 @@ static struct {
 	size_t		 access_len;
 	time_t		 access_err_at;	/* last "cannot write" report */
 	uintmax_t	 access_dropped; /* lines lost since that report */
+	int		 access_errno;	/* why the last of them was lost */
 	time_t		 clf_sec;
 	char		 clf_buf[32];
 } log_state = {
@@ -193,30 +202,40 @@ log_error_fd(void)
 }
 
 /*
- * How every log is opened. O_NOFOLLOW: the directory of a log may be
- * writable by others (the workers' user, a log group), and root must not
- * be led through a link planted there to write to, or hand over, a file
- * of their choosing. O_NONBLOCK: opening a FIFO that no process reads
+ * How every log is opened. The path is walked one directory at a time
+ * (util_open_safe_dir()) and the file opened in the last directory with
+ * O_NOFOLLOW: the directory of a log, or one above it, may be writable by
+ * others (the workers' user, a log group), and root must not be led
+ * through a link planted there to write to, create or hand over a file
+ * of their choosing. O_NOFOLLOW alone checks the last component only. A
+ * link on the way is followed only when it and the directory holding it
+ * are root's and no one else can write that directory (/var/run -> /run,
+ * a link to a log volume); a link as the last component never is.
+ * O_NONBLOCK: opening a FIFO that no process reads
  * would otherwise wait for a reader, and the master must never wait on a
  * log. The flag stays on the descriptor: a write that would block (a
  * FIFO whose reader lags, a terminal held by flow control) fails with
  * EAGAIN instead of hanging master or worker; the error log drops that
  * line, the access log keeps it buffered and drops what no longer fits
- * (counted, reported once per LOG_ERROR_INTERVAL_S). For regular files
- * the flag changes nothing.
+ * (counted, reported once per LOG_ERROR_INTERVAL_S and when the worker
+ * exits). For regular files the flag changes nothing.
  */
 #define LOG_OPEN_FLAGS	(O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | \
 			    O_NOFOLLOW | O_NONBLOCK)
 #define LOG_OPEN_TRIES	3	/* create, or open, while others unlink */
 #define LOG_SHOWN_BYTES	(4 * 256 + 1)	/* a path in a message, escaped */
 
-/* Why path, which open() refused with errnum, cannot be a log. */
+/* A reason that names a path: room for it and the words around it. */
+static char	 log_why[LOG_SHOWN_BYTES + 128];
+
+/* Why base in dirfd, which openat() refused with errnum, cannot be a log. */
 static const char *
-log_open_reason(const char *path, int errnum)
+log_open_reason(int dirfd, const char *base, int errnum)
 {
 	struct stat	 st;
 
-	if ((errnum == ELOOP || errnum == ENXIO) && lstat(path, &st) == 0) {
+	if ((errnum == ELOOP || errnum == ENXIO) &&
+	    fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(st.st_mode))
 			return "is a symbolic link; a log is never opened "
 			    "through one";
@@ -229,16 +248,64 @@ log_open_reason(const char *path, int errnum)
 }
 
 /*
+ * Opens the directory of path for log_open_file() and log_check(), and
+ * puts its last component in base. On failure returns -1 with errno set
+ * and *why saying why in words.
+ */
+static int
+log_open_dir(const char *path, char *base, size_t size, const char **why)
+{
+	char	 shown[LOG_SHOWN_BYTES];
+	int	 fd, err;
+
+	if ((fd = util_open_safe_dir(path, base, size, why)) != -1)
+		return fd;
+	err = errno;
+	if (*why != NULL) {
+		/* base names the link that was refused. */
+		(void)log_escape(shown, sizeof(shown), base, strlen(base));
+		if (xsnprintf(log_why, sizeof(log_why), "\"%s\" %s", shown,
+		    *why) == -1)
+			(void)strlcpy(log_why, *why, sizeof(log_why));	/* fits */
+		*why = log_why;
+	} else
+		*why = strerror(err);
+	errno = err;
+	return -1;
+}
+
+/*
+ * The uid whose files may have more than one link: the workers' user,
+ * uid when it is set, else the config's user (at start and in -t, before
+ * the master resolved it; in a worker that reopens), else none.
+ */
+static uid_t
+log_links_owner(const struct config *conf, uid_t uid)
+{
+	struct passwd	*pw;
+
+	if (uid != (uid_t)-1)
+		return uid;
+	if (conf->user[0] == '\0' || (pw = getpwnam(conf->user)) == NULL)
+		return (uid_t)-1;
+	return pw->pw_uid;
+}
+
+/*
  * Why a file of this type and link count cannot be a log, or NULL. A
  * regular file with another link may be a hard link to a file elsewhere
- * (a system file) that root would then append to.
+ * (a system file, another user's) that root would then append to. Not so
+ * when the file is the workers' user's own (owner, never root): a link
+ * they made to their own file only leads root to a file they could write
+ * anyway, and refusing it would let them make every reload fail.
  */
 static const char *
-log_type_reason(const struct stat *st)
+log_type_reason(const struct stat *st, uid_t owner)
 {
 	if (S_ISREG(st->st_mode))
-		return st->st_nlink > 1 ? "is a regular file with more than "
-		    "one link" : NULL;
+		return st->st_nlink > 1 && (st->st_uid != owner ||
+		    owner == 0 || owner == (uid_t)-1) ? "is a regular file "
+		    "with more than one link" : NULL;
 	if (S_ISCHR(st->st_mode) || S_ISFIFO(st->st_mode))
 		return NULL;
 	if (S_ISDIR(st->st_mode))
@@ -259,48 +326,51 @@ log_type_reason(const struct stat *st)
  * master and the workers started after this open still write to such a
  * file, through descriptors opened as root; a worker already running
  * when the logs are reopened cannot open it and keeps the descriptor it
- * had (and says so), until a reload starts new workers.
+ * had (and says so), until a reload starts new workers. owner is the
+ * workers' user for log_type_reason().
  *
  * O_CREAT | O_EXCL first, so that "created" is known and not guessed;
  * then an existing file, still without following a link. On failure
  * returns -1 with errno set and *why saying why in words.
  */
 static int
-log_open_file(const char *path, uid_t uid, gid_t gid,
+log_open_file(const char *path, uid_t uid, gid_t gid, uid_t owner,
     const struct log_ident *held, struct log_ident *id, const char **why)
 {
 	struct stat	 st;
 	const char	*reason;
-	char		 shown[LOG_SHOWN_BYTES];
-	int		 fd = -1, err, tries;
+	char		 shown[LOG_SHOWN_BYTES], base[PATH_MAX];
+	int		 dirfd = -1, fd = -1, err, tries;
 	bool		 created = false, ours;
 
 	*why = NULL;
+	if ((dirfd = log_open_dir(path, base, sizeof(base), why)) == -1)
+		return -1;
 	for (tries = 0; tries < LOG_OPEN_TRIES; tries++) {
-		fd = open(path, LOG_OPEN_FLAGS | O_CREAT | O_EXCL, 0644);
+		fd = openat(dirfd, base, LOG_OPEN_FLAGS | O_CREAT | O_EXCL,
+		    0644);
 		if (fd != -1) {
 			created = true;
 			break;
 		}
 		if (errno != EEXIST)
 			break;
-		fd = open(path, LOG_OPEN_FLAGS);
+		fd = openat(dirfd, base, LOG_OPEN_FLAGS);
 		if (fd != -1 || errno != ENOENT)
 			break;
 		/* Unlinked between the two opens: create it after all. */
 	}
 	if (fd == -1) {
 		err = errno;
-		*why = log_open_reason(path, err);
-		errno = err;
-		return -1;
+		*why = log_open_reason(dirfd, base, err);
+		goto fail;
 	}
 	if (fstat(fd, &st) == -1) {
 		err = errno;
 		*why = strerror(err);
 		goto fail;
 	}
-	if ((reason = log_type_reason(&st)) != NULL) {
+	if ((reason = log_type_reason(&st, owner)) != NULL) {
 		err = EPERM;
 		*why = reason;
 		goto fail;
@@ -314,14 +384,18 @@ log_open_file(const char *path, uid_t uid, gid_t gid,
 		(void)log_escape(shown, sizeof(shown), path, strlen(path));
 		log_warn("chown %s", shown);
 	}
+	(void)close(dirfd);	/* O_PATH: nothing to flush */
 	id->opener = getpid();
 	id->created = ours && S_ISREG(st.st_mode);
+	id->fifo = S_ISFIFO(st.st_mode);
 	id->dev = st.st_dev;
 	id->ino = st.st_ino;
 	(void)strlcpy(id->path, path, sizeof(id->path));	/* same size */
 	return fd;
 fail:
-	(void)close(fd);	/* nothing was written */
+	if (fd != -1)
+		(void)close(fd);	/* nothing was written */
+	(void)close(dirfd);	/* O_PATH: nothing to flush */
 	errno = err;
 	return -1;
 }
@@ -375,7 +449,8 @@ log_open(const struct config *conf, uid_t uid, gid_t gid)
 	if (to == LOG_TO_STDERR && log_state.daemon)
 		to = LOG_TO_SYSLOG;
 	if (to == LOG_TO_FILE && (fd = log_open_file(conf->error_log, uid,
-	    gid, &log_state.err_id, &id, &why)) == -1)
+	    gid, log_links_owner(conf, uid), &log_state.err_id, &id,
+	    &why)) == -1)
 		return log_open_failed(conf, "error_log", conf->error_log,
 		    conf->error_log_line, &log_state.err_id, log_state.err_fd,
 		    why);
@@ -395,7 +470,8 @@ log_open(const struct config *conf, uid_t uid, gid_t gid)
 /*
  * The checks of tine -t (and of a start, before anything is opened) on
  * the log paths that open() alone would only make at run time, free of
- * side effects: no link, no file of the wrong type. Whether a FIFO has a
+ * side effects: no link on the way that log_open_file() would refuse, no
+ * link as the file, no file of the wrong type. Whether a FIFO has a
  * reader is left to the start: opening it to see would end the reader's
  * input. Returns the number of problems, each reported at its line.
  */
@@ -412,21 +488,35 @@ log_check(const struct config *conf)
 	};
 	struct stat	 st;
 	const char	*why;
-	char		 shown[LOG_SHOWN_BYTES];
+	char		 shown[LOG_SHOWN_BYTES], base[PATH_MAX];
 	size_t		 i;
-	int		 problems = 0;
+	int		 dirfd, problems = 0;
 
 	for (i = 0; i < nitems(logs); i++) {
-		if (logs[i].path[0] == '\0' || lstat(logs[i].path, &st) == -1)
-			continue;	/* the config checks report these */
-		if (S_ISLNK(st.st_mode))
-			why = log_open_reason(logs[i].path, ELOOP);
-		else if (S_ISDIR(st.st_mode))
-			continue;	/* reported by the config checks */
-		else
-			why = log_type_reason(&st);
-		if (why == NULL)
+		if (logs[i].path[0] == '\0')
 			continue;
+		if ((dirfd = log_open_dir(logs[i].path, base, sizeof(base),
+		    &why)) == -1) {
+			if (errno != ELOOP)
+				continue;	/* the config checks report it */
+		} else {
+			if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) ==
+			    -1) {
+				(void)close(dirfd);	/* O_PATH */
+				continue;	/* reported by the config checks */
+			}
+			(void)close(dirfd);	/* O_PATH: nothing to flush */
+			if (S_ISLNK(st.st_mode))
+				why = "is a symbolic link; a log is never "
+				    "opened through one";
+			else if (S_ISDIR(st.st_mode))
+				continue;	/* reported by the config checks */
+			else
+				why = log_type_reason(&st,
+				    log_links_owner(conf, (uid_t)-1));
+			if (why == NULL)
+				continue;
+		}
 		(void)log_escape(shown, sizeof(shown), logs[i].path,
 		    strlen(logs[i].path));
 		log_config_error(conf->path, logs[i].line, "%s \"%s\": %s",
@@ -725,8 +815,8 @@ log_access_open(const struct config *conf, uid_t uid, gid_t gid)
 	memset(&id, 0, sizeof(id));
 	(void)log_access_flush();	/* errors are reported inside */
 	if (conf->access_log[0] != '\0' && (fd = log_open_file(
-	    conf->access_log, uid, gid, &log_state.access_id, &id,
-	    &why)) == -1)
+	    conf->access_log, uid, gid, log_links_owner(conf, uid),
+	    &log_state.access_id, &id, &why)) == -1)
 		return log_open_failed(conf, "access_log", conf->access_log,
 		    conf->access_log_line, &log_state.access_id,
 		    log_state.access_fd, why);
@@ -750,40 +840,103 @@ log_access_pending(void)
 	return log_state.access_len > 0;
 }
 
-/* Once per LOG_ERROR_INTERVAL_S: the access log lost lines. */
+/*
+ * Says that the access log lost lines, and how many since the last time
+ * it said so: once per LOG_ERROR_INTERVAL_S, or at once when now is set
+ * (a worker that exits, whose count would otherwise be lost).
+ */
 static void
-log_access_report(int errnum)
+log_access_report(bool now)
 {
-	time_t	 now = time(NULL);
+	time_t	 t = time(NULL);
 
-	if (now - log_state.access_err_at < LOG_ERROR_INTERVAL_S)
+	if (log_state.access_dropped == 0 ||
+	    (!now && t - log_state.access_err_at < LOG_ERROR_INTERVAL_S))
 		return;
-	log_state.access_err_at = now;
-	if (errnum == EAGAIN)
+	log_state.access_err_at = t;
+	if (log_state.access_errno == EAGAIN)
 		log_warnx("access log: its reader does not keep up; %ju "
-		    "lines dropped", log_state.access_dropped);
-	else {
-		errno = errnum;
-		log_warn("access log: write (%ju lines dropped)",
+		    "lines dropped since the last report",
 		    log_state.access_dropped);
+	else {
+		errno = log_state.access_errno;
+		log_warn("access log: write (%ju lines dropped since the last "
+		    "report)", log_state.access_dropped);
 	}
 	log_state.access_dropped = 0;
 }
 
+/* Counts the lines in buf as dropped, for the reason errnum. */
+static void
+log_access_drop(const char *buf, size_t len, int errnum)
+{
+	const char	*p, *end = buf + len;
+
+	log_state.access_errno = errnum;
+	for (p = buf; p < end && (p = memchr(p, '\n', (size_t)(end - p))) !=
+	    NULL; p++)
+		log_state.access_dropped++;
+}
+
 /*
- * Writes the buffered lines in one write. On failure (disk full, file
- * gone, a FIFO without reader) the lines are dropped and one error line
- * per interval says so: serving goes on. A write that would block (a
- * FIFO whose reader lags) leaves what it did not take at the head of the
- * buffer for the next flush, so that no line is cut while the worker
- * lives; log_access_reserve() drops the lines that no longer fit.
+ * The next write of a flush to a FIFO: as many whole lines from buf as
+ * fit in PIPE_BUF bytes. POSIX makes a write of at most PIPE_BUF bytes to
+ * a pipe atomic, and without O_NONBLOCK's partial writes: all of it or
+ * EAGAIN. So no worker ever leaves part of a line in the pipe for
+ * another worker's lines to follow, which would splice the two and let
+ * the rest of the cut line, client bytes, start a line of its own. A
+ * line longer than PIPE_BUF goes alone, cut to PIPE_BUF - 4 bytes and
+ * ended with "...\n". Fills iov (two entries at most) and returns the
+ * count; *took is the number of bytes of buf it stands for.
+ */
+static int
+log_access_fifo_chunk(const char *buf, size_t len, struct iovec *iov,
+    size_t *took)
+{
+	static const char	 cut[] = "...\n";
+	const char		*nl;
+	size_t			 n = 0, line;
+
+	while (n < len) {
+		nl = memchr(buf + n, '\n', len - n);
+		line = nl != NULL ? (size_t)(nl - (buf + n)) + 1 : len - n;
+		if (n + line > PIPE_BUF)
+			break;
+		n += line;
+	}
+	if (n > 0) {
+		iov[0].iov_base = (void *)(uintptr_t)buf;
+		iov[0].iov_len = n;
+		*took = n;
+		return 1;
+	}
+	nl = memchr(buf, '\n', len);
+	*took = nl != NULL ? (size_t)(nl - buf) + 1 : len;
+	iov[0].iov_base = (void *)(uintptr_t)buf;
+	iov[0].iov_len = PIPE_BUF - (sizeof(cut) - 1);
+	iov[1].iov_base = (void *)(uintptr_t)cut;
+	iov[1].iov_len = sizeof(cut) - 1;
+	return 2;
+}
+
+/*
+ * Writes the buffered lines: in one write to a file (O_APPEND keeps the
+ * workers' lines apart), in whole lines of at most PIPE_BUF bytes a
+ * write to a FIFO. On failure (disk full, file gone, a FIFO without
+ * reader) the lines are dropped and one error line per interval says
+ * so: serving goes on. A write that would block (a FIFO whose reader
+ * lags) leaves what it did not take at the head of the buffer for the
+ * next flush, so that no line is cut while the worker lives;
+ * log_access_reserve() drops the lines that no longer fit.
  */
 int
 log_access_flush(void)
 {
+	struct iovec	 iov[2];
 	const char	*p = log_access_buf;
-	size_t		 len = log_state.access_len, i;
+	size_t		 len = log_state.access_len, want, took;
 	ssize_t		 n;
+	int		 niov;
 
 	if (len == 0)
 		return 0;
@@ -791,7 +944,15 @@ log_access_flush(void)
 	if (log_state.access_fd == -1)
 		return 0;
 	while (len > 0) {
-		n = write(log_state.access_fd, p, len);
+		if (log_state.access_id.fifo)
+			niov = log_access_fifo_chunk(p, len, iov, &took);
+		else {
+			iov[0].iov_base = (void *)(uintptr_t)p;
+			iov[0].iov_len = took = len;
+			niov = 1;
+		}
+		want = iov[0].iov_len + (niov > 1 ? iov[1].iov_len : 0);
+		n = writev(log_state.access_fd, iov, niov);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
@@ -800,16 +961,32 @@ log_access_flush(void)
 			return -1;
 		}
 		if (n <= 0) {
-			for (i = 0; i < len; i++)
-				if (p[i] == '\n')
-					log_state.access_dropped++;
-			log_access_report(n == -1 ? errno : EIO);
+			log_access_drop(p, len, n == -1 ? errno : EIO);
+			log_access_report(false);
 			return -1;
 		}
-		p += n;
-		len -= (size_t)n;
+		/* Short only to a file (a FIFO write is all or nothing). */
+		if ((size_t)n < want && niov == 1)
+			took = (size_t)n;
+		p += took;
+		len -= took;
 	}
 	return 0;
+}
+
+/*
+ * A worker's last flush: what a lagging reader has still not taken is
+ * dropped, and every line dropped since the last report is reported
+ * now, or the count would go with the process.
+ */
+void
+log_access_close(void)
+{
+	if (log_access_flush() == -1 && log_state.access_len > 0) {
+		log_access_drop(log_access_buf, log_state.access_len, EAGAIN);
+		log_state.access_len = 0;
+	}
+	log_access_report(true);
 }
 
 /*
@@ -828,7 +1005,8 @@ log_access_reserve(size_t len)
 		(void)log_access_flush();	/* reported inside */
 	if (len > sizeof(log_access_buf) - log_state.access_len) {
 		log_state.access_dropped++;
-		log_access_report(EAGAIN);
+		log_state.access_errno = EAGAIN;
+		log_access_report(false);
 		return NULL;
 	}
 	return log_access_buf + log_state.access_len;

@@ -279,8 +279,8 @@ int
 main(int argc, char *argv[])
 {
 	struct config	*conf;
-	struct pidfh	*pfh = NULL;
-	const char	*path = TINE_CONF_PATH, *sig = NULL;
+	struct pid_file	*pfh = NULL;
+	const char	*path = TINE_CONF_PATH, *sig = NULL, *why;
 	pid_t		 other;
 	int		 ch, status, ready = -1;
 	bool		 foreground = false, test = false, dump = false;
@@ -326,7 +326,8 @@ main(int argc, char *argv[])
 	if ((conf = config_load(path)) == NULL)
 		return 1;
 	if (test) {
-		if (config_check_runtime(conf) + log_check(conf) != 0) {
+		if (config_check_runtime(conf) + log_check(conf) +
+		    pid_check(conf) != 0) {
 			fprintf(stderr, "%s: configuration file %s test "
 			    "failed\n", TINE_NAME, conf->path);
 			config_free(conf);
@@ -373,12 +374,13 @@ main(int argc, char *argv[])
 	 * caller: the master resolves the user only after daemonizing, where
 	 * an error would leave the start looking successful (exit 0).
 	 */
-	if (config_check_runtime(conf) + log_check(conf) != 0) {
+	if (config_check_runtime(conf) + log_check(conf) + pid_check(conf) !=
+	    0) {
 		config_free(conf);
 		return 1;
 	}
 	if (conf->pidfile[0] != '\0') {
-		pfh = pidfile_open(conf->pidfile, 0644, &other);
+		pfh = pid_open(conf->pidfile, &other, &why);
 		if (pfh == NULL) {
 			if (errno == EEXIST)
 				fprintf(stderr, "%s: already running as pid "
@@ -386,7 +388,7 @@ main(int argc, char *argv[])
 				    conf->pidfile);
 			else
 				fprintf(stderr, "%s: pidfile %s: %s\n",
-				    TINE_NAME, conf->pidfile, strerror(errno));
+				    TINE_NAME, conf->pidfile, why);
 			config_free(conf);
 			return 1;
 		}
@@ -395,7 +397,7 @@ main(int argc, char *argv[])
 	notify_init();
 	if (master_listen(conf, NULL) == -1) {
 		if (pfh != NULL)
-			(void)pidfile_remove(pfh);	/* exiting anyway */
+			(void)pid_remove(pfh);	/* exiting anyway */
 		config_free(conf);
 		return 1;
 	}
@@ -423,7 +425,7 @@ main(int argc, char *argv[])
 		    log_access_open(conf, (uid_t)-1, (gid_t)-1) == -1)
 			_exit(1);	/* cannot happen: kept on failure */
 	}
-	if (pfh != NULL && pidfile_write(pfh) == -1) {
+	if (pfh != NULL && pid_write(pfh) == -1) {
 		log_warn("pidfile %s", conf->pidfile);
 		goto fail;
 	}
@@ -436,7 +438,7 @@ main(int argc, char *argv[])
 fail:
 	master_close_listeners(conf);
 	if (pfh != NULL)
-		(void)pidfile_remove(pfh);	/* exiting anyway */
+		(void)pid_remove(pfh);	/* exiting anyway */
 	config_free(conf);
 	return 1;
 }

@@ -79,7 +79,7 @@ static volatile sig_atomic_t sig_ttin, sig_ttou;
 
 static struct {
 	struct config		*conf;
-	struct pidfh		*pfh;
+	struct pid_file		*pfh;
 	struct worker_ids	 ids;
 	struct worker		*pool;
 	size_t			 npool;
@@ -385,7 +385,7 @@ master_spawn(void)
 	if (pid == 0) {
 		/* Signals stay blocked until the worker has its handlers. */
 		if (master.pfh != NULL)
-			(void)pidfile_close(master.pfh);	/* fd only */
+			pid_close(master.pfh);	/* fds only */
 		notify_close();
 		slot->pid = getpid();
 		sb_self = slot;
@@ -683,33 +683,33 @@ master_probe_root(const struct config *conf, const struct worker_ids *ids)
 static void
 master_reload_pidfile(struct config *next, const struct config *old)
 {
-	struct pidfh	*pfh = NULL;
+	struct pid_file	*pfh = NULL;
+	const char	*why;
 	pid_t		 other;
 
 	if (strcmp(next->pidfile, old->pidfile) == 0)
 		return;
 	if (next->pidfile[0] != '\0') {
-		if ((pfh = pidfile_open(next->pidfile, 0644, &other)) ==
-		    NULL) {
+		if ((pfh = pid_open(next->pidfile, &other, &why)) == NULL) {
 			if (errno == EEXIST)
 				log_warnx("pidfile %s is held by pid %ld; "
 				    "keeping %s", next->pidfile, (long)other,
 				    old->pidfile[0] != '\0' ? old->pidfile :
 				    "none");
 			else
-				log_warn("pidfile %s: keeping %s",
+				log_warnx("pidfile %s: keeping %s: %s",
 				    next->pidfile, old->pidfile[0] != '\0' ?
-				    old->pidfile : "none");
+				    old->pidfile : "none", why);
 			goto keep;
 		}
-		if (pidfile_write(pfh) == -1) {
+		if (pid_write(pfh) == -1) {
 			log_warn("pidfile %s: keeping %s", next->pidfile,
 			    old->pidfile[0] != '\0' ? old->pidfile : "none");
-			(void)pidfile_remove(pfh);	/* ours, half made */
+			(void)pid_remove(pfh);	/* ours, half made */
 			goto keep;
 		}
 	}
-	if (master.pfh != NULL && pidfile_remove(master.pfh) == -1)
+	if (master.pfh != NULL && pid_remove(master.pfh) == -1)
 		log_warn("remove pidfile %s", old->pidfile);
 	master.pfh = pfh;
 	log_info("pidfile is now %s", next->pidfile[0] != '\0' ?
@@ -1327,7 +1327,7 @@ master_limit_workers(struct config *conf)
 }
 
 int
-master_run(struct config *conf, struct pidfh *pfh, bool foreground)
+master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 {
 	static const int	 sigs[] = { SIGCHLD, SIGTERM, SIGQUIT, SIGINT,
 	    SIGHUP, SIGUSR1, SIGTTIN, SIGTTOU };
@@ -1433,7 +1433,7 @@ done:
 	master_close_listeners(master.conf);
 	/* A reload may have moved it: the master's own, not the start's. */
 	if (master.pfh != NULL)
-		(void)pidfile_remove(master.pfh);	/* best effort at exit */
+		(void)pid_remove(master.pfh);	/* best effort at exit */
 	free(master.pool);
 	config_free(master.conf);
 	return status;

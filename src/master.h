@@ -5,8 +5,7 @@
 #ifndef MASTER_H
 #define MASTER_H
 
-#include <bsd/libutil.h>
-
+#include "pid.h"
 #include "tine.h"
 
 /* Exit status of a worker that must not be respawned (nginx uses 2 too). */
@@ -21,6 +20,6 @@ int	 master_listen(struct config *, struct config *);
 void	 master_close_listeners(struct config *);
 
 /* Runs the pool until stopped; returns the process exit status. */
-int	 master_run(struct config *, struct pidfh *, bool);
+int	 master_run(struct config *, struct pid_file *, bool);
 
 #endif /* MASTER_H */

@@ -176,6 +176,7 @@ bool	 log_access_enabled(void);
 char	*log_access_reserve(size_t);
 void	 log_access_commit(size_t);
 int	 log_access_flush(void);
+void	 log_access_close(void);
 bool	 log_access_pending(void);
 int	 log_error_fd(void);
 
@@ -188,5 +189,6 @@ int	 util_set_cloexec(int);
 int	 util_set_nonblock(int, bool);
 int	 util_fmt_addr(const struct sockaddr *, socklen_t, char *, size_t,
 	    bool);
+int	 util_open_safe_dir(const char *, char *, size_t, const char **);
 
 #endif /* TINE_H */

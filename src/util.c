@@ -1,9 +1,11 @@
 /*
  * util.c: small helpers more than one module needs: checked formatting,
- * the monotonic clock, descriptor flags and address formatting. Nothing
- * here allocates or logs.
+ * the monotonic clock, descriptor flags, address formatting and the safe
+ * walk to the directory of a file root writes. Nothing here allocates or
+ * logs.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -113,4 +115,154 @@ util_fmt_addr(const struct sockaddr *sa, socklen_t salen, char *buf,
 	if (sa->sa_family == AF_INET6)
 		return xsnprintf(buf, size, "[%s]:%u", host, port);
 	return xsnprintf(buf, size, "%s:%u", host, port);
+}
+
+#define UTIL_LINKS_MAX	40	/* links followed in one walk, as Linux */
+
+/*
+ * Whether the symbolic link name in the directory dirfd may be followed
+ * on the way to a file root writes: only when the link and that
+ * directory are root's and no group or other user can write the
+ * directory. Then nobody but root can have made the link or swap it for
+ * another (an administrator's /var/run -> /run, a link to a log volume).
+ * Anything else could be a link planted by the workers' user, or by a
+ * log group, in a directory they can write, aimed at a directory of
+ * root's where root would then create, truncate or hand over a file.
+ */
+static bool
+util_link_trusted(int dirfd, const struct stat *link)
+{
+	struct stat	 dir;
+
+	if (fstat(dirfd, &dir) == -1)
+		return false;
+	return link->st_uid == 0 && dir.st_uid == 0 &&
+	    (dir.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/*
+ * Opens (O_PATH) the directory that holds the last component of path,
+ * walking from "/" (or the working directory, for a relative path) one
+ * component at a time with O_NOFOLLOW, and copies that last component to
+ * base. open(2) with O_NOFOLLOW checks the last component only: a
+ * directory on the way that is a link would still be followed, so the
+ * walk follows a link itself, and only one util_link_trusted() accepts.
+ * The caller opens base with openat(fd, base, flags | O_NOFOLLOW) and
+ * can later unlink it with unlinkat(fd, base): the same directory, even
+ * if the path has been changed since.
+ *
+ * On failure returns -1 with errno set. A link refused by that rule
+ * sets *why to the reason and base to the path of the link (as walked,
+ * so after the links followed before it); any other failure sets *why
+ * to NULL.
+ */
+int
+util_open_safe_dir(const char *path, char *base, size_t size,
+    const char **why)
+{
+	struct stat	 st;
+	char		 rest[PATH_MAX], walked[PATH_MAX], target[PATH_MAX];
+	char		 next[PATH_MAX], *comp, *slash, *p;
+	const char	*last;
+	ssize_t		 n;
+	size_t		 len;
+	int		 dirfd = -1, fd, links = 0, err;
+
+	*why = NULL;
+	if (path[0] == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	last = strrchr(path, '/');
+	last = last != NULL ? last + 1 : path;
+	if (last[0] == '\0' || strcmp(last, ".") == 0 ||
+	    strcmp(last, "..") == 0) {
+		errno = EISDIR;		/* names a directory, not a file */
+		return -1;
+	}
+	len = (size_t)(last - path);
+	if (len >= sizeof(rest) || strlcpy(base, last, size) >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(rest, path, len);
+	rest[len] = '\0';
+	walked[0] = '\0';
+	if ((dirfd = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		goto fail;
+	p = rest;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		comp = p;
+		if ((slash = strchr(p, '/')) != NULL) {
+			*slash = '\0';
+			p = slash + 1;
+		} else
+			p += strlen(p);
+		if (strcmp(comp, ".") == 0)
+			continue;
+		/* walked only names the link in a message: cut is fine. */
+		(void)strlcat(walked, "/", sizeof(walked));
+		(void)strlcat(walked, comp, sizeof(walked));
+		fd = openat(dirfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd != -1) {
+			(void)close(dirfd);	/* O_PATH: nothing to flush */
+			dirfd = fd;
+			continue;
+		}
+		/* O_PATH | O_NOFOLLOW on a link: ENOTDIR, else ELOOP. */
+		if ((errno != ENOTDIR && errno != ELOOP) ||
+		    fstatat(dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			goto fail;
+		if (!S_ISLNK(st.st_mode)) {
+			errno = ENOTDIR;
+			goto fail;
+		}
+		if (!util_link_trusted(dirfd, &st)) {
+			*why = "is a symbolic link in a directory other users "
+			    "can write (or not root's); it is not followed";
+			(void)strlcpy(base, walked, size);	/* cut: a name */
+			errno = ELOOP;
+			goto fail;
+		}
+		if (++links > UTIL_LINKS_MAX) {
+			errno = ELOOP;
+			goto fail;
+		}
+		if ((n = readlinkat(dirfd, comp, target, sizeof(target))) ==
+		    -1)
+			goto fail;
+		if ((size_t)n >= sizeof(target) || n == 0) {
+			errno = n == 0 ? ENOENT : ENAMETOOLONG;
+			goto fail;
+		}
+		target[n] = '\0';
+		/* What is left of the walk: the link's target, then the rest. */
+		if (xsnprintf(next, sizeof(next), "%s/%s", target, p) == -1) {
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		memcpy(rest, next, strlen(next) + 1);
+		p = rest;
+		if (target[0] == '/') {
+			walked[0] = '\0';
+			(void)close(dirfd);	/* O_PATH: nothing to flush */
+			if ((dirfd = open("/", O_PATH | O_DIRECTORY |
+			    O_CLOEXEC)) == -1)
+				goto fail;
+		} else if ((slash = strrchr(walked, '/')) != NULL)
+			*slash = '\0';	/* the target is relative to the link */
+	}
+	return dirfd;
+fail:
+	err = errno;
+	if (dirfd != -1)
+		(void)close(dirfd);	/* O_PATH: nothing to flush */
+	errno = err;
+	return -1;
 }

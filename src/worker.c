@@ -87,7 +87,7 @@ worker_exit(int status)
 	/* Tells the master this exit was planned (max_requests). */
 	if (sb_self != NULL && w.recycling)
 		sb_self->state = SB_EXITING;
-	(void)log_access_flush();	/* reported inside */
+	log_access_close();	/* reports lines it could not write */
 	_exit(status);
 }
 

@@ -114,6 +114,18 @@ assert_usage() {
 	! port_listening "$PORT" || false
 }
 
+@test "-f naming a FIFO, a directory or a device: refused at once, never read" {
+	mkfifo "$T/fifo.conf"
+	# No writer: an open that waited for one would never return.
+	run -1 --separate-stderr timeout 10 "$TINE_BIN" -t -f "$T/fifo.conf"
+	[ -z "$output" ]
+	[ "$stderr" = "$T/fifo.conf: cannot open: not a regular file" ]
+	run -1 --separate-stderr timeout 10 "$TINE_BIN" -t -f /dev/zero
+	[ "$stderr" = "/dev/zero: cannot open: not a regular file" ]
+	run -1 --separate-stderr timeout 10 "$TINE_BIN" -t -f "$T"
+	[ "$stderr" = "$T: cannot open: not a regular file" ]
+}
+
 @test "-t on a good config: one success line naming the absolute path" {
 	write_conf
 	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"

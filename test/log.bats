@@ -338,3 +338,96 @@ all_clf() {
 	[ "$stderr" = "$(realpath "$CONF"):7: error_log \"$T/nodir/error.log\": cannot create in \"$T/nodir\": No such file or directory" ]
 	! port_listening "$PORT" || false
 }
+
+@test "FIFO access log with a slow reader: whole lines only, and every line lost is reported" {
+	local answered bad got dropped reader
+	mkfifo "$T/access.fifo"
+	write_conf "workers 4" "access_log $T/access.fifo"
+	# The reader takes 4 KiB every 20 ms. It holds the FIFO open for
+	# writing too until the first bytes arrive, so that it sees the end
+	# only when tine's descriptors are all closed.
+	timeout 60 python3 -c '
+import os, sys, time
+path, out, ready = sys.argv[1:4]
+hold = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+fd = os.open(path, os.O_RDONLY)
+open(ready, "w").close()
+with open(out, "wb") as f:
+    while True:
+        b = os.read(fd, 4096)
+        if hold is not None:
+            os.close(hold)
+            hold = None
+        if not b:
+            break
+        f.write(b)
+        f.flush()
+        time.sleep(0.02)
+' "$T/access.fifo" "$T/got" "$T/ready" 3>&- &
+	reader=$!
+	wait_for test -e "$T/ready"
+	start_tine
+	wait_workers 4
+	# 4 clients of 300 keep-alive requests, each path its own; every
+	# 50th line is longer than PIPE_BUF (each byte of Referer and
+	# User-Agent logged as 4). Prints the number of responses read.
+	answered=$(timeout 60 python3 - "$PORT" <<'PY'
+import socket, sys, threading
+port = int(sys.argv[1])
+done = [0] * 4
+def run(k):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    f = s.makefile("rb")
+    for i in range(300):
+        if i % 50 == 0:
+            s.sendall(b"GET /c%d-r%04d-%s HTTP/1.1\r\nHost: a\r\n"
+                      b"Referer: %s\r\nUser-Agent: %s\r\n\r\n"
+                      % (k, i, b"y" * 2000, b"\x80" * 255, b"\x80" * 255))
+        else:
+            s.sendall(b"GET /c%d-r%04d-%s HTTP/1.1\r\nHost: a\r\n\r\n"
+                      % (k, i, b"x" * 300))
+        if not f.readline().startswith(b"HTTP/1.1 404 "):
+            return
+        length = 0
+        while True:
+            h = f.readline()
+            if h in (b"\r\n", b""):
+                break
+            name, _, value = h.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        f.read(length)
+        done[k] += 1
+ts = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(sum(done))
+PY
+)
+	[ "$answered" -eq 1200 ]
+	stop_tine
+	wait "$reader"
+	got=$(grep -c '' "$T/got")
+	# A whole line each: no part of a line cut off and none spliced
+	# with another worker's; one longer than PIPE_BUF is cut to
+	# PIPE_BUF bytes ending in "...".
+	bad=$(grep -vE '^127\.0\.0\.1 - - \[[^]]+\] "GET /c[0-3]-r[0-9]{4}-(x{300} HTTP/1\.1" 404 [0-9]+ "-" "-"|y{2000} HTTP/1\.1" 404 [0-9]+ "[\\0-7" ]*\.\.\.)$' "$T/got" |
+	    head -n 3 | cut -c 1-100) || true
+	[ -z "$bad" ] || {
+		printf 'not one whole line:\n%s\n' "$bad" >&2
+		return 1
+	}
+	run -1 grep -E '" 404 .*" 404 ' "$T/got"
+	run -0 awk 'length($0) > 4095 || (/\.\.\.$/ && length($0) != 4095)' "$T/got"
+	[ -z "$output" ]
+	# Lost lines are all reported, at the latest by the exiting worker.
+	dropped=$(grep -oE 'its reader does not keep up; [0-9]+ lines dropped since the last report$' "$T/error.log" |
+	    awk '{ n += $7 } END { print n + 0 }')
+	[ "$dropped" -gt 0 ]
+	[ $((got + dropped)) -eq "$answered" ] || {
+		echo "received $got + reported dropped $dropped != $answered" >&2
+		return 1
+	}
+}

@@ -203,3 +203,118 @@ log_has() {
 	[ "$output" = "hello tine" ]
 	[ "$(owner "$T/access.log")" = 0:0:600 ]
 }
+
+# as_nobody CMD: runs the shell command CMD as the workers' user.
+as_nobody() {
+	su -s /bin/sh nobody -c "$1"
+}
+
+@test "a link planted above a log, in a directory others can write, is never followed" {
+	local ca why
+	mkdir -p "$T/logs/sub" "$T/victim"
+	chown nobody "$T/logs"
+	write_conf "user nobody" "group nogroup" \
+	    "access_log $T/logs/sub/access.log" "error_log $T/logs/sub/error.log"
+	ca=$(realpath "$CONF")
+	why="\"$T/logs/sub\" is a symbolic link in a directory other users can write (or not root's); it is not followed"
+	start_tine
+	wait_workers 2
+	# The workers' user swaps its subdirectory for a link to root's.
+	as_nobody "mv '$T/logs/sub' '$T/logs/sub.old' && ln -s '$T/victim' '$T/logs/sub'"
+	kill -USR1 "$TINE_PID"
+	wait_for grep -q ': logs reopened$' "$T/logs/sub.old/error.log"
+	grep -qF "$ca:8: access_log \"$T/logs/sub/access.log\": $why" "$T/logs/sub.old/error.log"
+	grep -qF "$ca:9: error_log \"$T/logs/sub/error.log\": $why" "$T/logs/sub.old/error.log"
+	run -0 req /after
+	wait_for grep -q '"GET /after HTTP/1.1" 404 ' "$T/logs/sub.old/access.log"
+	# A reload that would open the logs through it fails.
+	kill -HUP "$TINE_PID"
+	wait_for grep -q 'reload failed: cannot open logs' "$T/logs/sub.old/error.log"
+	[ -z "$(ls -A "$T/victim")" ]
+	stop_tine
+	# -t and a start refuse it before anything is opened.
+	run -1 --separate-stderr timeout 20 "$TINE_BIN" -t -f "$CONF" 3>&-
+	grep -qxF "$ca:8: access_log \"$T/logs/sub/access.log\": $why" <<<"$stderr"
+	grep -qxF "$ca:9: error_log \"$T/logs/sub/error.log\": $why" <<<"$stderr"
+	run -1 --separate-stderr timeout 20 "$TINE_BIN" -d -f "$CONF" 3>&-
+	grep -qxF "$ca:8: access_log \"$T/logs/sub/access.log\": $why" <<<"$stderr"
+	! port_listening "$PORT" || false
+	[ -z "$(ls -A "$T/victim")" ]
+}
+
+@test "a link root made in a directory only root can write is followed to the logs" {
+	mkdir "$T/volume"
+	ln -s volume "$T/logs"
+	write_conf "user nobody" "group nogroup" \
+	    "access_log $T/logs/access.log" "error_log $T/logs/error.log"
+	run -0 --separate-stderr timeout 20 "$TINE_BIN" -t -f "$CONF" 3>&-
+	start_tine
+	wait_workers 2
+	run -0 req /vol
+	wait_for grep -q '"GET /vol HTTP/1.1" 404 ' "$T/volume/access.log"
+	[ "$(stat -c %U:%G "$T/volume/access.log")" = nobody:nogroup ]
+	kill -USR1 "$TINE_PID"
+	wait_for grep -q ': logs reopened$' "$T/volume/error.log"
+	! grep -q 'symbolic link' "$T/volume/error.log" || false
+}
+
+@test "a pid file path that is a link of the workers' user is refused: -t, start, reload" {
+	local ca
+	mkdir "$T/run" "$T/rootrun"
+	chown nobody "$T/run"
+	as_nobody "ln -s '$SECRET' '$T/run/tine.pid'"
+	write_conf "user nobody" "group nogroup" "pidfile $T/run/tine.pid"
+	ca=$(realpath "$CONF")
+	run -1 --separate-stderr timeout 20 "$TINE_BIN" -t -f "$CONF" 3>&-
+	grep -qxF "$ca:9: pidfile \"$T/run/tine.pid\": is a symbolic link; a pid file is never opened through one" <<<"$stderr"
+	run -1 --separate-stderr timeout 20 "$TINE_BIN" -d -f "$CONF" 3>&-
+	grep -qxF "$ca:9: pidfile \"$T/run/tine.pid\": is a symbolic link; a pid file is never opened through one" <<<"$stderr"
+	! port_listening "$PORT" || false
+	secret_untouched
+	# A reload to it keeps the pid file it has.
+	write_conf "user nobody" "group nogroup"
+	start_tine
+	write_conf "user nobody" "group nogroup" "pidfile $T/run/tine.pid"
+	kill -HUP "$TINE_PID"
+	wait_for log_has 'reloaded: generation 1'
+	log_has "pidfile $T/run/tine.pid: keeping $T/tine.pid: is a symbolic link; a pid file is never opened through one\$"
+	[ "$(<"$T/tine.pid")" = "$TINE_PID" ]
+	secret_untouched
+	# Nor through a link to a directory of root's, on the way.
+	as_nobody "ln -s '$T/rootrun' '$T/run/d'"
+	write_conf "user nobody" "group nogroup" "pidfile $T/run/d/tine.pid"
+	kill -HUP "$TINE_PID"
+	wait_for log_has 'reloaded: generation 2'
+	log_has "pidfile $T/run/d/tine.pid: keeping $T/tine.pid: \"$T/run/d\" is a symbolic link in a directory other users can write"
+	[ -z "$(ls -A "$T/rootrun")" ]
+	[ "$(<"$T/tine.pid")" = "$TINE_PID" ]
+	# tine -s still finds the master by the pid file it kept.
+	write_conf "user nobody" "group nogroup"
+	run -0 timeout 10 "$TINE_BIN" -s reopen -f "$CONF"
+	wait_for log_has ': logs reopened$'
+	stop_tine
+	[ ! -e "$T/tine.pid" ]
+	secret_untouched
+}
+
+@test "a log the workers' user hard-linked in its own directory still opens; reload and restart work" {
+	mkdir "$T/logs"
+	chown nobody "$T/logs"
+	write_conf "user nobody" "group nogroup" \
+	    "access_log $T/logs/access.log" "error_log $T/logs/error.log"
+	start_tine
+	wait_workers 2
+	[ "$(stat -c %U "$T/logs/error.log")" = nobody ]
+	as_nobody "ln '$T/logs/error.log' '$T/logs/e.link' && ln '$T/logs/access.log' '$T/logs/a.link'"
+	write_conf "user nobody" "group nogroup" \
+	    "access_log $T/logs/access.log" "error_log $T/logs/error.log" \
+	    "index other.html"
+	kill -HUP "$TINE_PID"
+	wait_for grep -q 'reloaded: generation 1' "$T/logs/error.log"
+	! grep -q 'more than one link\|reload failed' "$T/logs/error.log" || false
+	stop_tine
+	run -0 --separate-stderr timeout 20 "$TINE_BIN" -t -f "$CONF" 3>&-
+	start_tine
+	run -0 req /again
+	wait_for grep -q '"GET /again HTTP/1.1" 404 ' "$T/logs/a.link"
+}

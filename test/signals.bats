@@ -343,6 +343,28 @@ title_is() {
 	[ ! -e "$T/tine.pid" ]
 }
 
+@test "HUP: a config file swapped for a FIFO is refused at once; the master reaps and stops" {
+	local conf victim
+	write_conf
+	conf=$(realpath "$CONF")
+	start_tine
+	wait_workers 2
+	# No writer: an open that waited for one would hang the master.
+	rm "$CONF"
+	mkfifo "$CONF"
+	kill -HUP "$TINE_PID"
+	wait_for log_has "\\] tine\\[$TINE_PID\\]: $conf: cannot open: not a regular file\$"
+	wait_for log_has 'reload failed: keeping the current configuration$'
+	victim=$(worker_pids | head -n 1)
+	kill -KILL "$victim"
+	wait_for log_has "worker $victim exited on signal 9\$"
+	wait_workers 2
+	run -0 req /
+	[ "$output" = "hello tine" ]
+	stop_tine
+	[ "$TINE_STATUS" -eq 0 ]
+}
+
 @test "HUP: a broken config is refused with FILE:LINE, the old one keeps serving" {
 	write_conf
 	start_tine
