@@ -93,13 +93,10 @@ const struct conn_ops conn_plain_ops = {
 
 /* What the transport does for every kind of connection. */
 
-struct conn_buffers *
-conn_buffers_new(const struct config *conf)
+int
+conn_buffers_init(struct conn_buffers *b, const struct config *conf)
 {
-	struct conn_buffers	*b;
-
-	if ((b = calloc(1, sizeof(*b))) == NULL)
-		goto fail;
+	b->file.fd = -1;
 	b->in_cap = conf->max_header_size + 1 + CONN_BODY_READ_BYTES;
 	if ((b->in = malloc(b->in_cap)) == NULL)
 		goto fail;
@@ -113,16 +110,12 @@ conn_buffers_new(const struct config *conf)
 	b->out_cap = CONN_HEAD_FIXED_BYTES + b->file.location_cap;
 	if ((b->out = malloc(b->out_cap)) == NULL)
 		goto fail;
-	b->file.fd = -1;
-	return b;
+	return 0;
  fail:
-	log_warn("conn_buffers_new");
-	if (b != NULL) {
-		free(b->file.location);
-		free(b->in);
-		free(b);
-	}
-	return NULL;
+	log_warn("conn_buffers_init");
+	free(b->file.location);
+	free(b->in);
+	return -1;
 }
 
 void
@@ -177,10 +170,16 @@ conn_set_timeout(struct conn *c, int ms)
 	return 0;
 }
 
-/* Asks the owner whether to give up a wait (see conn_wait_hook). */
+/*
+ * Asks the owner whether to give up a wait (see conn_wait_hook), when
+ * one of its signals has come since it last looked: before every read,
+ * so the common case costs one load.
+ */
 static bool
 conn_give_up(struct conn *c, bool reading)
 {
+	if (c->wake != NULL && *c->wake == 0)
+		return false;
 	return c->wait_hook != NULL && c->wait_hook(c, reading);
 }
 

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include <limits.h>
+#include <signal.h>
 
 #include "cache.h"
 #include "file.h"
@@ -81,6 +82,9 @@ struct conn {
 	int			 fd;
 	const struct conn_ops	*ops;
 	conn_wait_hook		 wait_hook;
+	volatile sig_atomic_t	*wake;		/* set by the owner's signal
+						   handlers: the hook has
+						   something to look at */
 	void			*owner;		/* what the hook works on */
 	struct conn_buffers	*buf;
 	const struct config	*conf;
@@ -111,8 +115,12 @@ struct conn {
 	bool			 shrank;	/* the file sent was cut short */
 };
 
-/* Allocates the worker's buffers for conf; NULL on failure (logged). */
-struct conn_buffers	*conn_buffers_new(const struct config *);
+/*
+ * Allocates the worker's buffers for conf into b, which starts zeroed
+ * (static: a worker keeps only the pages it writes). -1 on failure,
+ * logged.
+ */
+int	 conn_buffers_init(struct conn_buffers *, const struct config *);
 
 /*
  * Takes a just-accepted socket. initial_timeo_ms is the receive timeout

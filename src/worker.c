@@ -37,6 +37,7 @@
 
 static volatile sig_atomic_t sig_quit, sig_term, sig_usr1, sig_alrm;
 static volatile sig_atomic_t sig_usr2;	/* only interrupts: see the slot */
+static volatile sig_atomic_t sig_wake;	/* any of them, for the conn */
 
 /*
  * The process's state. The connection is passed explicitly down the
@@ -56,11 +57,14 @@ static struct {
 	bool			 recycling;	/* retiring at recycle_at */
 	int64_t			 accept_err_ms;	/* last accept error report */
 	unsigned		 accept_err_quiet; /* errors not reported since */
+	/* Last: big, and a worker keeps every page it ever wrote. */
+	struct conn_buffers	 buf;		/* c's, sized at start */
 } w;
 
 static void
 worker_signal(int sig)
 {
+	sig_wake = 1;
 	switch (sig) {
 	case SIGQUIT:
 		sig_quit = 1;
@@ -175,6 +179,12 @@ worker_yield(struct conn *c)
 static bool
 worker_wait_hook(struct conn *c, bool reading)
 {
+	/*
+	 * Cleared before the flags are read, so that a later signal sets
+	 * it again; only by a read, which also looks at the slot's yield.
+	 */
+	if (reading)
+		sig_wake = 0;
 	worker_check_signals();
 	return reading && sb_self != NULL && sb_self->yield != SB_YIELD_NONE &&
 	    worker_yield(c);
@@ -258,21 +268,20 @@ worker_sb_reading(int64_t now)
  */
 static int
 worker_read_head(struct conn *c, bool first, size_t *head_len,
-    int64_t *deadline)
+    int64_t *deadline, int64_t *last_read)
 {
 	const struct config	*conf = c->conf;
 	int64_t			 now;
 	ssize_t			 n;
 	int			 rv;
 
+	now = util_now_ms();
 	if (!first && c->len == 0) {
 		if (conn_set_timeout(c, conf->keepalive_timeout * 1000) == -1)
 			return 0;
-		now = util_now_ms();
 		sb_enter(SB_KEEPALIVE, now);
 		*deadline = now + (int64_t)conf->keepalive_timeout * 1000;
 	} else {
-		now = util_now_ms();
 		*deadline = now + (int64_t)conf->header_timeout * 1000;
 		/*
 		 * Bytes of the next head came pipelined behind the last
@@ -289,8 +298,10 @@ worker_read_head(struct conn *c, bool first, size_t *head_len,
 		if (c->len > 0) {
 			rv = http_scan_head(&c->scan, c->buf->in, c->len,
 			    conf->max_header_size, head_len);
-			if (rv != 0)
+			if (rv != 0) {
+				*last_read = now;
 				return rv;
+			}
 			/* Incomplete: wait only until the deadline. */
 			if (conn_set_timeout(c, (int)(*deadline -
 			    util_now_ms())) == -1)
@@ -346,7 +357,7 @@ worker_must_close(const struct conn *c)
 static void
 worker_serve(struct conn *c)
 {
-	int64_t	 deadline;
+	int64_t	 deadline, last_read;
 	size_t	 head_len;
 	int	 rv, status;
 	bool	 first = true;
@@ -362,7 +373,8 @@ worker_serve(struct conn *c)
 	for (;;) {
 		conn_reset_request(c);
 		head_len = 0;
-		rv = worker_read_head(c, first, &head_len, &deadline);
+		rv = worker_read_head(c, first, &head_len, &deadline,
+		    &last_read);
 		if (rv == 0)
 			return;
 		first = false;
@@ -375,7 +387,7 @@ worker_serve(struct conn *c)
 		c->have_req = status == 0 || c->req.line.p != NULL;
 		if (sb_self != NULL) {
 			/* The time of the last read: close enough. */
-			sb_enter(SB_SENDING, util_now_ms());
+			sb_enter(SB_SENDING, last_read);
 			if (c->have_req)
 				scoreboard_set_text(sb_self->reqline,
 				    sizeof(sb_self->reqline), c->req.line.p,
@@ -666,6 +678,7 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 	w.c.fd = -1;
 	w.c.conf = conf;
 	w.c.wait_hook = worker_wait_hook;
+	w.c.wake = &sig_wake;
 	log_set_role("worker");
 	(void)generation;
 	/* Workers do not all recycle at once: up to a quarter more. */
@@ -694,10 +707,11 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 		log_warn("open %s", conf->root);
 		_exit(WORKER_EXIT_FATAL);
 	}
-	if (log_access_open(conf, (uid_t)-1, (gid_t)-1) == -1) {
-		log_warn("open %s", conf->access_log);
-		_exit(WORKER_EXIT_FATAL);
-	}
+	/*
+	 * The access log is the master's descriptor, opened for this
+	 * generation's config before the fork: no open here, so a worker
+	 * starts without touching the file system for it.
+	 */
 	n = 0;
 	TAILQ_FOREACH(l, &conf->listeners, entry)
 		n++;
@@ -714,8 +728,9 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 		n++;
 	}
 	w.nlisten = n;
-	if ((w.c.buf = conn_buffers_new(conf)) == NULL)
+	if (conn_buffers_init(&w.buf, conf) == -1)
 		_exit(WORKER_EXIT_FATAL);
+	w.c.buf = &w.buf;
 	worker_drop_privileges(ids);
 	/* What the workers' user cannot read is an error now, not 403s. */
 	if (faccessat(w.c.rootfd, ".", R_OK | X_OK, AT_EACCESS) == -1) {
