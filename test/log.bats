@@ -247,10 +247,11 @@ all_clf() {
 	mkdir "$T/logs"
 	start_tine
 	wait_workers 2
-	# Take the directory away and rotate: each worker's reopen fails.
+	# Take the directory away and rotate: each worker's reopen fails,
+	# and it keeps writing to the descriptor it has.
 	rm -rf "$T/logs"
 	kill -USR1 "$TINE_PID"
-	wait_for grep -qE "\\[warn\\] tine\\[[0-9]+\\]: worker: reopen $T/logs/access.log: No such file or directory" "$T/error.log"
+	wait_for grep -qE "\\[warn\\] tine\\[[0-9]+\\]: worker: $CONF:[0-9]+: access_log \"$T/logs/access.log\": No such file or directory; keeping the descriptor open on it" "$T/error.log"
 	local bad
 	bad=$(grep -vE "$ERR_LINE" "$T/error.log") || true
 	[ -z "$bad" ]
@@ -270,7 +271,7 @@ all_clf() {
 	wait_workers 2
 	rm -rf "$T/logs"
 	kill -USR1 "$TINE_PID"
-	wait_for grep -qE "^<4>\\[warn\\] tine\\[[0-9]+\\]: worker: reopen $T/logs/access.log: No such file or directory$" "$T/stderr"
+	wait_for grep -qE "^<4>\\[warn\\] tine\\[[0-9]+\\]: worker: $CONF:[0-9]+: access_log \"$T/logs/access.log\": No such file or directory; keeping the descriptor open on it$" "$T/stderr"
 	local pid=$TINE_PID bad
 	stop_tine
 	[ "$TINE_STATUS" -eq 0 ]
