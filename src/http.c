@@ -1746,6 +1746,18 @@ http_out_str(struct http_out *o, const char *s)
 	http_out_mem(o, s, n);
 }
 
+/*
+ * A value tine formatted itself from a fixed table or a number (reason
+ * phrase, Date, Last-Modified, ETag): no CR or LF can be in it, so it is
+ * not scanned for them, which on every response would cost more than
+ * copying it.
+ */
+static void
+http_out_own(struct http_out *o, const char *s)
+{
+	http_out_mem(o, s, strlen(s));
+}
+
 static void
 http_out_off(struct http_out *o, off_t v)
 {
@@ -1787,7 +1799,7 @@ http_build_head(char *buf, size_t size, const struct http_response *resp)
 	code[2] = (char)('0' + st % 10);
 	code[3] = ' ';
 	http_out_mem(&o, code, sizeof(code));
-	http_out_str(&o, http_reason(st));
+	http_out_own(&o, http_reason(st));
 	HTTP_OUT_LIT(&o, "\r\n");
 	if (st < 200) {
 		/* An interim response is the status line alone. */
@@ -1796,7 +1808,7 @@ http_build_head(char *buf, size_t size, const struct http_response *resp)
 	}
 
 	HTTP_OUT_LIT(&o, "Server: " TINE_NAME "/" TINE_VERSION "\r\nDate: ");
-	http_out_str(&o, http_date_now());
+	http_out_own(&o, http_date_now());
 	HTTP_OUT_LIT(&o, "\r\n");
 	if (resp->content_type != NULL) {
 		HTTP_OUT_LIT(&o, "Content-Type: ");
@@ -1812,7 +1824,7 @@ http_build_head(char *buf, size_t size, const struct http_response *resp)
 	}
 	if (resp->last_modified_text != NULL) {
 		HTTP_OUT_LIT(&o, "Last-Modified: ");
-		http_out_str(&o, resp->last_modified_text);
+		http_out_own(&o, resp->last_modified_text);
 		HTTP_OUT_LIT(&o, "\r\n");
 	} else if (resp->last_modified != 0) {
 		if (http_format_date(date, sizeof(date),
@@ -1824,7 +1836,7 @@ http_build_head(char *buf, size_t size, const struct http_response *resp)
 	}
 	if (resp->etag != NULL) {
 		HTTP_OUT_LIT(&o, "ETag: ");
-		http_out_str(&o, resp->etag);
+		http_out_own(&o, resp->etag);
 		HTTP_OUT_LIT(&o, "\r\n");
 	}
 	if (resp->accept_ranges)
