@@ -131,7 +131,9 @@ conn_open(struct conn *c, int fd, const struct conn_ops *ops,
 {
 	c->fd = fd;
 	c->ops = ops;
+	c->tp = NULL;
 	c->len = 0;
+	c->handshaking = false;
 	c->requests = 0;
 	c->timeo_ms = initial_timeo_ms;
 	c->send_failed = false;
@@ -178,7 +180,7 @@ conn_set_timeout(struct conn *c, int ms)
 }
 
 /* Asks the owner whether to give up a wait (see conn_wait_hook). */
-static bool
+bool
 conn_give_up(struct conn *c, bool reading)
 {
 	return c->wait_hook != NULL && c->wait_hook(c, reading);

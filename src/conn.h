@@ -80,6 +80,7 @@ struct conn_buffers {
 struct conn {
 	int			 fd;
 	const struct conn_ops	*ops;
+	void			*tp;		/* the transport's own state */
 	conn_wait_hook		 wait_hook;
 	void			*owner;		/* what the hook works on */
 	struct conn_buffers	*buf;
@@ -98,6 +99,8 @@ struct conn {
 						   buffer: more may wait */
 	bool			 quick_close;	/* nothing unread can follow:
 						   no lingering close */
+	bool			 handshaking;	/* a transport handshake
+						   (TLS): before any head */
 	/* the request */
 	struct http_scan	 scan;
 	struct http_request	 req;
@@ -122,6 +125,8 @@ void	 conn_open(struct conn *, int, const struct conn_ops *,
 	    int initial_timeo_ms);
 void	 conn_reset_request(struct conn *);
 
+/* Asks the owner whether to give up a wait (see conn_wait_hook). */
+bool	 conn_give_up(struct conn *, bool);
 /* Sets the receive timeout to ms (at least 1), if it differs. */
 int	 conn_set_timeout(struct conn *, int);
 /*
