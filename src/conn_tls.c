@@ -42,6 +42,7 @@ struct tls_conn {
 	bool		 ktls;		/* kernel TLS may be used */
 	bool		 ktls_send;	/* this connection: SSL_sendfile */
 	bool		 dead;		/* fatal error: no close_notify */
+	bool		 notified;	/* close_notify sent */
 	bool		 inflight;	/* stage[0..len) to be written again */
 	size_t		 len;		/* bytes in stage */
 	size_t		 held;		/* of them, a head held back so that
@@ -223,22 +224,32 @@ conn_tls_pending(struct conn *c)
  * HTTP framing already says where each response ends, and the lingering
  * close that follows drains whatever comes back. Then the TCP FIN.
  */
-static int
-conn_tls_shutdown(struct conn *c)
+static void
+conn_tls_notify(struct conn *c)
 {
 	struct tls_conn	*t = c->tp;
 
-	if (!t->dead && SSL_is_init_finished(t->ssl)) {
-		ERR_clear_error();
-		(void)SSL_shutdown(t->ssl);	/* best effort: closing */
-		ERR_clear_error();
-	}
+	if (t->dead || t->notified || c->send_failed ||
+	    !SSL_is_init_finished(t->ssl))
+		return;
+	t->notified = true;
+	ERR_clear_error();
+	(void)SSL_shutdown(t->ssl);	/* best effort: closing */
+	ERR_clear_error();
+}
+
+static int
+conn_tls_shutdown(struct conn *c)
+{
+	conn_tls_notify(c);
 	return shutdown(c->fd, SHUT_WR);
 }
 
+/* Also after a quick close, which skips the shutdown stage. */
 static void
 conn_tls_close(struct conn *c)
 {
+	conn_tls_notify(c);
 	(void)close(c->fd);	/* nothing to do on error */
 }
 
@@ -426,7 +437,7 @@ conn_tls_accept(struct conn *c, int64_t deadline)
 	}
 	c->tp = t;
 	t->len = t->held = t->owed = 0;
-	t->inflight = t->dead = t->ktls_send = false;
+	t->inflight = t->dead = t->notified = t->ktls_send = false;
 	c->handshaking = true;
 	if ((b = conn_tls_peek(c, deadline)) < 0) {
 		c->handshaking = false;

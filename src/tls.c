@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 
 #include "tls.h"
 
@@ -52,11 +53,15 @@ struct ticket_page {
 static struct ticket_page	*tickets;
 static EVP_CIPHER		*ticket_cipher;	/* fetched once */
 
-/* A reason for a message: OpenSSL's, or errno's, escaped for the log. */
+/*
+ * A reason for a message: OpenSSL's, or errno's, escaped for the log.
+ * The earliest error is the cause ("no start line"); later ones only say
+ * where it surfaced ("PEM lib").
+ */
 static const char *
 tls_reason(char *buf, size_t size)
 {
-	unsigned long	 e = ERR_peek_last_error();
+	unsigned long	 e = ERR_peek_error();
 	const char	*r = NULL;
 
 	if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SYS)
@@ -306,6 +311,15 @@ tls_sni_cb(SSL *ssl, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_OK;
 }
 
+/* Whether an error says that a key is not the certificate's. */
+static bool
+tls_is_mismatch(unsigned long e)
+{
+	return ERR_GET_LIB(e) == ERR_LIB_X509 &&
+	    (ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH ||
+	    ERR_GET_REASON(e) == X509_R_KEY_TYPE_MISMATCH);
+}
+
 /* An encrypted key would ask for a pass phrase on the terminal: never. */
 static int
 tls_no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -342,6 +356,7 @@ tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
 	SSL_CTX		*ctx;
 	char		 shown[4 * 128 + 4], why[LOG_LINE_MAX / 4];
 	uint64_t	 opts;
+	bool		 mismatch = false;
 
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
@@ -413,12 +428,20 @@ tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
 		    strerror(errno));
 		goto fail;
 	}
+	/*
+	 * Loading the key already compares it with the certificate; the
+	 * explicit check after it covers a chain file without a leaf key.
+	 */
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		tls_conf_error(conf, key_line, "tls_key \"%s\": %s", shown,
-		    tls_reason(why, sizeof(why)));
-		goto fail;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
+		if (!tls_is_mismatch(ERR_peek_error())) {
+			tls_conf_error(conf, key_line, "tls_key \"%s\": %s",
+			    shown, tls_reason(why, sizeof(why)));
+			goto fail;
+		}
+		mismatch = true;
+	} else
+		ERR_clear_error();
+	if (mismatch || SSL_CTX_check_private_key(ctx) != 1) {
 		tls_conf_error(conf, key_line, "tls_key \"%s\": does not "
 		    "match tls_certificate (line %d): %s", shown, cert_line,
 		    tls_reason(why, sizeof(why)));
