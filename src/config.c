@@ -72,6 +72,8 @@ enum config_type {
 	T_ERROR_LOG,	/* stderr, syslog or a file */
 	T_URL_PATH,	/* a URL path, or off */
 	T_CIDRS,	/* addresses with optional prefixes, added up */
+	T_TEXT,		/* any non-empty text, checked by its user */
+	T_TLS_PROTOCOLS, /* TLSv1.2 and/or TLSv1.3 */
 };
 
 /* The C type of a number or flag field, so that one setter fits all. */
@@ -126,12 +128,13 @@ static config_set_fn	config_set_number, config_set_size, config_set_flag,
 			config_set_name, config_set_path, config_set_path_off,
 			config_set_dir, config_set_list, config_set_listen,
 			config_set_workers, config_set_error_log,
-			config_set_url_path, config_set_cidrs;
+			config_set_url_path, config_set_cidrs,
+			config_set_text, config_set_tls_protocols;
 static config_dump_fn	config_dump_number, config_dump_flag,
 			config_dump_text, config_dump_text_off,
 			config_dump_list, config_dump_listen,
 			config_dump_workers, config_dump_error_log,
-			config_dump_cidrs;
+			config_dump_cidrs, config_dump_tls_protocols;
 
 struct type_ops {
 	const char	*name;		/* for the unit test's output */
@@ -163,6 +166,9 @@ static const struct type_ops types[] = {
 	[T_URL_PATH] =	{ "URL path", config_set_url_path,
 			    config_dump_text_off, false },
 	[T_CIDRS] =	{ "CIDRs", config_set_cidrs, config_dump_cidrs, false },
+	[T_TEXT] =	{ "text", config_set_text, config_dump_text, false },
+	[T_TLS_PROTOCOLS] = { "TLS protocols", config_set_tls_protocols,
+			    config_dump_tls_protocols, false },
 };
 
 /*
@@ -170,7 +176,7 @@ static const struct type_ops types[] = {
  * here, a field in struct config and an entry in tine.conf(5).
  */
 static const struct directive directives[] = {
-	{ "listen",		T_LISTEN,	CTX_MAIN | CTX_SERVER, 1, true,
+	{ "listen",		T_LISTEN,	CTX_MAIN | CTX_SERVER, 2, true,
 	    NO_FIELD, NO_RANGE },
 	{ "root",		T_DIR,		CTX_ANY, 1, false,
 	    FIELD(root), NO_RANGE },
@@ -223,6 +229,17 @@ static const struct directive directives[] = {
 	    FIELD(status_path), NO_RANGE },
 	{ "status_allow",	T_CIDRS,	CTX_MAIN, STATUS_ALLOW_MAX,
 	    true, NO_FIELD, NO_RANGE },
+	{ "tls_certificate",	T_PATH,		CTX_MAIN | CTX_SERVER, 1, false,
+	    FIELD(tls_certificate), NO_RANGE },
+	{ "tls_key",		T_PATH,		CTX_MAIN | CTX_SERVER, 1, false,
+	    FIELD(tls_key), NO_RANGE },
+	{ "tls_protocols",	T_TLS_PROTOCOLS, CTX_MAIN, 2, false,
+	    FIELD(tls_protocols), RANGE(TLS_PROTO_12, TLS_PROTO_12 |
+	    TLS_PROTO_13, DEFAULT_TLS_PROTOCOLS) },
+	{ "tls_ciphers",	T_TEXT,		CTX_MAIN, 1, false,
+	    FIELD(tls_ciphers), NO_RANGE },
+	{ "tls_session_tickets", T_FLAG,	CTX_MAIN, 1, false,
+	    FIELD(tls_session_tickets), FLAG(true) },
 };
 
 /* State of one config_load() run. */
@@ -651,7 +668,13 @@ config_set_listen(struct parse *p, const struct directive *d, int argc,
 	struct listener	*l, *o;
 	char		 err[ERRSTR_MAX];
 
-	(void)argc;
+	if (argc == 2 && strcmp(argv[2], "tls") != 0) {
+		config_error(p, "%s \"%s\": unknown option \"%s\" (tls is "
+		    "the only one)",
+		    d->name, config_show_tok(p, argv[1]),
+		    config_show_tok(p, argv[2]));
+		return -1;
+	}
 	if (p->nlisteners >= LISTENERS_MAX) {
 		config_error(p, "too many listen addresses (max %d)",
 		    LISTENERS_MAX);
@@ -667,15 +690,29 @@ config_set_listen(struct parse *p, const struct directive *d, int argc,
 		free(l);
 		return -1;
 	}
+	l->tls = argc == 2;
+	/*
+	 * One address speaks one protocol: the first bytes could tell TLS
+	 * from plain HTTP, but a listener that answered both would make
+	 * https:// optional for every client that forgets it.
+	 */
 	TAILQ_FOREACH(o, &p->conf->listeners, entry) {
-		if (strcmp(o->name, l->name) == 0) {
+		if (strcmp(o->name, l->name) != 0)
+			continue;
+		if (o->tls != l->tls)
+			config_error(p, "%s \"%s\": the address is already a "
+			    "%s listener (line %d); it cannot be both",
+			    d->name, l->name, o->tls ? "tls" : "plain",
+			    o->line);
+		else
 			config_error(p, "duplicate %s \"%s\" "
 			    "(first on line %d)", d->name, l->name, o->line);
-			free(l);
-			return -1;
-		}
+		free(l);
+		return -1;
 	}
 	l->line = p->line;
+	if (l->tls)
+		p->conf->has_tls = true;
 	TAILQ_INSERT_TAIL(&p->conf->listeners, l, entry);
 	p->nlisteners++;
 	return 0;
@@ -751,6 +788,52 @@ config_set_url_path(struct parse *p, const struct directive *d, int argc,
 		dst[0] = '\0';
 		return -1;
 	}
+	return 0;
+}
+
+/* Text another module checks (an OpenSSL cipher list): not empty. */
+static int
+config_set_text(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	char	*dst = config_field(p->conf, d);
+
+	(void)argc;
+	if (argv[1][0] == '\0') {
+		config_error(p, "%s: empty value", d->name);
+		return -1;
+	}
+	if (strlcpy(dst, argv[1], d->size) >= d->size) {
+		dst[0] = '\0';
+		config_error(p, "%s is too long (max %zu bytes)", d->name,
+		    d->size - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The TLS versions offered: TLSv1.2, TLSv1.3 or both. Older versions
+ * are not on the list at all (RFC 8996 deprecates 1.0 and 1.1).
+ */
+static int
+config_set_tls_protocols(struct parse *p, const struct directive *d,
+    int argc, char **argv)
+{
+	int	 i, set = 0;
+
+	for (i = 1; i <= argc; i++) {
+		if (strcmp(argv[i], "TLSv1.2") == 0)
+			set |= TLS_PROTO_12;
+		else if (strcmp(argv[i], "TLSv1.3") == 0)
+			set |= TLS_PROTO_13;
+		else {
+			config_error(p, "%s \"%s\" is not TLSv1.2 or TLSv1.3",
+			    d->name, config_show_tok(p, argv[i]));
+			return -1;
+		}
+	}
+	*(int *)config_field(p->conf, d) = set;
 	return 0;
 }
 
@@ -998,6 +1081,10 @@ config_defaults(struct config *conf)
 	(void)config_parse_cidr("127.0.0.1", &conf->status_allow[0]);
 	(void)config_parse_cidr("::1", &conf->status_allow[1]);
 	conf->nstatus_allow = 2;
+	conf->tls_protocols = DEFAULT_TLS_PROTOCOLS;
+	/* A literal that fits TLS_CIPHERS_MAX. */
+	(void)strlcpy(conf->tls_ciphers, DEFAULT_TLS_CIPHERS,
+	    sizeof(conf->tls_ciphers));
 }
 
 /* The lines config_check_runtime() names; 0 for a default. */
@@ -1012,6 +1099,40 @@ config_runtime_lines(struct parse *p)
 	conf->pidfile_line = config_valid(p, "pidfile");
 	conf->access_log_line = config_valid(p, "access_log");
 	conf->error_log_line = config_valid(p, "error_log");
+	conf->tls_certificate_line = config_valid(p, "tls_certificate");
+	conf->tls_key_line = config_valid(p, "tls_key");
+	conf->tls_protocols_line = config_valid(p, "tls_protocols");
+	conf->tls_ciphers_line = config_valid(p, "tls_ciphers");
+}
+
+/*
+ * A TLS listener needs a certificate and its key; either alone is a
+ * mistake too. Files are read later, by tls_ctx_load().
+ */
+static void
+config_finish_tls(struct parse *p)
+{
+	struct config	*conf = p->conf;
+	struct listener	*l;
+	int		 cert = config_seen(p, "tls_certificate");
+	int		 key = config_seen(p, "tls_key");
+
+	if (cert != 0 && key == 0) {
+		p->line = cert;
+		config_error(p, "tls_certificate without tls_key");
+	} else if (key != 0 && cert == 0) {
+		p->line = key;
+		config_error(p, "tls_key without tls_certificate");
+	}
+	if (cert != 0 && key != 0)
+		return;
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		if (!l->tls)
+			continue;
+		p->line = l->line;
+		config_error(p, "listen %s tls needs tls_certificate and "
+		    "tls_key", l->name);
+	}
 }
 
 /* Checks that need the whole file: defaults, requirements, relations. */
@@ -1039,6 +1160,8 @@ config_finish(struct parse *p)
 	}
 	if (config_seen(p, "root") == 0)
 		config_error(p, "root is required");
+	config_finish_tls(p);
+	p->line = 0;
 
 	if (conf->min_spare > conf->max_spare) {
 		p->line = config_seen(p, "min_spare") != 0 ?
@@ -1176,6 +1299,8 @@ config_free(struct config *conf)
 
 	if (conf == NULL)
 		return;
+	if (conf->tls != NULL && conf->tls_free != NULL)
+		conf->tls_free(conf->tls);
 	while ((l = TAILQ_FIRST(&conf->listeners)) != NULL) {
 		TAILQ_REMOVE(&conf->listeners, l, entry);
 		free(l);
@@ -1485,7 +1610,17 @@ config_dump_listen(const struct config *conf, const struct directive *d,
 	const struct listener	*l;
 
 	TAILQ_FOREACH(l, &conf->listeners, entry)
-		(void)fprintf(fp, "%s %s\n", d->name, l->name);
+		(void)fprintf(fp, "%s %s%s\n", d->name, l->name,
+		    l->tls ? " tls" : "");
+}
+
+static void
+config_dump_tls_protocols(const struct config *conf,
+    const struct directive *d, FILE *fp)
+{
+	(void)fprintf(fp, "%s%s%s\n", d->name,
+	    (conf->tls_protocols & TLS_PROTO_12) ? " TLSv1.2" : "",
+	    (conf->tls_protocols & TLS_PROTO_13) ? " TLSv1.3" : "");
 }
 
 static void

@@ -124,7 +124,9 @@ conn_open(struct conn *c, int fd, const struct conn_ops *ops,
 {
 	c->fd = fd;
 	c->ops = ops;
+	c->tp = NULL;
 	c->len = 0;
+	c->handshaking = false;
 	c->requests = 0;
 	c->timeo_ms = initial_timeo_ms;
 	c->send_failed = false;
@@ -175,7 +177,7 @@ conn_set_timeout(struct conn *c, int ms)
  * one of its signals has come since it last looked: before every read,
  * so the common case costs one load.
  */
-static bool
+bool
 conn_give_up(struct conn *c, bool reading)
 {
 	if (c->wake != NULL && *c->wake == 0)

@@ -81,6 +81,7 @@ struct conn_buffers {
 struct conn {
 	int			 fd;
 	const struct conn_ops	*ops;
+	void			*tp;		/* the transport's own state */
 	conn_wait_hook		 wait_hook;
 	volatile sig_atomic_t	*wake;		/* set by the owner's signal
 						   handlers: the hook has
@@ -102,6 +103,8 @@ struct conn {
 						   buffer: more may wait */
 	bool			 quick_close;	/* nothing unread can follow:
 						   no lingering close */
+	bool			 handshaking;	/* a transport handshake
+						   (TLS): before any head */
 	/* the request */
 	struct http_scan	 scan;
 	struct http_request	 req;
@@ -130,6 +133,8 @@ void	 conn_open(struct conn *, int, const struct conn_ops *,
 	    int initial_timeo_ms);
 void	 conn_reset_request(struct conn *);
 
+/* Asks the owner whether to give up a wait (see conn_wait_hook). */
+bool	 conn_give_up(struct conn *, bool);
 /* Sets the receive timeout to ms (at least 1), if it differs. */
 int	 conn_set_timeout(struct conn *, int);
 /*

@@ -19,6 +19,7 @@
 #include "activate.h"
 #include "master.h"
 #include "notify.h"
+#include "tls.h"
 
 extern char **environ;
 
@@ -326,8 +327,9 @@ main(int argc, char *argv[])
 	if ((conf = config_load(path)) == NULL)
 		return 1;
 	if (test) {
+		/* Certificates and keys as the master will read them. */
 		if (config_check_runtime(conf) + log_check(conf) +
-		    pid_check(conf) != 0) {
+		    pid_check(conf) + (tls_ctx_load(conf) == -1) != 0) {
 			fprintf(stderr, "%s: configuration file %s test "
 			    "failed\n", TINE_NAME, conf->path);
 			config_free(conf);
@@ -376,6 +378,14 @@ main(int argc, char *argv[])
 	 */
 	if (config_check_runtime(conf) + log_check(conf) + pid_check(conf) !=
 	    0) {
+		config_free(conf);
+		return 1;
+	}
+	/*
+	 * Certificates and keys now, as root and before the first fork:
+	 * workers inherit the contexts and never open a key file.
+	 */
+	if (tls_ctx_load(conf) == -1) {
 		config_free(conf);
 		return 1;
 	}

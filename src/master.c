@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "scoreboard.h"
 #include "status.h"
+#include "tls.h"
 #include "worker.h"
 
 #define RESPAWN_MIN_DELAY_MS	100	/* first respawn after a death */
@@ -73,6 +74,7 @@ enum stop_mode {
 };
 
 static void	master_limit_workers(struct config *);
+static void	master_rotate_tickets(int64_t);
 
 static volatile sig_atomic_t sig_chld, sig_term, sig_int, sig_hup, sig_usr1;
 static volatile sig_atomic_t sig_ttin, sig_ttou;
@@ -100,6 +102,7 @@ static struct {
 	int64_t			 tick_at_ms;	/* next pool sample */
 	int64_t			 status_at_ms;	/* next STATUS= check */
 	int64_t			 fork_warn_ms;	/* last fork failure line */
+	int64_t			 ticket_at_ms;	/* next ticket key rotation */
 	char			 status_line[160]; /* last STATUS= sent */
 	bool			 hot;		/* no idle worker at last tick */
 	uint64_t		 last_conns;	/* accepted, at last tick */
@@ -592,6 +595,23 @@ master_refuse_syn(const struct config *conf)
 	}
 }
 
+/* Says once, at start, how TLS connections will send files. */
+static void
+master_log_tls(const struct config *conf)
+{
+	const char	*why;
+
+	if (!conf->has_tls)
+		return;
+	if (tls_ktls_available(&why))
+		log_info("TLS: files are sent with kernel TLS (SSL_sendfile), "
+		    "zero-copy");
+	else
+		log_info("TLS: files are read into %d KiB records and "
+		    "encrypted in the worker (no kernel TLS: %s)",
+		    TLS_RECORD_BYTES / 1024, why);
+}
+
 static void
 master_stop(enum stop_mode mode)
 {
@@ -744,6 +764,13 @@ master_reload(void)
 		master_notify_status("READY=1\n");
 		return;
 	}
+	/* Renewed certificates are read here, still as root. */
+	if (tls_ctx_load(next) == -1) {
+		log_warnx("reload failed: keeping the current configuration");
+		config_free(next);
+		master_notify_status("READY=1\n");
+		return;
+	}
 	master_limit_workers(next);
 	if (master_resolve_ids(next, &ids) == -1) {
 		log_warnx("reload failed: keeping the current configuration");
@@ -787,6 +814,12 @@ master_reload(void)
 	config_free(old);
 	master.generation++;
 	master.target = next->workers;
+	/*
+	 * A new ticket key with each generation: tickets of the old one
+	 * still resume (the previous key), and a key never outlives two
+	 * reloads, whatever the schedule.
+	 */
+	master_rotate_tickets(util_now_ms());
 	master.sb->generation = master.generation;
 	master.sb->target = master.target;
 	master.sb->max_workers = next->max_workers;
@@ -1209,6 +1242,14 @@ master_status(int64_t now)
 	(void)notify_send("STATUS=%s", line);	/* logged inside */
 }
 
+/* A new session ticket key now, and the next one in 12 hours. */
+static void
+master_rotate_tickets(int64_t now)
+{
+	tls_tickets_rotate();
+	master.ticket_at_ms = now + (int64_t)TLS_TICKET_ROTATE_S * 1000;
+}
+
 /* One tick of the pool: sizing, pressure, watchdog, STATUS=. */
 static void
 master_tick(int64_t now)
@@ -1247,6 +1288,7 @@ master_next_wake(int64_t now)
 		EARLIER(master.respawn_at_ms);
 	if (master.watchdog_at_ms != 0)
 		EARLIER(master.watchdog_at_ms);
+	EARLIER(master.ticket_at_ms);
 	EARLIER(master.tick_at_ms);
 #undef EARLIER
 	if (next == -1)
@@ -1296,6 +1338,8 @@ master_handle(void)
 	master_enforce(now);
 	master_respawn(now);
 	master_tick(now);
+	if (now >= master.ticket_at_ms)
+		master_rotate_tickets(now);
 	if (master.watchdog_at_ms != 0 && now >= master.watchdog_at_ms) {
 		(void)notify_send("WATCHDOG=1");	/* logged inside */
 		master.watchdog_at_ms = now + notify_watchdog_ms() / 2;
@@ -1354,6 +1398,13 @@ master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 		return 1;
 	}
 	sb_table = master.sb;
+	/* The ticket keys too: every generation of workers shares them. */
+	if (tls_tickets_init() == -1) {
+		log_warn("session ticket keys");
+		return 1;
+	}
+	master.ticket_at_ms = util_now_ms() + (int64_t)TLS_TICKET_ROTATE_S *
+	    1000;
 	master.sb->master_pid = getpid();
 	master.sb->target = master.target;
 	master.sb->max_workers = conf->max_workers;
@@ -1387,6 +1438,7 @@ master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 	setproctitle("master -f %s", conf->path);
 	log_info("%s %s started: %d workers, generation 0", TINE_NAME,
 	    TINE_VERSION, master.target);
+	master_log_tls(conf);
 
 	(void)master_spawn_many(master.target);
 	if (master.npool == 0) {

@@ -112,6 +112,9 @@ scoreboard_release(struct scoreboard *sb, struct sb_slot *s)
 		return;
 	sb->retired_requests += s->requests;
 	sb->retired_conns += s->conns;
+	sb->retired_tls[0] += s->tls_handshakes;
+	sb->retired_tls[1] += s->tls_resumed;
+	sb->retired_tls[2] += s->tls_failures;
 	memset(s, 0, sizeof(*s));
 	sb_own.used[i] = false;
 }
@@ -200,5 +203,25 @@ scoreboard_totals(const struct scoreboard *sb, uint64_t *requests,
 		*conns += s->conns;
 		if (per_state != NULL && st > 0 && st < SB_NSTATES)
 			per_state[st]++;
+	}
+}
+
+void
+scoreboard_tls_totals(const struct scoreboard *sb, struct sb_tls_totals *t)
+{
+	const struct sb_slot	*s;
+	size_t			 i, n;
+
+	t->handshakes = sb->retired_tls[0];
+	t->resumed = sb->retired_tls[1];
+	t->failures = sb->retired_tls[2];
+	n = scoreboard_scan_bound(sb);
+	for (i = 0; i < n; i++) {
+		s = &sb->slots[i];
+		if (s->state == SB_EMPTY)
+			continue;
+		t->handshakes += s->tls_handshakes;
+		t->resumed += s->tls_resumed;
+		t->failures += s->tls_failures;
 	}
 }

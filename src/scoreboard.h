@@ -50,6 +50,9 @@ struct sb_slot {
 	volatile int64_t	 req_start_ms;	/* current request */
 	volatile int64_t	 progress_ms;	/* last progress */
 	volatile int64_t	 state_ms;	/* entered the current state */
+	volatile uint64_t	 tls_handshakes; /* completed */
+	volatile uint64_t	 tls_resumed;	/* of them, resumed */
+	volatile uint64_t	 tls_failures;	/* handshakes that failed */
 	char			 reqline[SB_REQLINE_BYTES];
 	char			 client[SB_CLIENT_BYTES];
 };
@@ -66,6 +69,8 @@ struct scoreboard {
 	volatile int		 nslots;	/* slots ever used: scan bound */
 	volatile uint64_t	 retired_requests; /* of exited workers */
 	volatile uint64_t	 retired_conns;
+	volatile uint64_t	 retired_tls[3];	/* handshakes, resumed,
+							   failures */
 	struct sb_slot		 slots[SB_SLOTS];
 };
 
@@ -119,5 +124,13 @@ void			 scoreboard_set_text(char *, size_t, const char *,
 			    size_t);
 void			 scoreboard_totals(const struct scoreboard *, uint64_t *,
 			    uint64_t *, int *);
+/* TLS handshakes, resumptions and failures, live and exited workers. */
+struct sb_tls_totals {
+	uint64_t	 handshakes;
+	uint64_t	 resumed;
+	uint64_t	 failures;
+};
+void			 scoreboard_tls_totals(const struct scoreboard *,
+			    struct sb_tls_totals *);
 
 #endif /* SCOREBOARD_H */

@@ -76,6 +76,7 @@ status_summary(char *buf, size_t size, const struct scoreboard *sb)
 static void
 status_json(struct out *o, const struct scoreboard *sb, int64_t now)
 {
+	struct sb_tls_totals	 tls;
 	const struct sb_slot	*s;
 	uint64_t		 requests, conns;
 	int			 st[SB_NSTATES], i;
@@ -83,14 +84,19 @@ status_json(struct out *o, const struct scoreboard *sb, int64_t now)
 	bool			 first = true;
 
 	scoreboard_totals(sb, &requests, &conns, st);
+	scoreboard_tls_totals(sb, &tls);
 	out_printf(o, "{\"version\":\"%s\",\"master_pid\":%ld,"
 	    "\"generation\":%d,\"uptime_seconds\":%jd,"
 	    "\"requests_total\":%ju,\"connections_total\":%ju,"
+	    "\"tls_handshakes_total\":%ju,\"tls_resumed_total\":%ju,"
+	    "\"tls_failures_total\":%ju,"
 	    "\"accept_queue_length\":%d,\"workers_target\":%d,\"workers\":{",
 	    TINE_VERSION, (long)sb->master_pid, sb->generation,
 	    (intmax_t)(scoreboard_age_ms(now, sb->start_ms) / 1000),
 	    (uintmax_t)requests,
-	    (uintmax_t)conns, sb->queue_len, sb->target);
+	    (uintmax_t)conns, (uintmax_t)tls.handshakes,
+	    (uintmax_t)tls.resumed, (uintmax_t)tls.failures, sb->queue_len,
+	    sb->target);
 	for (i = SB_STARTING; i < SB_NSTATES; i++)
 		out_printf(o, "%s\"%s\":%d", i == SB_STARTING ? "" : ",",
 		    scoreboard_state_name(i), st[i]);
@@ -119,10 +125,12 @@ status_json(struct out *o, const struct scoreboard *sb, int64_t now)
 static void
 status_prometheus(struct out *o, const struct scoreboard *sb, int64_t now)
 {
-	uint64_t	 requests, conns;
-	int		 st[SB_NSTATES], i;
+	struct sb_tls_totals	 tls;
+	uint64_t		 requests, conns;
+	int			 st[SB_NSTATES], i;
 
 	scoreboard_totals(sb, &requests, &conns, st);
+	scoreboard_tls_totals(sb, &tls);
 	out_printf(o,
 	    "# HELP tine_requests_total Requests answered.\n"
 	    "# TYPE tine_requests_total counter\n"
@@ -152,6 +160,19 @@ status_prometheus(struct out *o, const struct scoreboard *sb, int64_t now)
 	    "tine_uptime_seconds %jd\n",
 	    sb->target, sb->queue_len, sb->generation,
 	    (intmax_t)(scoreboard_age_ms(now, sb->start_ms) / 1000));
+	out_printf(o,
+	    "# HELP tine_tls_handshakes_total TLS handshakes completed.\n"
+	    "# TYPE tine_tls_handshakes_total counter\n"
+	    "tine_tls_handshakes_total %ju\n"
+	    "# HELP tine_tls_resumed_total TLS handshakes that resumed a "
+	    "session.\n"
+	    "# TYPE tine_tls_resumed_total counter\n"
+	    "tine_tls_resumed_total %ju\n"
+	    "# HELP tine_tls_failures_total TLS handshakes that failed.\n"
+	    "# TYPE tine_tls_failures_total counter\n"
+	    "tine_tls_failures_total %ju\n",
+	    (uintmax_t)tls.handshakes, (uintmax_t)tls.resumed,
+	    (uintmax_t)tls.failures);
 }
 
 int

@@ -46,6 +46,7 @@
 #define CONFIG_LINE_MAX		4096	/* one config line, without newline */
 #define LISTENERS_MAX		64	/* listen directives */
 #define KEEPALIVE_REQUESTS_MAX	1000000	/* largest keepalive_requests */
+#define TLS_CIPHERS_MAX		1024	/* tls_ciphers, bytes */
 
 /* Defaults (SPEC). */
 #define DEFAULT_MAX_WORKERS		256
@@ -62,6 +63,20 @@
 #define DEFAULT_SPARE_TIMEOUT_S		10
 #define STATUS_ALLOW_MAX		32	/* status_allow entries */
 #define STATUS_PATH_MAX			256
+/* tls_protocols: a set of these bits. */
+#define TLS_PROTO_12			0x01
+#define TLS_PROTO_13			0x02
+#define DEFAULT_TLS_PROTOCOLS		(TLS_PROTO_12 | TLS_PROTO_13)
+/*
+ * Forward secrecy (ECDHE) and AEAD only, ECDSA before RSA, AES-GCM before
+ * ChaCha20 (AES-NI is the common case; a client without it lists
+ * ChaCha20 first and TLS 1.3 honours that). Only TLS 1.2 reads this:
+ * every TLS 1.3 suite already is forward-secret AEAD.
+ */
+#define DEFAULT_TLS_CIPHERS		"ECDHE-ECDSA-AES128-GCM-SHA256:" \
+	"ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
+	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:" \
+	"ECDHE-RSA-CHACHA20-POLY1305"
 
 /* One status_allow entry: an address and a prefix length. */
 struct cidr {
@@ -78,6 +93,7 @@ struct listener {
 	char			 name[LISTEN_NAME_MAX];	/* as written, normalised */
 	int			 line;	/* config line, 0 for the default */
 	int			 fd;
+	bool			 tls;	/* listen ADDR:PORT tls */
 };
 TAILQ_HEAD(listener_list, listener);
 
@@ -86,6 +102,8 @@ enum log_target {
 	LOG_TO_SYSLOG,
 	LOG_TO_FILE,
 };
+
+struct tls_ctxs;	/* tls.c */
 
 /*
  * The whole configuration. Built by config_load(), read-only afterwards,
@@ -123,6 +141,20 @@ struct config {
 	char			 status_path[STATUS_PATH_MAX]; /* "" = off */
 	struct cidr		 status_allow[STATUS_ALLOW_MAX];
 	int			 nstatus_allow;
+	char			 tls_certificate[PATH_MAX];	/* "" = none */
+	char			 tls_key[PATH_MAX];		/* "" = none */
+	int			 tls_protocols;	/* TLS_PROTO_* bits */
+	char			 tls_ciphers[TLS_CIPHERS_MAX];
+	bool			 tls_session_tickets;
+	bool			 has_tls;	/* a listener speaks TLS */
+	/*
+	 * The TLS contexts, made by tls_ctx_load() in the master and
+	 * inherited by the workers; freed with the config through the
+	 * function tls.c leaves here, so that config.c (and what links it
+	 * alone: the unit tests, the fuzzer) needs no TLS library.
+	 */
+	struct tls_ctxs		*tls;
+	void			(*tls_free)(struct tls_ctxs *);
 	/* Config lines of directives checked at run time; 0 = default. */
 	int			 root_line;
 	int			 user_line;
@@ -130,6 +162,10 @@ struct config {
 	int			 pidfile_line;
 	int			 access_log_line;
 	int			 error_log_line;
+	int			 tls_certificate_line;
+	int			 tls_key_line;
+	int			 tls_protocols_line;
+	int			 tls_ciphers_line;
 };
 
 /* config.c */

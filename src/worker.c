@@ -24,11 +24,13 @@
 #include "access.h"
 #include "cache.h"
 #include "conn.h"
+#include "conn_tls.h"
 #include "file.h"
 #include "http.h"
 #include "master.h"
 #include "scoreboard.h"
 #include "serve.h"
+#include "tls.h"
 #include "worker.h"
 
 #define ACCEPT_BACKOFF_MS	100	/* after EMFILE/ENFILE */
@@ -46,6 +48,7 @@ static volatile sig_atomic_t sig_wake;	/* any of them, for the conn */
 static struct {
 	const struct config	*conf;
 	struct pollfd		*pfds;
+	bool			*tls;		/* pfds[i] is a TLS listener */
 	int			 nlisten;
 	bool			 retiring;
 	bool			 alarm_armed;
@@ -165,7 +168,7 @@ worker_yield(struct conn *c)
 		errno = ECONNABORTED;
 		return true;
 	}
-	if (what == SB_YIELD_SLOW && c->len > 0) {
+	if (what == SB_YIELD_SLOW && (c->len > 0 || c->handshaking)) {
 		errno = EAGAIN;
 		return true;
 	}
@@ -362,14 +365,6 @@ worker_serve(struct conn *c)
 	int	 rv, status;
 	bool	 first = true;
 
-	if (sb_self != NULL) {
-		sb_self->conns++;
-		/* Cut to the slot's size: a status field, not an address. */
-		(void)strlcpy(sb_self->client, c->addr,
-		    sizeof(sb_self->client));
-		sb_self->reqline[0] = '\0';
-		worker_sb_reading(util_now_ms());
-	}
 	for (;;) {
 		conn_reset_request(c);
 		head_len = 0;
@@ -439,25 +434,42 @@ worker_serve(struct conn *c)
 	}
 }
 
+/*
+ * Accepts from listener i and serves the connection. On a TLS listener
+ * the handshake comes first and counts against header_timeout, like
+ * the head it precedes.
+ */
 static int
-worker_accept_one(int lfd)
+worker_accept_one(int i)
 {
 	struct conn	*c = &w.c;
 	int		 fd;
+	bool		 tls = w.tls[i];
 
 	c->peerlen = sizeof(c->peer);
-	fd = accept4(lfd, (struct sockaddr *)&c->peer, &c->peerlen,
+	fd = accept4(w.pfds[i].fd, (struct sockaddr *)&c->peer, &c->peerlen,
 	    SOCK_CLOEXEC);
 	if (fd == -1)
 		return -1;
-	conn_open(c, fd, &conn_plain_ops, worker_idle_timeout_ms(w.conf));
+	conn_open(c, fd, tls ? &conn_tls_ops : &conn_plain_ops,
+	    worker_idle_timeout_ms(w.conf));
 	/*
 	 * One title for the whole connection: libbsd's setproctitle costs
 	 * two vsnprintf calls, a third of a cached request if it ran for
 	 * every request and state.
 	 */
 	setproctitle("worker [connected]");
-	worker_serve(c);
+	if (sb_self != NULL) {
+		sb_self->conns++;
+		/* Cut to the slot's size: a status field, not an address. */
+		(void)strlcpy(sb_self->client, c->addr,
+		    sizeof(sb_self->client));
+		sb_self->reqline[0] = '\0';
+		worker_sb_reading(util_now_ms());
+	}
+	if (!tls || conn_tls_accept(c, util_now_ms() +
+	    (int64_t)w.conf->header_timeout * 1000) == 0)
+		worker_serve(c);
 	conn_reset_request(c);	/* closes a file kept for one response */
 	conn_close(c);
 	return 0;
@@ -544,7 +556,7 @@ worker_retire(void)
 		for (i = 0; i < w.nlisten; i++) {
 			if ((w.pfds[i].revents & POLLIN) == 0)
 				continue;
-			if (worker_accept_one(w.pfds[i].fd) == -1)
+			if (worker_accept_one(i) == -1)
 				worker_exit(0);
 			n++;
 		}
@@ -589,7 +601,7 @@ worker_accept_loop(void)
 		worker_idle_cache(now);
 		if (w.nlisten == 1) {
 			/* Blocking accept: the kernel wakes one worker. */
-			if (worker_accept_one(w.pfds[0].fd) == 0)
+			if (worker_accept_one(0) == 0)
 				continue;
 			if (errno != EAGAIN) {
 				worker_accept_error(w.pfds[0].fd);
@@ -604,7 +616,7 @@ worker_accept_loop(void)
 		for (i = 0; i < w.nlisten; i++) {
 			if ((w.pfds[i].revents & POLLIN) == 0)
 				continue;
-			if (worker_accept_one(w.pfds[i].fd) == -1)
+			if (worker_accept_one(i) == -1)
 				worker_accept_error(w.pfds[i].fd);
 			if (w.retiring || sig_quit || sig_term)
 				break;
@@ -715,7 +727,8 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 	n = 0;
 	TAILQ_FOREACH(l, &conf->listeners, entry)
 		n++;
-	if ((w.pfds = calloc((size_t)n, sizeof(*w.pfds))) == NULL) {
+	if ((w.pfds = calloc((size_t)n, sizeof(*w.pfds))) == NULL ||
+	    (w.tls = calloc((size_t)n, sizeof(*w.tls))) == NULL) {
 		log_warn("calloc");
 		_exit(WORKER_EXIT_FATAL);
 	}
@@ -725,12 +738,15 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 			continue;
 		w.pfds[n].fd = l->fd;
 		w.pfds[n].events = POLLIN;
+		w.tls[n] = l->tls;
 		n++;
 	}
 	w.nlisten = n;
-	if (conn_buffers_init(&w.buf, conf) == -1)
+	if (conn_buffers_init(&w.buf, conf) == -1 ||
+	    conn_tls_init(conf) == -1)
 		_exit(WORKER_EXIT_FATAL);
 	w.c.buf = &w.buf;
+	tls_tickets_protect();
 	worker_drop_privileges(ids);
 	/* What the workers' user cannot read is an error now, not 403s. */
 	if (faccessat(w.c.rootfd, ".", R_OK | X_OK, AT_EACCESS) == -1) {

@@ -373,3 +373,33 @@ listen_socks() {
 	awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p {
 		print "socket:[" $10 "]" }' /proc/net/tcp /proc/net/tcp6
 }
+
+# make_ca: a throwaway certificate authority for this test, ECDSA P-256:
+# $T/ca/ca.pem (the certificate clients trust) and $T/ca/ca.key.
+make_ca() {
+	mkdir -p "$T/ca"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/ca/ca.key" -out "$T/ca/ca.pem" -days 2 \
+	    -subj "/CN=tine test CA" 2>"$T/ca/openssl.err" || {
+		cat "$T/ca/openssl.err" >&2
+		return 1
+	}
+}
+
+# make_cert NAME [SERIAL]: $T/NAME.pem and $T/NAME.key, a certificate for
+# localhost and 127.0.0.1 signed by make_ca's authority, with serial
+# SERIAL (hex, default random), followed by nothing (the CA is the root).
+make_cert() {
+	local name=$1 serial=${2:-$(openssl rand -hex 8)}
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/$name.key" -out "$T/$name.csr" -subj "/CN=localhost" \
+	    2>"$T/ca/openssl.err" &&
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/$name.ext" &&
+	openssl x509 -req -in "$T/$name.csr" -CA "$T/ca/ca.pem" \
+	    -CAkey "$T/ca/ca.key" -set_serial "0x$serial" -days 2 \
+	    -extfile "$T/$name.ext" -out "$T/$name.pem" \
+	    2>>"$T/ca/openssl.err" || {
+		cat "$T/ca/openssl.err" >&2
+		return 1
+	}
+}

@@ -147,7 +147,38 @@ static const struct row rows[] = {
 	{ "root extra value", NULL, "root www www\n", 0,
 	    ":1: root takes one value\n", NULL },
 	{ "listen missing value", NULL, R "listen\n", 0,
-	    ":2: listen takes one value\n", NULL },
+	    ":2: listen takes at least one value\n", NULL },
+	/* TLS: listeners, the pair, protocols; files are tls.c's. */
+	{ "listen tls", NULL, R "listen *:443 tls\nlisten [::1]:8443 tls\n"
+	    "listen *:80\ntls_certificate c.pem\ntls_key k.pem\n", 0, NULL,
+	    "listen 0.0.0.0:443 tls\nlisten [::1]:8443 tls\n"
+	    "listen 0.0.0.0:80\n" "tls_certificate @D/c.pem\n"
+	    "tls_key @D/k.pem\ntls_protocols TLSv1.2 TLSv1.3\n"
+	    "tls_session_tickets on\n" },
+	{ "listen tls option", NULL, R "listen *:443 ssl\n", 0,
+	    ":2: listen \"*:443\": unknown option \"ssl\" (tls is the only "
+	    "one)\n", NULL },
+	{ "listen tls and plain", NULL, R "listen *:443\nlisten *:443 tls\n"
+	    "tls_certificate c\ntls_key k\n", 0,
+	    ":3: listen \"0.0.0.0:443\": the address is already a plain "
+	    "listener (line 2); it cannot be both\n", NULL },
+	{ "listen tls without pair", NULL, R "listen *:443 tls\n", 0,
+	    ":2: listen 0.0.0.0:443 tls needs tls_certificate and tls_key\n",
+	    NULL },
+	{ "tls_certificate alone", NULL, R "tls_certificate c.pem\n", 0,
+	    ":2: tls_certificate without tls_key\n", NULL },
+	{ "tls_key alone", NULL, R "tls_key k.pem\n", 0,
+	    ":2: tls_key without tls_certificate\n", NULL },
+	{ "tls_protocols one", NULL, R "tls_protocols TLSv1.3\n"
+	    "tls_session_tickets off\ntls_ciphers ECDHE-RSA-AES128-GCM-SHA256\n",
+	    0, NULL, "tls_protocols TLSv1.3\n"
+	    "tls_ciphers ECDHE-RSA-AES128-GCM-SHA256\n"
+	    "tls_session_tickets off\n" },
+	{ "tls_protocols old", NULL, R "tls_protocols TLSv1.1 TLSv1.2\n", 0,
+	    ":2: tls_protocols \"TLSv1.1\" is not TLSv1.2 or TLSv1.3\n",
+	    NULL },
+	{ "tls_ciphers empty", NULL, R "tls_ciphers \"\"\n", 0,
+	    ":2: tls_ciphers: empty value\n", NULL },
 	{ "index missing value", NULL, R "index # none\n", 0,
 	    ":2: index takes at least one value\n", NULL },
 	{ "index 17 names", NULL, R "index 1 2 3 4 5 6 7 8 9 10 11 12 13 14 "
@@ -1079,13 +1110,15 @@ static const struct {
 	{ "index", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
 	{ "autoindex", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
 	{ "access_log", CTX_MAIN | CTX_SERVER },
+	{ "tls_certificate", CTX_MAIN | CTX_SERVER },
+	{ "tls_key", CTX_MAIN | CTX_SERVER },
 };
 
 static bool
 is_text_type(enum config_type t)
 {
 	return t == T_NAME || t == T_PATH || t == T_PATH_OFF || t == T_DIR ||
-	    t == T_ERROR_LOG || t == T_URL_PATH;
+	    t == T_ERROR_LOG || t == T_URL_PATH || t == T_TEXT;
 }
 
 /* The table is consistent: what the parser and the dump rely on. */
@@ -1101,7 +1134,8 @@ test_table(void)
 		unit_check(types[i].name != NULL && types[i].set != NULL &&
 		    types[i].dump != NULL, "type %zu (%s) has a setter and "
 		    "a dumper", i, types[i].name != NULL ? types[i].name : "?");
-	unit_check(nitems(types) == T_CIDRS + 1, "every type is in types[]");
+	unit_check(nitems(types) == T_TLS_PROTOCOLS + 1,
+	    "every type is in types[]");
 	for (i = 0; i < nitems(directives); i++) {
 		d = &directives[i];
 		ok = d->type < nitems(types) && d->nargs_max >= 1 &&

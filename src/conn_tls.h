@@ -1,0 +1,26 @@
+/*
+ * conn_tls.h: TLS as a transport of struct conn: the second table of
+ * operations, and the handshake that opens a TLS connection.
+ */
+#ifndef CONN_TLS_H
+#define CONN_TLS_H
+
+#include "conn.h"
+
+extern const struct conn_ops	conn_tls_ops;
+
+/*
+ * Worker, once at start: the SSL object every TLS connection of this
+ * worker reuses. Returns 0, or -1 (logged). A config without TLS
+ * listeners needs none.
+ */
+int	 conn_tls_init(const struct config *);
+/*
+ * Takes a connection just opened with conn_tls_ops through its
+ * handshake by deadline (monotonic ms). Returns 0 when it can carry
+ * requests, -1 when it is to be closed (what went wrong is counted, and
+ * a plain HTTP request has had its plain-text 400).
+ */
+int	 conn_tls_accept(struct conn *, int64_t);
+
+#endif /* CONN_TLS_H */

@@ -1,0 +1,510 @@
+/*
+ * tls.c: the TLS contexts and the session ticket keys. The master reads
+ * certificates and keys here, before any worker exists and while it is
+ * still root, so a key may be readable by root only; workers inherit the
+ * finished contexts through fork and never open a key file. The ticket
+ * keys live in one shared page the master writes and workers read.
+ * Nothing here touches a connection: that is conn_tls.c.
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "tls.h"
+
+#define TICKET_NAME_BYTES	16	/* RFC 5077 §4: key_name */
+#define TICKET_AES_BYTES	32	/* AES-256-CBC */
+#define TICKET_HMAC_BYTES	32	/* HMAC-SHA256 */
+#define TICKET_IV_BYTES		16	/* AES block */
+#define TLS_SESSION_CONTEXT	"tine"	/* any fixed string: one server */
+#define TLS_SHOW_MAX		128	/* bytes of a path or list quoted */
+
+struct ticket_key {
+	unsigned char	 name[TICKET_NAME_BYTES];
+	unsigned char	 aes[TICKET_AES_BYTES];
+	unsigned char	 hmac[TICKET_HMAC_BYTES];
+};
+
+/*
+ * The shared page: the key tickets are issued with and the one before
+ * it, which still opens the tickets it issued. seq is a sequence lock:
+ * odd while the master writes, so a worker that read a torn pair (seq
+ * odd, or changed across the copy) reads again. The master never waits
+ * for a worker.
+ */
+struct ticket_page {
+	volatile uint32_t	 seq;
+	struct ticket_key	 cur;
+	struct ticket_key	 prev;
+};
+
+static struct ticket_page	*tickets;
+static EVP_CIPHER		*ticket_cipher;	/* fetched once */
+
+/*
+ * A reason for a message: OpenSSL's, or errno's, escaped for the log.
+ * The earliest error is the cause ("no start line"); later ones only say
+ * where it surfaced ("PEM lib").
+ */
+static const char *
+tls_reason(char *buf, size_t size)
+{
+	unsigned long	 e = ERR_peek_error();
+	const char	*r = NULL;
+
+	if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SYS)
+		r = strerror(ERR_GET_REASON(e));
+	else if (e != 0)
+		r = ERR_reason_error_string(e);
+	if (r == NULL)
+		r = e != 0 ? "unknown error" : "no details";
+	(void)log_escape(buf, size, r, strlen(r));	/* cut if long */
+	ERR_clear_error();
+	return buf;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+tls_conf_error(const struct config *conf, int line, const char *fmt, ...)
+{
+	char	 msg[LOG_LINE_MAX];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);	/* cut: still names
+							   the line */
+	va_end(ap);
+	log_config_error(conf->path, line, "%s", msg);
+}
+
+/*
+ * Tickets: issued with the current key, accepted with the current or
+ * the previous one. A ticket under the previous key resumes the session
+ * and returns 2, so the client gets a ticket under the current key: a
+ * client that comes back at least once per rotation never falls back to
+ * a full handshake.
+ */
+static void
+tls_tickets_read(struct ticket_key *cur, struct ticket_key *prev)
+{
+	uint32_t	 s1, s2;
+
+	for (;;) {
+		s1 = __atomic_load_n(&tickets->seq, __ATOMIC_ACQUIRE);
+		if ((s1 & 1) != 0)
+			continue;	/* the master is writing: microseconds */
+		memcpy(cur, &tickets->cur, sizeof(*cur));
+		memcpy(prev, &tickets->prev, sizeof(*prev));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&tickets->seq, __ATOMIC_RELAXED);
+		if (s1 == s2)
+			return;
+	}
+}
+
+static int
+tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
+    EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc)
+{
+	struct ticket_key	 cur, prev, *k;
+	OSSL_PARAM		 params[3];
+	int			 rv = 1;
+
+	(void)ssl;
+	if (tickets == NULL || ticket_cipher == NULL)
+		return enc ? -1 : 0;
+	tls_tickets_read(&cur, &prev);
+	if (enc) {
+		k = &cur;
+		memcpy(name, k->name, TICKET_NAME_BYTES);
+		if (RAND_bytes(iv, TICKET_IV_BYTES) != 1 ||
+		    EVP_EncryptInit_ex(ectx, ticket_cipher, NULL, k->aes,
+		    iv) != 1) {
+			rv = -1;
+			goto done;
+		}
+	} else {
+		if (memcmp(name, cur.name, TICKET_NAME_BYTES) == 0)
+			k = &cur;
+		else if (memcmp(name, prev.name, TICKET_NAME_BYTES) == 0) {
+			k = &prev;
+			rv = 2;	/* renew */
+		} else {
+			rv = 0;	/* unknown key: a full handshake */
+			goto done;
+		}
+		if (EVP_DecryptInit_ex(ectx, ticket_cipher, NULL, k->aes,
+		    iv) != 1) {
+			rv = -1;
+			goto done;
+		}
+	}
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
+	    k->hmac, sizeof(k->hmac));
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
+		rv = -1;
+done:
+	explicit_bzero(&cur, sizeof(cur));
+	explicit_bzero(&prev, sizeof(prev));
+	return rv;
+}
+
+static void
+tls_ticket_key_new(struct ticket_key *k)
+{
+	/* Never fails (libbsd, from getrandom). */
+	arc4random_buf(k, sizeof(*k));
+}
+
+int
+tls_tickets_init(void)
+{
+	void	*p;
+
+	if (tickets != NULL)
+		return 0;
+	p = mmap(NULL, sizeof(*tickets), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	tickets = p;
+	/* Never swapped out to disk, where a key could outlive us. */
+	if (mlock(p, sizeof(*tickets)) == -1)
+		log_debug("mlock ticket keys: %s", strerror(errno));
+	tls_ticket_key_new(&tickets->cur);
+	tls_ticket_key_new(&tickets->prev);
+	return 0;
+}
+
+void
+tls_tickets_rotate(void)
+{
+	struct ticket_key	 next;
+	uint32_t		 s;
+
+	if (tickets == NULL)
+		return;
+	tls_ticket_key_new(&next);
+	s = tickets->seq;
+	__atomic_store_n(&tickets->seq, s + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(&tickets->prev, &tickets->cur, sizeof(tickets->prev));
+	memcpy(&tickets->cur, &next, sizeof(tickets->cur));
+	__atomic_store_n(&tickets->seq, s + 2, __ATOMIC_RELEASE);
+	explicit_bzero(&next, sizeof(next));
+	log_debug("session ticket key rotated");
+}
+
+/* A worker only reads the keys; a bug there cannot change them. */
+void
+tls_tickets_protect(void)
+{
+	if (tickets != NULL && mprotect(tickets, sizeof(*tickets),
+	    PROT_READ) == -1)
+		log_warn("mprotect ticket keys");
+}
+
+/*
+ * Whether the kernel can take over TLS records (TCP_ULP "tls"), tried
+ * once on a loopback connection, and whether OpenSSL was built for it.
+ * Root may load the tls module by trying; nobody else can.
+ */
+bool
+tls_ktls_available(const char **why)
+{
+	static int		 known = -1;
+	static const char	*reason = "";
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 ls = -1, cs = -1, as = -1;
+
+	if (known != -1)
+		goto done;
+#ifdef OPENSSL_NO_KTLS
+	known = 0;
+	reason = "OpenSSL built without it";
+	goto done;
+#endif
+	known = 0;
+	reason = "the kernel has no tls module";
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(ls, 1) == -1 ||
+	    getsockname(ls, (struct sockaddr *)&sin, &len) == -1 ||
+	    (cs = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(cs, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    (as = accept4(ls, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		reason = "cannot probe it on loopback";
+		goto close;
+	}
+	if (setsockopt(cs, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")) == 0) {
+		known = 1;
+		reason = "";
+	}
+close:
+	if (as != -1)
+		(void)close(as);
+	if (cs != -1)
+		(void)close(cs);
+	if (ls != -1)
+		(void)close(ls);
+done:
+	if (why != NULL)
+		*why = reason;
+	return known == 1;
+}
+
+/* ALPN (RFC 7301): HTTP/1.1 only; a client offering only others fails. */
+static int
+tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char	 http11[] = "\x08http/1.1";
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto((unsigned char **)out, outlen, http11,
+	    sizeof(http11) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/*
+ * SNI: the site whose name the client asked for; the default (the
+ * first) for none or an unknown one. With one certificate, as today,
+ * the callback is not installed.
+ */
+static int
+tls_sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	const struct tls_ctxs	*t = arg;
+	const char		*name;
+	size_t			 i;
+
+	(void)alert;
+	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (name == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	for (i = 1; i < t->nsites; i++) {
+		if (strcasecmp(name, t->sites[i].names) == 0) {
+			(void)SSL_set_SSL_CTX(ssl, t->sites[i].ctx);
+			break;
+		}
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* Whether an error says that a key is not the certificate's. */
+static bool
+tls_is_mismatch(unsigned long e)
+{
+	return ERR_GET_LIB(e) == ERR_LIB_X509 &&
+	    (ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH ||
+	    ERR_GET_REASON(e) == X509_R_KEY_TYPE_MISMATCH);
+}
+
+/* An encrypted key would ask for a pass phrase on the terminal: never. */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+/*
+ * One context: the policy of the whole config, with one certificate and
+ * key. The policy, in one place:
+ * - TLS 1.2 and 1.3 only (tls_protocols narrows it);
+ * - TLS 1.2 suites from tls_ciphers, in the server's order, so the
+ *   default list's forward-secret AEAD order wins over a client's;
+ * - no renegotiation at all (client-initiated renegotiation was a DoS
+ *   lever and served no HTTP/1.1 client), no compression (CRIME);
+ * - ALPN http/1.1;
+ * - resumption by tickets under keys shared by every worker, the only
+ *   kind that works whichever worker the client reaches next; OpenSSL's
+ *   own session cache is per process and stays off. With tickets off,
+ *   that cache is all there is: resumption on the same worker only.
+ * - one ticket per handshake (OpenSSL sends two by default): a browser
+ *   uses one per connection it opens and comes back for more.
+ * - read-ahead: a record comes in one read() instead of two (header,
+ *   then body).
+ */
+static SSL_CTX *
+tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
+    const char *cert, int cert_line, const char *key, int key_line)
+{
+	SSL_CTX		*ctx;
+	char		 shown[4 * TLS_SHOW_MAX + 1], why[LOG_LINE_MAX / 4];
+	uint64_t	 opts;
+	bool		 mismatch = false;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_conf_error(conf, cert_line, "TLS context: %s",
+		    tls_reason(why, sizeof(why)));
+		return NULL;
+	}
+	if (SSL_CTX_set_min_proto_version(ctx,
+	    (conf->tls_protocols & TLS_PROTO_12) ? TLS1_2_VERSION :
+	    TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx,
+	    (conf->tls_protocols & TLS_PROTO_13) ? TLS1_3_VERSION :
+	    TLS1_2_VERSION) != 1) {
+		tls_conf_error(conf, conf->tls_protocols_line,
+		    "tls_protocols: %s", tls_reason(why, sizeof(why)));
+		goto fail;
+	}
+	if (SSL_CTX_set_cipher_list(ctx, conf->tls_ciphers) != 1) {
+		(void)log_escape(shown, sizeof(shown), conf->tls_ciphers,
+		    strnlen(conf->tls_ciphers, TLS_SHOW_MAX));
+		tls_conf_error(conf, conf->tls_ciphers_line,
+		    "tls_ciphers \"%s\": %s", shown,
+		    tls_reason(why, sizeof(why)));
+		goto fail;
+	}
+	/*
+	 * SSL_OP_NO_RENEGOTIATION refuses renegotiation from either side
+	 * (client-initiated is off in OpenSSL 3 anyway: it would need
+	 * SSL_OP_ALLOW_CLIENT_RENEGOTIATION). An EOF without close_notify
+	 * is an EOF: HTTP framing, not TLS, says whether a message ended.
+	 */
+	opts = SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF;
+	if (!conf->tls_session_tickets)
+		opts |= SSL_OP_NO_TICKET;
+	if (t->ktls)
+		opts |= SSL_OP_ENABLE_KTLS;
+	(void)SSL_CTX_set_options(ctx, opts);	/* returns the new set */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
+	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
+	if (SSL_CTX_set_session_id_context(ctx,
+	    (const unsigned char *)TLS_SESSION_CONTEXT,
+	    sizeof(TLS_SESSION_CONTEXT) - 1) != 1 ||
+	    SSL_CTX_set_num_tickets(ctx, 1) != 1) {
+		tls_conf_error(conf, cert_line, "TLS context: %s",
+		    tls_reason(why, sizeof(why)));
+		goto fail;
+	}
+	if (conf->tls_session_tickets) {
+		(void)SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		(void)SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_cb);
+	}
+
+	(void)log_escape(shown, sizeof(shown), cert, strnlen(cert, TLS_SHOW_MAX));
+	if (access(cert, R_OK) == -1) {
+		tls_conf_error(conf, cert_line, "tls_certificate \"%s\": %s",
+		    shown, strerror(errno));
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		tls_conf_error(conf, cert_line, "tls_certificate \"%s\": %s",
+		    shown, tls_reason(why, sizeof(why)));
+		goto fail;
+	}
+	(void)log_escape(shown, sizeof(shown), key, strnlen(key, TLS_SHOW_MAX));
+	if (access(key, R_OK) == -1) {
+		tls_conf_error(conf, key_line, "tls_key \"%s\": %s", shown,
+		    strerror(errno));
+		goto fail;
+	}
+	/*
+	 * Loading the key already compares it with the certificate; the
+	 * explicit check after it covers a chain file without a leaf key.
+	 */
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		if (!tls_is_mismatch(ERR_peek_error())) {
+			tls_conf_error(conf, key_line, "tls_key \"%s\": %s",
+			    shown, tls_reason(why, sizeof(why)));
+			goto fail;
+		}
+		mismatch = true;
+	} else
+		ERR_clear_error();
+	if (mismatch || SSL_CTX_check_private_key(ctx) != 1) {
+		tls_conf_error(conf, key_line, "tls_key \"%s\": does not "
+		    "match tls_certificate (line %d): %s", shown, cert_line,
+		    tls_reason(why, sizeof(why)));
+		goto fail;
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/*
+ * Builds conf->tls: one context per (names, certificate, key), today
+ * the top-level pair as the default. Sites with their own pair become
+ * more entries, selected by tls_sni_cb().
+ */
+int
+tls_ctx_load(struct config *conf)
+{
+	struct tls_ctxs	*t;
+	char		 why[LOG_LINE_MAX / 4];
+
+	if (conf->tls != NULL || conf->tls_certificate[0] == '\0')
+		return 0;
+	if (ticket_cipher == NULL &&
+	    (ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC",
+	    NULL)) == NULL) {
+		tls_conf_error(conf, conf->tls_certificate_line,
+		    "session tickets: %s", tls_reason(why, sizeof(why)));
+		return -1;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		tls_conf_error(conf, conf->tls_certificate_line, "%s",
+		    strerror(errno));
+		return -1;
+	}
+	t->ktls = tls_ktls_available(NULL);
+	t->sites[0].ctx = tls_ctx_new(conf, t, conf->tls_certificate,
+	    conf->tls_certificate_line, conf->tls_key, conf->tls_key_line);
+	if (t->sites[0].ctx == NULL) {
+		free(t);
+		return -1;
+	}
+	t->nsites = 1;
+	if (t->nsites > 1) {
+		SSL_CTX_set_tlsext_servername_callback(t->sites[0].ctx,
+		    tls_sni_cb);
+		SSL_CTX_set_tlsext_servername_arg(t->sites[0].ctx, t);
+	}
+	conf->tls = t;
+	conf->tls_free = tls_ctx_free;
+	return 0;
+}
+
+void
+tls_ctx_free(struct tls_ctxs *t)
+{
+	size_t	 i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nsites; i++)
+		SSL_CTX_free(t->sites[i].ctx);
+	free(t);
+}
