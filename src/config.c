@@ -233,7 +233,8 @@ static const struct directive directives[] = {
 	{ "tls_key",		T_PATH,		CTX_MAIN | CTX_SERVER, 1, false,
 	    FIELD(tls_key), NO_RANGE },
 	{ "tls_protocols",	T_TLS_PROTOCOLS, CTX_MAIN, 2, false,
-	    FIELD(tls_protocols), NO_RANGE },
+	    FIELD(tls_protocols), RANGE(TLS_PROTO_12, TLS_PROTO_12 |
+	    TLS_PROTO_13, DEFAULT_TLS_PROTOCOLS) },
 	{ "tls_ciphers",	T_TEXT,		CTX_MAIN, 1, false,
 	    FIELD(tls_ciphers), NO_RANGE },
 	{ "tls_session_tickets", T_FLAG,	CTX_MAIN, 1, false,
@@ -667,7 +668,8 @@ config_set_listen(struct parse *p, const struct directive *d, int argc,
 	char		 err[ERRSTR_MAX];
 
 	if (argc == 2 && strcmp(argv[2], "tls") != 0) {
-		config_error(p, "%s \"%s\": unknown option \"%s\" (tls)",
+		config_error(p, "%s \"%s\": unknown option \"%s\" (tls is "
+		    "the only one)",
 		    d->name, config_show_tok(p, argv[1]),
 		    config_show_tok(p, argv[2]));
 		return -1;

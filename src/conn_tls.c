@@ -23,11 +23,10 @@
 #include "scoreboard.h"
 #include "tls.h"
 
-#define TLS_RECORD_BYTES	16384	/* largest plaintext record
-					   (RFC 8446 §5.1) */
 #define TLS_HANDSHAKE_TYPE	0x16	/* ContentType handshake: the
 					   first byte a TLS client sends */
 #define TLS_FAIL_LOG_MS		1000	/* one handshake failure line per */
+#define TLS_WHY_MAX		80	/* bytes of a failure's reason logged */
 
 /*
  * The worker's TLS state, for one connection at a time. A write that
@@ -291,7 +290,7 @@ static void
 conn_tls_failed(struct conn *c, const char *why)
 {
 	struct tls_conn	*t = &tls;
-	char		 esc[256];
+	char		 esc[4 * TLS_WHY_MAX + 1];
 	int64_t		 now = util_now_ms();
 
 	if (sb_self != NULL)
@@ -300,7 +299,7 @@ conn_tls_failed(struct conn *c, const char *why)
 		t->fail_quiet++;
 		return;
 	}
-	(void)log_escape(esc, sizeof(esc), why, strnlen(why, 60));
+	(void)log_escape(esc, sizeof(esc), why, strnlen(why, TLS_WHY_MAX));
 	if (t->fail_quiet > 0)
 		log_info("TLS handshake with %s failed: %s (and %u more since "
 		    "the last report)", c->addr, esc, t->fail_quiet);

@@ -608,7 +608,8 @@ master_log_tls(const struct config *conf)
 		    "zero-copy");
 	else
 		log_info("TLS: files are read into %d KiB records and "
-		    "encrypted in the worker (no kernel TLS: %s)", 16, why);
+		    "encrypted in the worker (no kernel TLS: %s)",
+		    TLS_RECORD_BYTES / 1024, why);
 }
 
 static void

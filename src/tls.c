@@ -30,6 +30,7 @@
 #define TICKET_HMAC_BYTES	32	/* HMAC-SHA256 */
 #define TICKET_IV_BYTES		16	/* AES block */
 #define TLS_SESSION_CONTEXT	"tine"	/* any fixed string: one server */
+#define TLS_SHOW_MAX		128	/* bytes of a path or list quoted */
 
 struct ticket_key {
 	unsigned char	 name[TICKET_NAME_BYTES];
@@ -354,7 +355,7 @@ tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
     const char *cert, int cert_line, const char *key, int key_line)
 {
 	SSL_CTX		*ctx;
-	char		 shown[4 * 128 + 4], why[LOG_LINE_MAX / 4];
+	char		 shown[4 * TLS_SHOW_MAX + 1], why[LOG_LINE_MAX / 4];
 	uint64_t	 opts;
 	bool		 mismatch = false;
 
@@ -376,7 +377,7 @@ tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
 	}
 	if (SSL_CTX_set_cipher_list(ctx, conf->tls_ciphers) != 1) {
 		(void)log_escape(shown, sizeof(shown), conf->tls_ciphers,
-		    strnlen(conf->tls_ciphers, 128));
+		    strnlen(conf->tls_ciphers, TLS_SHOW_MAX));
 		tls_conf_error(conf, conf->tls_ciphers_line,
 		    "tls_ciphers \"%s\": %s", shown,
 		    tls_reason(why, sizeof(why)));
@@ -411,7 +412,7 @@ tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
 		(void)SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_cb);
 	}
 
-	(void)log_escape(shown, sizeof(shown), cert, strnlen(cert, 128));
+	(void)log_escape(shown, sizeof(shown), cert, strnlen(cert, TLS_SHOW_MAX));
 	if (access(cert, R_OK) == -1) {
 		tls_conf_error(conf, cert_line, "tls_certificate \"%s\": %s",
 		    shown, strerror(errno));
@@ -422,7 +423,7 @@ tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
 		    shown, tls_reason(why, sizeof(why)));
 		goto fail;
 	}
-	(void)log_escape(shown, sizeof(shown), key, strnlen(key, 128));
+	(void)log_escape(shown, sizeof(shown), key, strnlen(key, TLS_SHOW_MAX));
 	if (access(key, R_OK) == -1) {
 		tls_conf_error(conf, key_line, "tls_key \"%s\": %s", shown,
 		    strerror(errno));

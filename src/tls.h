@@ -12,6 +12,8 @@
 #define TLS_SITES_MAX		1	/* certificates; one per site later
 					   (SNI), one today */
 #define TLS_TICKET_ROTATE_S	(12 * 60 * 60)	/* a new ticket key */
+#define TLS_RECORD_BYTES	16384	/* largest plaintext record
+					   (RFC 8446 §5.1) */
 
 /* One certificate and key, for the names that select it by SNI. */
 struct tls_site {

@@ -82,7 +82,7 @@ have_ipv6_loopback() {
 	[ "${#stderr_lines[@]}" -eq 4 ]
 	[ "${stderr_lines[0]}" = "$CA:1: root takes one value" ]
 	[ "${stderr_lines[1]}" = "$CA:2: index takes at least one value" ]
-	[ "${stderr_lines[2]}" = "$CA:3: listen takes one value" ]
+	[ "${stderr_lines[2]}" = "$CA:3: listen takes at least one value" ]
 	[ "${stderr_lines[3]}" = "$CA:4: access_log takes one value" ]
 }
 
@@ -95,7 +95,7 @@ have_ipv6_loopback() {
 	[ "${stderr_lines[0]}" = "$CA:1: root takes one value" ]
 	[ "${stderr_lines[1]}" = "$CA:2: workers takes one value" ]
 	[ "${stderr_lines[2]}" = "$CA:3: autoindex takes one value" ]
-	[ "${stderr_lines[3]}" = "$CA:4: listen takes one value" ]
+	[ "${stderr_lines[3]}" = "$CA:4: listen \"127.0.0.1:$PORT\": unknown option \"127.0.0.1:1\" (tls is the only one)" ]
 	[ "${stderr_lines[4]}" = "$CA:5: index takes at most 16 values" ]
 }
 

@@ -362,3 +362,57 @@ print(data.split(b"\r\n\r\n", 1)[1].decode(), end="")
 EOF
 	[ "$output" = $'clean EOF\nhello tine' ]
 }
+
+@test "max_workers 2: idle TLS keep-alive connections yield to a new client" {
+	write_conf "${TLS_CONF[@]}" "keepalive_timeout 30" "max_workers 2"
+	start_tine
+	wait_workers 2
+	# Both workers hold an idle TLS connection after one request each.
+	python3 - "$TLS_PORT" "$T/ca/ca.pem" "$T/idle.ready" >"$T/idle.out" \
+	    2>&1 3>&- <<'EOF2' &
+import select, socket, ssl, sys, time
+port, ca, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=ca)
+conns = []
+for i in range(2):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s = ctx.wrap_socket(raw, server_hostname="localhost")
+    s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    buf = b""
+    while not buf.endswith(b"hello tine\n"):
+        buf += s.recv(4096)
+    conns.append(s)
+open(ready, "w").close()
+closed = set()
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline and len(closed) < len(conns):
+    r, _, _ = select.select([s for s in conns if s not in closed], [], [], 0.1)
+    for s in r:
+        try:
+            if s.recv(100) != b"":
+                continue
+        except (OSError, ssl.SSLError):
+            pass
+        closed.add(s)
+        print("closed", flush=True)
+EOF2
+	HOLD_PID=$!
+	wait_for test -e "$T/idle.ready"
+	run -0 treq / --max-time 3
+	[ "$output" = "hello tine" ]
+	run -0 treq / --max-time 3
+	[ "$output" = "hello tine" ]
+	# A new client took the place of an idle one, which was closed
+	# between requests.
+	wait_for grep -q closed "$T/idle.out"
+	kill -TERM "$HOLD_PID"
+	wait "$HOLD_PID" || true
+	HOLD_PID=
+	# Every request answered: 2 held, 2 new.
+	wait_for access_200s_are 4
+}
+
+# access_200s_are N: the access log holds N responses with status 200.
+access_200s_are() {
+	[ "$(grep -c '" 200 ' "$T/access.log")" -eq "$1" ]
+}
