@@ -225,9 +225,6 @@ log_error_fd(void)
 #define LOG_OPEN_TRIES	3	/* create, or open, while others unlink */
 #define LOG_SHOWN_BYTES	(4 * 256 + 1)	/* a path in a message, escaped */
 
-/* A reason that names a path: room for it and the words around it. */
-static char	 log_why[LOG_SHOWN_BYTES + 128];
-
 /* Why base in dirfd, which openat() refused with errnum, cannot be a log. */
 static const char *
 log_open_reason(int dirfd, const char *base, int errnum)
@@ -245,33 +242,6 @@ log_open_reason(int dirfd, const char *base, int errnum)
 			return "is a socket";
 	}
 	return strerror(errnum);
-}
-
-/*
- * Opens the directory of path for log_open_file() and log_check(), and
- * puts its last component in base. On failure returns -1 with errno set
- * and *why saying why in words.
- */
-static int
-log_open_dir(const char *path, char *base, size_t size, const char **why)
-{
-	char	 shown[LOG_SHOWN_BYTES];
-	int	 fd, err;
-
-	if ((fd = util_open_safe_dir(path, base, size, why)) != -1)
-		return fd;
-	err = errno;
-	if (*why != NULL) {
-		/* base names the link that was refused. */
-		(void)log_escape(shown, sizeof(shown), base, strlen(base));
-		if (xsnprintf(log_why, sizeof(log_why), "\"%s\" %s", shown,
-		    *why) == -1)
-			(void)strlcpy(log_why, *why, sizeof(log_why));	/* fits */
-		*why = log_why;
-	} else
-		*why = strerror(err);
-	errno = err;
-	return -1;
 }
 
 /*
@@ -344,7 +314,7 @@ log_open_file(const char *path, uid_t uid, gid_t gid, uid_t owner,
 	bool		 created = false, ours;
 
 	*why = NULL;
-	if ((dirfd = log_open_dir(path, base, sizeof(base), why)) == -1)
+	if ((dirfd = util_open_safe_dir(path, base, sizeof(base), why)) == -1)
 		return -1;
 	for (tries = 0; tries < LOG_OPEN_TRIES; tries++) {
 		fd = openat(dirfd, base, LOG_OPEN_FLAGS | O_CREAT | O_EXCL,
@@ -495,7 +465,7 @@ log_check(const struct config *conf)
 	for (i = 0; i < nitems(logs); i++) {
 		if (logs[i].path[0] == '\0')
 			continue;
-		if ((dirfd = log_open_dir(logs[i].path, base, sizeof(base),
+		if ((dirfd = util_open_safe_dir(logs[i].path, base, sizeof(base),
 		    &why)) == -1) {
 			if (errno != ELOOP)
 				continue;	/* the config checks report it */

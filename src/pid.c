@@ -39,9 +39,6 @@ struct pid_file {
 	char	 base[PATH_MAX];	/* or the link refused, in a message */
 };
 
-/* A reason that names a path: room for it and the words around it. */
-static char	 pid_why[PID_SHOWN_BYTES + 128];
-
 /*
  * Why an existing file st cannot be the pid file, or NULL. A regular file
  * with another link may be a hard link to a file elsewhere that root
@@ -58,28 +55,6 @@ pid_type_reason(const struct stat *st)
 	if (st->st_nlink > 1)
 		return "is a regular file with more than one link";
 	return NULL;
-}
-
-/* The directory of path, as util_open_safe_dir(), with *why in words. */
-static int
-pid_open_dir(const char *path, char *base, size_t size, const char **why)
-{
-	char	 shown[PID_SHOWN_BYTES];
-	int	 fd, err;
-
-	if ((fd = util_open_safe_dir(path, base, size, why)) != -1)
-		return fd;
-	err = errno;
-	if (*why != NULL) {
-		(void)log_escape(shown, sizeof(shown), base, strlen(base));
-		if (xsnprintf(pid_why, sizeof(pid_why), "\"%s\" %s", shown,
-		    *why) == -1)
-			(void)strlcpy(pid_why, *why, sizeof(pid_why)); /* fits */
-		*why = pid_why;
-	} else
-		*why = strerror(err);
-	errno = err;
-	return -1;
 }
 
 /* The pid another process wrote to fd, or -1 if there is none yet. */
@@ -128,7 +103,7 @@ pid_open(const char *path, pid_t *other, const char **why)
 		goto fail;
 	}
 	pf->fd = -1;
-	if ((pf->dirfd = pid_open_dir(path, pf->base, sizeof(pf->base),
+	if ((pf->dirfd = util_open_safe_dir(path, pf->base, sizeof(pf->base),
 	    why)) == -1) {
 		err = errno;
 		goto fail;
@@ -254,7 +229,7 @@ pid_check(const struct config *conf)
 
 	if (conf->pidfile[0] == '\0')
 		return 0;
-	if ((dirfd = pid_open_dir(conf->pidfile, base, sizeof(base),
+	if ((dirfd = util_open_safe_dir(conf->pidfile, base, sizeof(base),
 	    &why)) == -1) {
 		if (errno != ELOOP)
 			return 0;	/* the config checks report it */

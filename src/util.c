@@ -118,6 +118,7 @@ util_fmt_addr(const struct sockaddr *sa, socklen_t salen, char *buf,
 }
 
 #define UTIL_LINKS_MAX	40	/* links followed in one walk, as Linux */
+#define UTIL_SHOWN_BYTES	(4 * 256 + 1)	/* a link's path, escaped */
 
 /*
  * Whether the symbolic link name in the directory dirfd may be followed
@@ -156,9 +157,8 @@ util_link_trusted(int dirfd, const struct stat *link)
  * so after the links followed before it); any other failure sets *why
  * to NULL.
  */
-int
-util_open_safe_dir(const char *path, char *base, size_t size,
-    const char **why)
+static int
+util_walk_dir(const char *path, char *base, size_t size, const char **why)
 {
 	struct stat	 st;
 	char		 rest[PATH_MAX], walked[PATH_MAX], target[PATH_MAX];
@@ -263,6 +263,35 @@ fail:
 	err = errno;
 	if (dirfd != -1)
 		(void)close(dirfd);	/* O_PATH: nothing to flush */
+	errno = err;
+	return -1;
+}
+
+/*
+ * util_walk_dir(), with *why always set on failure: the refused link,
+ * escaped, and the reason, or strerror(errno). The words live in a
+ * static buffer until the next call.
+ */
+int
+util_open_safe_dir(const char *path, char *base, size_t size,
+    const char **why)
+{
+	static char	 words[UTIL_SHOWN_BYTES + 128];
+	char		 shown[UTIL_SHOWN_BYTES];
+	int		 fd, err;
+
+	if ((fd = util_walk_dir(path, base, size, why)) != -1)
+		return fd;
+	err = errno;
+	if (*why != NULL) {
+		/* base names the link that was refused. */
+		(void)log_escape(shown, sizeof(shown), base, strlen(base));
+		if (xsnprintf(words, sizeof(words), "\"%s\" %s", shown,
+		    *why) == -1)
+			(void)strlcpy(words, *why, sizeof(words));	/* fits */
+		*why = words;
+	} else
+		*why = strerror(err);
 	errno = err;
 	return -1;
 }
