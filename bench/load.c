@@ -5,13 +5,26 @@
  * as "starved" instead of disappearing into an average. Latency goes into a
  * log-linear histogram (about 3% resolution) for p50/p99.
  *
- * usage: load [-C] -c CONNS (-d SECONDS | -n REQUESTS) [-s STATUS]
- *             [-t TIMEOUT] ADDR:PORT PATH
+ * With -S it speaks TLS (OpenSSL, nonblocking): connect, handshake, then
+ * the same request loop. The client offers what OpenSSL offers by
+ * default (TLS 1.3 first, its default suites and groups), SNI localhost
+ * and ALPN http/1.1, and does not verify the certificate: that is no cost
+ * of the server's. With -R each new connection offers the session of the
+ * first one that got a resumable session (SSL_set_session), and the line
+ * counts how many handshakes the server actually resumed; without it
+ * every handshake is a full one.
+ *
+ * usage: load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS)
+ *             [-s STATUS] [-t TIMEOUT] ADDR:PORT PATH
  * prints one line: requests= errors= starved= conn_min= conn_max= p50_us=
- * p99_us= elapsed_s= rps= bytes=. Exits 0 when at least one request was
- * answered and none failed, 3 otherwise, 2 on a usage error.
+ * p99_us= elapsed_s= rps= bytes= client_cpu_pct= (the client's own CPU
+ * time over the run's wall time: near 100 it, not the server, is the
+ * limit), and with -S handshakes= resumed= tls= (protocol/suite/group of
+ * the first handshake). Exits 0 when at least one request was answered
+ * and none failed, 3 otherwise, 2 on a usage error.
  */
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -31,6 +44,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
+
 #define CONNS_MAX		4096
 #define HEAD_MAX_BYTES		16384	/* response status line and fields */
 #define REQUEST_MAX_BYTES	1024
@@ -40,10 +57,13 @@
 #define HIST_LINEAR		64	/* 1 µs buckets below this */
 #define HIST_SUB_BITS		5	/* 32 buckets per power of two */
 #define HIST_BUCKETS		(HIST_LINEAR + (64 - 6) * (1 << HIST_SUB_BITS))
+#define TLS_SNI			"localhost"	/* the bench certificate's */
+#define TLS_INFO_BYTES		160
 
 enum state {
 	ST_IDLE,		/* no socket */
 	ST_CONNECTING,
+	ST_HANDSHAKE,		/* TLS */
 	ST_WRITING,
 	ST_HEAD,		/* reading the status line and fields */
 	ST_BODY,
@@ -52,6 +72,7 @@ enum state {
 
 struct conn {
 	int		 fd;
+	SSL		*ssl;		/* -S: this connection's */
 	enum state	 st;
 	size_t		 woff;
 	size_t		 hlen;
@@ -70,6 +91,13 @@ static struct {
 	size_t			 reqlen;
 	int			 ep;
 	bool			 close_mode;
+	bool			 tls;		/* -S */
+	bool			 resume;	/* -R */
+	SSL_CTX			*ctx;
+	SSL_SESSION		*sess;		/* -R: offered on each connect */
+	unsigned long		 handshakes;
+	unsigned long		 resumed;
+	char			 tls_info[TLS_INFO_BYTES];
 	int			 want_status;
 	uint64_t		 timeout_ns;
 	unsigned long		 limit;		/* -n: requests to issue */
@@ -156,6 +184,18 @@ may_issue(void)
 static void
 conn_drop(struct conn *c)
 {
+	if (c->ssl != NULL) {
+		/*
+		 * Freed without SSL_shutdown(), OpenSSL would mark the
+		 * session not resumable, the one -R offers among them;
+		 * no close_notify is sent either way (the server closes
+		 * first, or the run is over).
+		 */
+		SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN |
+		    SSL_RECEIVED_SHUTDOWN);
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	if (c->fd != -1) {
 		(void)epoll_ctl(L.ep, EPOLL_CTL_DEL, c->fd, NULL);
 		(void)close(c->fd);
@@ -194,18 +234,85 @@ conn_fail(struct conn *c)
 	conn_start(c);
 }
 
+/*
+ * OpenSSL's result as read()'s or write()'s: a retry is EAGAIN with the
+ * event to wait for in *want, the peer's close (close_notify, or a bare
+ * EOF: SSL_OP_IGNORE_UNEXPECTED_EOF) is 0.
+ */
+static ssize_t
+io_tls_result(struct conn *c, int r, uint32_t *want)
+{
+	int	 saved = errno;
+
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_WANT_READ:
+		*want = EPOLLIN;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		*want = EPOLLOUT;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_SYSCALL:
+		errno = saved != 0 ? saved : ECONNRESET;
+		break;
+	default:
+		errno = EPROTO;
+		break;
+	}
+	ERR_clear_error();
+	return -1;
+}
+
+static ssize_t
+io_read(struct conn *c, void *buf, size_t len, uint32_t *want)
+{
+	int	 r;
+
+	*want = EPOLLIN;
+	if (c->ssl == NULL)
+		return read(c->fd, buf, len);
+	if (len > INT_MAX)
+		len = INT_MAX;
+	errno = 0;
+	if ((r = SSL_read(c->ssl, buf, (int)len)) > 0)
+		return r;
+	return io_tls_result(c, r, want);
+}
+
+static ssize_t
+io_write(struct conn *c, const void *buf, size_t len, uint32_t *want)
+{
+	int	 r;
+
+	*want = EPOLLOUT;
+	if (c->ssl == NULL)
+		return write(c->fd, buf, len);
+	errno = 0;
+	if ((r = SSL_write(c->ssl, buf, (int)len)) > 0)
+		return r;
+	if (r == 0 && SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN) {
+		errno = EPIPE;
+		return -1;
+	}
+	return io_tls_result(c, r, want);
+}
+
 /* Writes the request; on a full socket buffer waits for EPOLLOUT. */
 static void
 conn_write(struct conn *c)
 {
-	ssize_t	 n;
+	ssize_t		 n;
+	uint32_t	 want;
 
 	while (c->woff < L.reqlen) {
-		n = write(c->fd, L.req + c->woff, L.reqlen - c->woff);
+		n = io_write(c, L.req + c->woff, L.reqlen - c->woff, &want);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			if (conn_watch(c, EPOLLOUT) == -1) {
+			if (conn_watch(c, want) == -1) {
 				conn_fail(c);
 				return;
 			}
@@ -223,6 +330,66 @@ conn_write(struct conn *c)
 		return;
 	}
 	c->st = ST_HEAD;
+}
+
+/* The first handshake's protocol, suite and group, for the report. */
+static void
+tls_note(SSL *ssl)
+{
+	const char	*group = "?";
+	int		 nid;
+
+	if (L.tls_info[0] != '\0')
+		return;
+	nid = SSL_get_negotiated_group(ssl);
+	if (nid != NID_undef && OBJ_nid2sn(nid) != NULL)
+		group = OBJ_nid2sn(nid);
+	(void)snprintf(L.tls_info, sizeof(L.tls_info), "%s/%s/%s",
+	    SSL_get_version(ssl), SSL_get_cipher_name(ssl), group);
+}
+
+static void
+conn_handshake(struct conn *c)
+{
+	uint32_t	 want = EPOLLIN;
+	int		 r;
+
+	ERR_clear_error();
+	errno = 0;
+	if ((r = SSL_connect(c->ssl)) == 1) {
+		L.handshakes++;
+		if (SSL_session_reused(c->ssl))
+			L.resumed++;
+		tls_note(c->ssl);
+		conn_write(c);
+		return;
+	}
+	if (io_tls_result(c, r, &want) == -1 && errno == EAGAIN) {
+		c->st = ST_HANDSHAKE;
+		if (conn_watch(c, want) == -1)
+			conn_fail(c);
+		return;
+	}
+	conn_fail(c);
+}
+
+/* A connected socket: the request, or with -S the handshake first. */
+static void
+conn_connected(struct conn *c)
+{
+	if (!L.tls) {
+		conn_write(c);
+		return;
+	}
+	ERR_clear_error();
+	if ((c->ssl = SSL_new(L.ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1 ||
+	    SSL_set_tlsext_host_name(c->ssl, TLS_SNI) != 1 ||
+	    (L.sess != NULL && SSL_set_session(c->ssl, L.sess) != 1)) {
+		ERR_print_errors_fp(stderr);
+		exit(1);
+	}
+	conn_handshake(c);
 }
 
 /* Starts the next request: on the open socket, or on a new one. */
@@ -277,6 +444,15 @@ conn_complete(struct conn *c)
 	L.hist[hist_index(us)]++;
 	L.done++;
 	c->done++;
+	if (L.resume && L.sess == NULL && c->ssl != NULL) {
+		/* TLS 1.3 tickets come after the handshake: they are in. */
+		SSL_SESSION	*s = SSL_get1_session(c->ssl);
+
+		if (s != NULL && SSL_SESSION_is_resumable(s))
+			L.sess = s;
+		else
+			SSL_SESSION_free(s);
+	}
 	if (L.limit > 0 && L.done >= L.limit)
 		L.stopping = true;
 	if (L.close_mode || c->server_close) {
@@ -338,73 +514,90 @@ conn_parse_head(struct conn *c, size_t head_len)
 	return 0;
 }
 
-static void
+/*
+ * Reads what there is for the state; returns true when it took bytes, so
+ * that with TLS the caller reads again while OpenSSL holds some (epoll
+ * knows only the socket's).
+ */
+static bool
 conn_read(struct conn *c)
 {
-	ssize_t	 n;
-	char	*end;
-	size_t	 head_len, extra;
+	ssize_t		 n;
+	char		*end;
+	size_t		 head_len, extra;
+	uint32_t	 want;
 
 	if (c->st == ST_HEAD) {
-		n = read(c->fd, c->head + c->hlen, sizeof(c->head) - c->hlen);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
+		n = io_read(c, c->head + c->hlen, sizeof(c->head) - c->hlen,
+		    &want);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (conn_watch(c, want) == -1)
+				conn_fail(c);
+			return false;
+		}
 		if (n <= 0) {
 			conn_fail(c);
-			return;
+			return false;
 		}
 		c->hlen += (size_t)n;
 		end = memmem(c->head, c->hlen, "\r\n\r\n", 4);
 		if (end == NULL) {
 			if (c->hlen == sizeof(c->head))
 				conn_fail(c);
-			return;
+			return true;
 		}
 		head_len = (size_t)(end - c->head) + 4;
 		if (conn_parse_head(c, head_len) == -1) {
 			conn_fail(c);
-			return;
+			return false;
 		}
 		extra = c->hlen - head_len;
 		if ((long long)extra > c->body_left) {
 			conn_fail(c);	/* bytes nobody asked for */
-			return;
+			return false;
 		}
 		c->body_left -= (long long)extra;
 		L.bytes += extra;
 		c->st = ST_BODY;
 		if (c->body_left == 0)
 			conn_complete(c);
-		return;
+		return true;
 	}
 	if (c->st == ST_BODY) {
-		n = read(c->fd, L.discard, DISCARD_BYTES);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
+		n = io_read(c, L.discard, DISCARD_BYTES, &want);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (conn_watch(c, want) == -1)
+				conn_fail(c);
+			return false;
+		}
 		if (n <= 0 || n > c->body_left) {
 			conn_fail(c);
-			return;
+			return false;
 		}
 		c->body_left -= n;
 		L.bytes += (unsigned long long)n;
 		if (c->body_left == 0)
 			conn_complete(c);
-		return;
+		return true;
 	}
 	if (c->st == ST_EOF) {
-		n = read(c->fd, L.discard, DISCARD_BYTES);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
+		n = io_read(c, L.discard, DISCARD_BYTES, &want);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (conn_watch(c, want) == -1)
+				conn_fail(c);
+			return false;
+		}
 		if (n != 0) {
 			/* Data after a response that closes, or a reset. */
 			if (n > 0 || errno != ECONNRESET) {
 				conn_fail(c);
-				return;
+				return false;
 			}
 		}
 		conn_drop(c);
 		conn_start(c);
 	}
+	return false;
 }
 
 static void
@@ -420,7 +613,10 @@ conn_event(struct conn *c, uint32_t events)
 			conn_fail(c);
 			return;
 		}
-		conn_write(c);
+		conn_connected(c);
+		return;
+	case ST_HANDSHAKE:
+		conn_handshake(c);
 		return;
 	case ST_WRITING:
 		conn_write(c);
@@ -428,8 +624,14 @@ conn_event(struct conn *c, uint32_t events)
 	case ST_HEAD:
 	case ST_BODY:
 	case ST_EOF:
-		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			conn_read(c);
+		/* With TLS a read may wait for EPOLLOUT too. */
+		if (c->ssl == NULL &&
+		    !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+			return;
+		while (conn_read(c) && c->ssl != NULL &&
+		    (c->st == ST_HEAD || c->st == ST_BODY ||
+		    c->st == ST_EOF) && SSL_has_pending(c->ssl))
+			;
 		return;
 	case ST_IDLE:
 		return;
@@ -457,9 +659,27 @@ sweep(uint64_t now)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: load [-C] -c CONNS (-d SECONDS | -n REQUESTS) "
-	    "[-s STATUS] [-t TIMEOUT] ADDR:PORT PATH\n");
+	fprintf(stderr, "usage: load [-C] [-S [-R]] -c CONNS "
+	    "(-d SECONDS | -n REQUESTS) [-s STATUS] [-t TIMEOUT] "
+	    "ADDR:PORT PATH\n");
 	exit(2);
+}
+
+static int
+tls_init(void)
+{
+	static const unsigned char	 alpn[] = "\x08http/1.1";
+
+	if ((L.ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_alpn_protos(L.ctx, alpn, sizeof(alpn) - 1) != 0) {
+		ERR_print_errors_fp(stderr);
+		return -1;
+	}
+	SSL_CTX_set_verify(L.ctx, SSL_VERIFY_NONE, NULL);
+	(void)SSL_CTX_set_options(L.ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* Sessions are kept by hand (-R), not in the context's cache. */
+	(void)SSL_CTX_set_session_cache_mode(L.ctx, SSL_SESS_CACHE_OFF);
+	return 0;
 }
 
 static unsigned long
@@ -479,17 +699,24 @@ int
 main(int argc, char *argv[])
 {
 	struct epoll_event	 evs[EVENTS_MAX];
-	double			 duration = 0, timeout = 10, elapsed;
+	struct rusage		 ru;
+	double			 duration = 0, timeout = 10, elapsed, cpu = 0;
 	uint64_t		 t0, t_last_sweep, now, t_done;
 	unsigned long		 cmin = ULONG_MAX, cmax = 0, starved = 0;
 	char			*colon, *endp;
 	int			 ch, i, n, wait_ms;
 
 	L.want_status = 200;
-	while ((ch = getopt(argc, argv, "Cc:d:n:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "CRSc:d:n:s:t:")) != -1) {
 		switch (ch) {
 		case 'C':
 			L.close_mode = true;
+			break;
+		case 'R':
+			L.resume = true;
+			break;
+		case 'S':
+			L.tls = true;
 			break;
 		case 'c':
 			L.nconns = (int)number(optarg, CONNS_MAX);
@@ -517,7 +744,7 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc != 2 || L.nconns == 0 || (duration == 0) == (L.limit == 0) ||
-	    argv[1][0] != '/')
+	    argv[1][0] != '/' || (L.resume && !L.tls))
 		usage();
 	colon = strrchr(argv[0], ':');
 	if (colon == NULL)
@@ -537,6 +764,8 @@ main(int argc, char *argv[])
 	L.timeout_ns = (uint64_t)(timeout * 1e9);
 
 	signal(SIGPIPE, SIG_IGN);
+	if (L.tls && tls_init() == -1)
+		return 1;
 	L.discard = malloc(DISCARD_BYTES);
 	L.conns = calloc((size_t)L.nconns, sizeof(*L.conns));
 	if (L.discard == NULL || L.conns == NULL) {
@@ -552,6 +781,7 @@ main(int argc, char *argv[])
 		L.t_end = t0 + (uint64_t)(duration * 1e9);
 	for (i = 0; i < L.nconns; i++) {
 		L.conns[i].fd = -1;
+		L.conns[i].ssl = NULL;
 		L.conns[i].st = ST_IDLE;
 	}
 	for (i = 0; i < L.nconns; i++)
@@ -600,13 +830,20 @@ main(int argc, char *argv[])
 			cmax = L.conns[i].done;
 		if (L.conns[i].done == 0)
 			starved++;
-		if (L.conns[i].fd != -1)
-			(void)close(L.conns[i].fd);
+		conn_drop(&L.conns[i]);
 	}
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	printf("requests=%lu errors=%lu starved=%lu conn_min=%lu conn_max=%lu "
-	    "p50_us=%.0f p99_us=%.0f elapsed_s=%.3f rps=%.1f bytes=%llu\n",
-	    L.done, L.errors, starved, cmin, cmax, hist_percentile(0.50),
-	    hist_percentile(0.99), elapsed,
-	    elapsed > 0 ? (double)L.done / elapsed : 0, L.bytes);
+	    "p50_us=%.0f p99_us=%.0f elapsed_s=%.3f rps=%.1f bytes=%llu "
+	    "client_cpu_pct=%.0f", L.done, L.errors, starved, cmin, cmax,
+	    hist_percentile(0.50), hist_percentile(0.99), elapsed,
+	    elapsed > 0 ? (double)L.done / elapsed : 0, L.bytes,
+	    elapsed > 0 ? 100 * cpu / elapsed : 0);
+	if (L.tls)
+		printf(" handshakes=%lu resumed=%lu tls=%s", L.handshakes,
+		    L.resumed, L.tls_info[0] != '\0' ? L.tls_info : "none");
+	printf("\n");
 	return L.done > 0 && L.errors == 0 ? 0 : 3;
 }

@@ -4,10 +4,13 @@
 # Input lines:
 #   R round scenario server cpu-ns requests=N errors=N starved=N conn_min=N
 #     conn_max=N p50_us=N p99_us=N elapsed_s=N rps=N bytes=N
+#     client_cpu_pct=N [handshakes=N resumed=N tls=PROTO/SUITE/GROUP]
 #   P server key value     (sys_ka, sys_close, ir_ka, ir_close, pss_worker,
 #                           priv_worker, pss_total, procs)
-#   S server mode syscall calls-per-request
-# Variables: servers, scenarios (space-separated), logon, rounds, cg, sc.
+#   S server mode syscall calls-per-request (mode: ka, close, tka, thand)
+# Variables: servers, scenarios (space-separated), logon, rounds, cg, sc;
+# for HTTPS tservers (the servers that ran it), tscenarios (scenario-key
+# pairs, such as tka4-ecdsa), keys.
 # With tine-a among the servers (scripts/bench --ab), an A/B table of tine
 # and tine-a comes first.
 
@@ -83,10 +86,26 @@ BEGIN {
 	title["big8"] = "Keep-alive, 10 MiB file, 8 connections " \
 	    "(MiB/s = 10 × req/s)"
 	title["nf32"] = "Keep-alive, 404, 32 connections"
+	ntsrv = split(tservers, tsrv, " ")
+	ntls = split(tscenarios, tscn, " ")
+	title["tka4"] = "HTTPS keep-alive, 4 KiB file, 4 connections"
+	title["tka32"] = "HTTPS keep-alive, 4 KiB file, 32 connections"
+	title["tka256"] = "HTTPS keep-alive, 4 KiB file, 256 connections"
+	title["thand32"] = "HTTPS, a full handshake per request (new " \
+	    "connection, no session offered), 4 KiB file, 32 connections " \
+	    "(req/s = handshakes/s, CPU µs/req = CPU per handshake)"
+	title["tres32"] = "HTTPS, a resumed handshake per request (new " \
+	    "connection offering the first one's session), 4 KiB file, " \
+	    "32 connections (req/s = handshakes/s)"
+	title["tbig8"] = "HTTPS keep-alive, 10 MiB file, 8 connections " \
+	    "(MiB/s = 10 × req/s)"
+	kname["ecdsa"] = "ECDSA P-256"
+	kname["rsa"] = "RSA 2048"
 }
 
 $1 == "R" {
 	r = $2; scen = $3; s = $4; ns = $5
+	split("", f)
 	for (i = 6; i <= NF; i++) {
 		split($i, kv, "=")
 		f[kv[1]] = kv[2]
@@ -97,6 +116,13 @@ $1 == "R" {
 	val["cpu", scen, s, r] = f["requests"] > 0 ? \
 	    ns / 1000 / f["requests"] : 0
 	errors[scen, s] += f["errors"]
+	val["ccpu", scen, s, r] = f["client_cpu_pct"]
+	if ("handshakes" in f) {
+		hs[scen, s] += f["handshakes"]
+		hsr[scen, s] += f["resumed"]
+		if (f["tls"] != "none")
+			tlsinfo[f["tls"]] = 1
+	}
 	if (f["starved"] > starved[scen, s])
 		starved[scen, s] = f["starved"]
 	if (!((scen, s) in cmin) || f["conn_min"] < cmin[scen, s])
@@ -131,6 +157,30 @@ END {
 	if (("tine" in running) && ("tine-a" in running))
 		abtable()
 
+	if (nscen > 0)
+		plain_tables()
+	if (ntls > 0)
+		https_tables()
+	print ""
+	print "## tine's targets"
+	print ""
+	if (!logon)
+		print "Measured with access logs off (the targets assume on)."
+	print ""
+	print "| target | measured | holds |"
+	print "|---|---|:-:|"
+	if (nscen > 0)
+		plain_targets()
+	if (ntls > 0)
+		https_targets()
+	print ""
+	print "n/a: a server the target compares with was not run " \
+	    "(`--quick` runs tine, nginx and floor; `--servers` chooses)."
+}
+
+# Plain HTTP: a table per load scenario, then system calls, instructions
+# and memory per request.
+function plain_tables() {
 	print "## Load"
 	print ""
 	print "req/s: responses completed per second. p50/p99: latency of " \
@@ -253,14 +303,9 @@ END {
 	top("incl", "tine's own functions, inclusive cost per keep-alive " \
 	    "request (callees included)")
 
-	print ""
-	print "## tine's targets"
-	print ""
-	if (!logon)
-		print "Measured with access logs off (the targets assume on)."
-	print ""
-	print "| target | measured | holds |"
-	print "|---|---|:-:|"
+}
+
+function plain_targets() {
 	v = prof["tine", "sys_ka"]
 	target("syscalls per keep-alive request ≤ 2.2 (log on)",
 	    fmt(v, "%.2f"), v == "" ? "" : v <= 2.2)
@@ -336,9 +381,6 @@ END {
 	}
 	target("10 MiB downloads at 8 conns: req/s ≥ nginx, 0 errors, " \
 	    "0 starved", m, ok)
-	print ""
-	print "n/a: a server the target compares with was not run " \
-	    "(`--quick` runs tine, nginx and floor; `--servers` chooses)."
 }
 
 # The most expensive functions of one kind, highest first.
@@ -439,4 +481,174 @@ function abprof(what, key, f,    a, b) {
 function abrow(what, a, b, f, r) {
 	printf "| %s | %s | %s | %s |\n", what, fmt(a, f), fmt(b, f),
 	    r == "" ? "–" : sprintf("%.3f", r)
+}
+
+# HTTPS: a table per scenario and key, then system calls per request.
+function https_tables(    k, scen, base, kind, j, s, line, rule, c, i, a, b,
+    shown, t, res) {
+	print ""
+	print "## HTTPS"
+	print ""
+	print "Columns as above; client CPU: the load client's own CPU time " \
+	    "over the run's wall time (near 100 % it would be the limit, " \
+	    "not the server); resumed: handshakes the server resumed, of " \
+	    "all the client made (sum over rounds). Negotiated:" tlsline() "."
+	for (k = 1; k <= ntls; k++) {
+		scen = tscn[k]
+		base = scen
+		sub(/-[a-z]+$/, "", base)
+		kind = scen
+		sub(/^[a-z0-9]+-/, "", kind)
+		print ""
+		print "### " title[base] ", " kname[kind]
+		print ""
+		print "| server | req/s | ×nginx | p50 µs | p99 µs " \
+		    "| p99 ×nginx | errors | starved | req/conn " \
+		    "| CPU µs/req | CPU ×nginx | client CPU % | resumed |"
+		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:" \
+		    "|---:|---:|"
+		for (j = 1; j <= ntsrv; j++) {
+			s = tsrv[j]
+			if (!((scen, s) in ran))
+				continue
+			res = "–"
+			if (hs[scen, s] > 0 && base ~ /^t(hand|res)/)
+				res = sprintf("%.1f %%",
+				    100 * hsr[scen, s] / hs[scen, s])
+			printf "| %s | %s | %s | %s | %s | %s | %d | %d " \
+			    "| %d–%d | %s | %s | %s | %s |\n", s,
+			    fmt(med("rps", scen, s), "%.0f"),
+			    pratio(ratio("rps", scen, s, "nginx")),
+			    fmt(med("p50", scen, s), "%.0f"),
+			    fmt(med("p99", scen, s), "%.0f"),
+			    pratio(ratio("p99", scen, s, "nginx")),
+			    errors[scen, s], starved[scen, s],
+			    cmin[scen, s], cmax[scen, s],
+			    fmt(med("cpu", scen, s), "%.1f"),
+			    pratio(ratio("cpu", scen, s, "nginx")),
+			    fmt(med("ccpu", scen, s), "%.0f"), res
+		}
+	}
+	sort(names, nnames)
+	print ""
+	print "### HTTPS system calls per request"
+	print ""
+	print "`strace -c -f` as above, " keys_first() " certificate: " \
+	    "keep-alive over TLS on one connection (the handshake " \
+	    "amortised over " scn_ka() " requests), and a full handshake " \
+	    "per request (`Connection: close`, " scn_close() " connections)."
+	print ""
+	line = "| syscall |"
+	rule = "|---|"
+	for (j = 1; j <= ntsrv; j++) {
+		line = line " " tsrv[j] " keep-alive | " tsrv[j] \
+		    " handshake |"
+		rule = rule "---:|---:|"
+	}
+	print line
+	print rule
+	line = "| **all** |"
+	for (j = 1; j <= ntsrv; j++)
+		line = line " " fmt(prof[tsrv[j], "sys_tka"], "%.2f") " | " \
+		    fmt(prof[tsrv[j], "sys_thand"], "%.2f") " |"
+	print line
+	for (i = 1; i <= nnames; i++) {
+		line = "| " names[i] " |"
+		shown = 0
+		for (j = 1; j <= ntsrv; j++) {
+			a = sys[tsrv[j], "tka", names[i]]
+			b = sys[tsrv[j], "thand", names[i]]
+			if (a >= 0.005 || b >= 0.005)
+				shown = 1
+			line = line " " cell(a) " | " cell(b) " |"
+		}
+		if (shown)
+			print line
+	}
+}
+
+function tlsline(    t, l) {
+	l = ""
+	for (t in tlsinfo)
+		l = l " `" t "`"
+	return l == "" ? " n/a" : l
+}
+
+function keys_first(    a) {
+	split(keys, a, " ")
+	return kname[a[1]]
+}
+
+function scn_ka(    a) {
+	split(sc, a, "/")
+	return a[1]
+}
+
+function scn_close(    a) {
+	split(sc, a, "/")
+	return a[2]
+}
+
+# The issue's four HTTPS targets, for each key that ran.
+function https_targets(    nk, kk, k, kind, i, scen, a, b, ok, m, v) {
+	nk = split(keys, kk, " ")
+	for (k = 1; k <= nk; k++) {
+		kind = kk[k]
+		split("tka4 tka32 tka256", ka, " ")
+		for (i = 1; i <= 3; i++) {
+			scen = ka[i] "-" kind
+			if (!((scen, "tine") in ran))
+				continue
+			a = ratio("rps", scen, "tine", "nginx")
+			ok = ""
+			m = "n/a"
+			if (a != "") {
+				ok = a >= 1 && errors[scen, "tine"] == 0 &&
+				    starved[scen, "tine"] == 0
+				m = sprintf("%.2f× req/s, %d errors, " \
+				    "%d starved", a, errors[scen, "tine"],
+				    starved[scen, "tine"])
+			}
+			target("HTTPS keep-alive " ka[i] " (" kname[kind] \
+			    "): req/s ≥ nginx", m, ok)
+		}
+		split("thand32 tres32", hk, " ")
+		for (i = 1; i <= 2; i++) {
+			scen = hk[i] "-" kind
+			if (!((scen, "tine") in ran))
+				continue
+			a = ratio("rps", scen, "tine", "nginx")
+			b = ratio("cpu", scen, "tine", "nginx")
+			ok = ""
+			m = "n/a"
+			if (a != "" && b != "") {
+				ok = a >= 1 && b <= 1 &&
+				    errors[scen, "tine"] == 0
+				m = sprintf("%.2f× handshakes/s, %.2f× CPU " \
+				    "per handshake, %d errors", a, b,
+				    errors[scen, "tine"])
+			}
+			target("HTTPS " (i == 1 ? "full" : "resumed") \
+			    " handshakes (" kname[kind] "): per second ≥ " \
+			    "nginx at ≤ its CPU per handshake", m, ok)
+		}
+		scen = "tbig8-" kind
+		if ((scen, "tine") in ran) {
+			a = ratio("rps", scen, "tine", "nginx")
+			ok = ""
+			m = "n/a"
+			if (a != "") {
+				ok = a >= 1 && errors[scen, "tine"] == 0 &&
+				    starved[scen, "tine"] == 0
+				m = sprintf("%.2f× req/s, %d errors, " \
+				    "%d starved", a, errors[scen, "tine"],
+				    starved[scen, "tine"])
+			}
+			target("HTTPS 10 MiB at 8 conns (" kname[kind] \
+			    "): req/s ≥ nginx", m, ok)
+		}
+	}
+	v = prof["tine", "sys_tka"]
+	target("system calls per keep-alive HTTPS request ≤ 3",
+	    fmt(v, "%.2f"), v == "" ? "" : v <= 3)
 }
