@@ -197,6 +197,7 @@ conn_read(struct conn *c, int64_t deadline)
 	ssize_t	 n;
 	int64_t	 left;
 
+	c->deadline = deadline;
 	for (;;) {
 		if (conn_give_up(c, true))
 			return -1;

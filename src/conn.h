@@ -97,6 +97,9 @@ struct conn {
 	size_t			 addrlen;	/* strlen(addr) */
 	unsigned		 requests;	/* served on this connection */
 	int			 timeo_ms;	/* current SO_RCVTIMEO */
+	int64_t			 deadline;	/* of the read under way, for
+						   a transport that reads in
+						   several calls */
 	bool			 send_failed;	/* peer gone or send timeout:
 						   no lingering close */
 	bool			 read_full;	/* the last read filled the

@@ -36,8 +36,8 @@
 struct tls_conn {
 	SSL		*ssl;
 	SSL_CTX		*ctx;		/* the default context */
-	int64_t		 deadline;	/* of the handshake */
-	struct conn	*c;		/* during the handshake */
+	struct conn	*c;		/* the connection, for the deadline
+					   of every read (c->deadline) */
 	bool		 ktls;		/* kernel TLS may be used */
 	bool		 ktls_send;	/* this connection: SSL_sendfile */
 	bool		 dead;		/* fatal error: no close_notify */
@@ -228,7 +228,7 @@ conn_tls_notify(struct conn *c)
 {
 	struct tls_conn	*t = c->tp;
 
-	if (t->dead || t->notified || c->send_failed ||
+	if (t == NULL || t->dead || t->notified || c->send_failed ||
 	    !SSL_is_init_finished(t->ssl))
 		return;
 	t->notified = true;
@@ -248,7 +248,11 @@ conn_tls_shutdown(struct conn *c)
 static void
 conn_tls_close(struct conn *c)
 {
+	struct tls_conn	*t = c->tp;
+
 	conn_tls_notify(c);
+	if (t != NULL)
+		t->c = NULL;	/* its BIO goes with the next SSL_set_fd() */
 	(void)close(c->fd);	/* nothing to do on error */
 }
 
@@ -310,9 +314,35 @@ conn_tls_failed(struct conn *c, const char *why)
 }
 
 /*
- * Before each read of the handshake: none starts after the deadline, and
- * none waits past it (the receive timeout is cut to what is left), so a
- * client that trickles its handshake is cut off at header_timeout too.
+ * Failures not yet reported, once TLS_FAIL_LOG_MS has passed since the
+ * last line: called by the worker's flush timer, so a flood that stops
+ * is still counted in the log. Returns whether some remain unreported.
+ */
+bool
+conn_tls_report(void)
+{
+	struct tls_conn	*t = &tls;
+	int64_t		 now;
+
+	if (t->fail_quiet == 0)
+		return false;
+	now = util_now_ms();
+	if (now - t->fail_log_ms < TLS_FAIL_LOG_MS)
+		return true;
+	log_info("%u more TLS handshakes failed since the last report",
+	    t->fail_quiet);
+	t->fail_log_ms = now;
+	t->fail_quiet = 0;
+	return false;
+}
+
+/*
+ * Before each read of the socket, in the handshake and after it: none
+ * starts after the deadline of the read under way, and none waits past
+ * it (the receive timeout is cut to what is left). SSL_read() reads
+ * until a whole record is in, so without this a client that trickles a
+ * record (or its handshake) would hold the worker far past
+ * header_timeout or keepalive_timeout.
  */
 static long
 conn_tls_deadline_cb(BIO *b, int oper, const char *argp, size_t len,
@@ -329,7 +359,7 @@ conn_tls_deadline_cb(BIO *b, int oper, const char *argp, size_t len,
 	(void)processed;
 	if (oper != BIO_CB_READ || t->c == NULL)
 		return ret;
-	left = t->deadline - util_now_ms();
+	left = t->c->deadline - util_now_ms();
 	if (left <= 0) {
 		errno = EAGAIN;
 		return -1;
@@ -477,7 +507,7 @@ conn_tls_accept(struct conn *c, int64_t deadline)
 		return -1;
 	}
 	t->c = c;
-	t->deadline = deadline;
+	c->deadline = deadline;
 	BIO_set_callback_ex(SSL_get_rbio(t->ssl), conn_tls_deadline_cb);
 	for (;;) {
 		ERR_clear_error();
@@ -494,16 +524,12 @@ conn_tls_accept(struct conn *c, int64_t deadline)
 			err = SSL_ERROR_SYSCALL;
 		}
 		why = conn_tls_why(err, saved);
-		BIO_set_callback_ex(SSL_get_rbio(t->ssl), NULL);
-		t->c = NULL;
 		c->handshaking = false;
 		t->dead = true;
 		conn_tls_failed(c, why);
 		ERR_clear_error();
 		return -1;
 	}
-	BIO_set_callback_ex(SSL_get_rbio(t->ssl), NULL);
-	t->c = NULL;
 	c->handshaking = false;
 	if (sb_self != NULL) {
 		sb_self->tls_handshakes++;

@@ -22,5 +22,10 @@ int	 conn_tls_init(const struct config *);
  * a plain HTTP request has had its plain-text 400).
  */
 int	 conn_tls_accept(struct conn *, int64_t);
+/*
+ * Logs the handshake failures not yet reported when it is time; true
+ * while some wait for their time (the caller looks again later).
+ */
+bool	 conn_tls_report(void);
 
 #endif /* CONN_TLS_H */

@@ -8,11 +8,14 @@
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +34,8 @@
 #define TICKET_IV_BYTES		16	/* AES block */
 #define TLS_SESSION_CONTEXT	"tine"	/* any fixed string: one server */
 #define TLS_SHOW_MAX		128	/* bytes of a path or list quoted */
+#define TICKET_READ_TRIES	1000	/* a consistent read of the keys */
+#define TLS_SESSION_CACHE_MAX	256	/* per worker, tickets off */
 
 struct ticket_key {
 	unsigned char	 name[TICKET_NAME_BYTES];
@@ -53,6 +58,13 @@ struct ticket_page {
 
 static struct ticket_page	*tickets;
 static EVP_CIPHER		*ticket_cipher;	/* fetched once */
+/*
+ * The master's own copy of what it wrote, and the memfd behind the page:
+ * nothing is read back from shared memory, which a worker can see.
+ */
+static struct ticket_key	 ticket_cur;
+static uint32_t			 ticket_seq;
+static int			 ticket_fd = -1;
 
 /*
  * A reason for a message: OpenSSL's, or errno's, escaped for the log.
@@ -96,22 +108,31 @@ tls_conf_error(const struct config *conf, int line, const char *fmt, ...)
  * client that comes back at least once per rotation never falls back to
  * a full handshake.
  */
-static void
+static bool
 tls_tickets_read(struct ticket_key *cur, struct ticket_key *prev)
 {
 	uint32_t	 s1, s2;
+	int		 tries;
 
-	for (;;) {
+	/*
+	 * Bounded: the master's write takes microseconds, but it may be
+	 * descheduled in it; past that, no ticket (a full handshake), never
+	 * a worker spinning on a page it cannot trust.
+	 */
+	for (tries = 0; tries < TICKET_READ_TRIES; tries++) {
 		s1 = __atomic_load_n(&tickets->seq, __ATOMIC_ACQUIRE);
-		if ((s1 & 1) != 0)
-			continue;	/* the master is writing: microseconds */
+		if ((s1 & 1) != 0) {
+			(void)sched_yield();	/* the master is writing */
+			continue;
+		}
 		memcpy(cur, &tickets->cur, sizeof(*cur));
 		memcpy(prev, &tickets->prev, sizeof(*prev));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		s2 = __atomic_load_n(&tickets->seq, __ATOMIC_RELAXED);
 		if (s1 == s2)
-			return;
+			return true;
 	}
+	return false;
 }
 
 static int
@@ -125,7 +146,8 @@ tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 	(void)ssl;
 	if (tickets == NULL || ticket_cipher == NULL)
 		return enc ? -1 : 0;
-	tls_tickets_read(&cur, &prev);
+	if (!tls_tickets_read(&cur, &prev))
+		return 0;	/* no ticket, or a full handshake */
 	if (enc) {
 		k = &cur;
 		memcpy(name, k->name, TICKET_NAME_BYTES);
@@ -171,52 +193,89 @@ tls_ticket_key_new(struct ticket_key *k)
 	arc4random_buf(k, sizeof(*k));
 }
 
+/*
+ * The page lives in a sealed memfd: the master maps it writable before
+ * the first fork; a worker replaces that mapping with a read-only one
+ * (tls_tickets_protect), which F_SEAL_FUTURE_WRITE keeps read-only, so
+ * not even code running in a worker can make it writable again.
+ */
 int
 tls_tickets_init(void)
 {
 	void	*p;
+	int	 fd;
 
 	if (tickets != NULL)
 		return 0;
-	p = mmap(NULL, sizeof(*tickets), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if ((fd = memfd_create("tine-ticket-keys", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
 		return -1;
+	if (ftruncate(fd, sizeof(*tickets)) == -1 ||
+	    (p = mmap(NULL, sizeof(*tickets), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		(void)close(fd);	/* nothing written */
+		return -1;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) == -1) {
+		(void)munmap(p, sizeof(*tickets));
+		(void)close(fd);	/* nothing written */
+		return -1;
+	}
 	tickets = p;
+	ticket_fd = fd;
 	/* Never swapped out to disk, where a key could outlive us. */
 	if (mlock(p, sizeof(*tickets)) == -1)
 		log_debug("mlock ticket keys: %s", strerror(errno));
-	tls_ticket_key_new(&tickets->cur);
+	tls_ticket_key_new(&ticket_cur);
 	tls_ticket_key_new(&tickets->prev);
+	memcpy(&tickets->cur, &ticket_cur, sizeof(tickets->cur));
 	return 0;
 }
 
+/*
+ * The master's rotation: the sequence and the keys come from its own
+ * copies, so whatever a worker might have written to the page is
+ * overwritten, never carried on.
+ */
 void
 tls_tickets_rotate(void)
 {
 	struct ticket_key	 next;
-	uint32_t		 s;
 
 	if (tickets == NULL)
 		return;
 	tls_ticket_key_new(&next);
-	s = tickets->seq;
-	__atomic_store_n(&tickets->seq, s + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&tickets->seq, ++ticket_seq, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	memcpy(&tickets->prev, &tickets->cur, sizeof(tickets->prev));
+	memcpy(&tickets->prev, &ticket_cur, sizeof(tickets->prev));
 	memcpy(&tickets->cur, &next, sizeof(tickets->cur));
-	__atomic_store_n(&tickets->seq, s + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&tickets->seq, ++ticket_seq, __ATOMIC_RELEASE);
+	memcpy(&ticket_cur, &next, sizeof(ticket_cur));
 	explicit_bzero(&next, sizeof(next));
 	log_debug("session ticket key rotated");
 }
 
-/* A worker only reads the keys; a bug there cannot change them. */
+/* A worker only reads the keys; nothing in it can change them. */
 void
 tls_tickets_protect(void)
 {
-	if (tickets != NULL && mprotect(tickets, sizeof(*tickets),
-	    PROT_READ) == -1)
-		log_warn("mprotect ticket keys");
+	void	*p;
+
+	if (tickets == NULL)
+		return;
+	explicit_bzero(&ticket_cur, sizeof(ticket_cur));	/* master's */
+	p = mmap(NULL, sizeof(*tickets), PROT_READ, MAP_SHARED, ticket_fd, 0);
+	if (p == MAP_FAILED) {
+		log_warn("mmap ticket keys");
+		if (mprotect(tickets, sizeof(*tickets), PROT_READ) == -1)
+			log_warn("mprotect ticket keys");
+	} else {
+		(void)munmap(tickets, sizeof(*tickets));	/* the writable */
+		tickets = p;
+	}
+	(void)close(ticket_fd);	/* the mapping stays */
+	ticket_fd = -1;
 }
 
 /*
@@ -350,11 +409,38 @@ tls_no_passphrase(char *buf, int size, int rwflag, void *u)
  * - read-ahead: a record comes in one read() instead of two (header,
  *   then body).
  */
+/*
+ * Whether path is a regular file the master can read, looked at without
+ * blocking: OpenSSL's own open would wait forever on a FIFO, and the
+ * master must never block. On failure *reason says why.
+ */
+static int
+tls_check_file(const char *path, const char **reason)
+{
+	struct stat	 st;
+	int		 fd, rv = -1;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY)) == -1) {
+		*reason = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1)
+		*reason = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		*reason = "not a regular file";
+	else
+		rv = 0;
+	(void)close(fd);	/* read-only */
+	return rv;
+}
+
 static SSL_CTX *
 tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
     const char *cert, int cert_line, const char *key, int key_line)
 {
 	SSL_CTX		*ctx;
+	const char	*reason;
 	char		 shown[4 * TLS_SHOW_MAX + 1], why[LOG_LINE_MAX / 4];
 	uint64_t	 opts;
 	bool		 mismatch = false;
@@ -410,12 +496,13 @@ tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
 	if (conf->tls_session_tickets) {
 		(void)SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 		(void)SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_cb);
-	}
+	} else	/* bounded: any client can fill it, in every worker */
+		(void)SSL_CTX_sess_set_cache_size(ctx, TLS_SESSION_CACHE_MAX);
 
 	(void)log_escape(shown, sizeof(shown), cert, strnlen(cert, TLS_SHOW_MAX));
-	if (access(cert, R_OK) == -1) {
+	if (tls_check_file(cert, &reason) == -1) {
 		tls_conf_error(conf, cert_line, "tls_certificate \"%s\": %s",
-		    shown, strerror(errno));
+		    shown, reason);
 		goto fail;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
@@ -424,9 +511,9 @@ tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
 		goto fail;
 	}
 	(void)log_escape(shown, sizeof(shown), key, strnlen(key, TLS_SHOW_MAX));
-	if (access(key, R_OK) == -1) {
+	if (tls_check_file(key, &reason) == -1) {
 		tls_conf_error(conf, key_line, "tls_key \"%s\": %s", shown,
-		    strerror(errno));
+		    reason);
 		goto fail;
 	}
 	/*

@@ -145,7 +145,21 @@ worker_check_signals(void)
 		/* A lagging reader of a FIFO log: try again in a while. */
 		if (log_access_flush() == -1 && log_access_pending())
 			worker_arm_flush();
+		if (conn_tls_report())
+			worker_arm_flush();
 	}
+}
+
+/* A next request's first bytes on a kept-alive connection. */
+static void
+worker_sb_reading(int64_t now)
+{
+	if (sb_self == NULL)
+		return;
+	sb_enter(SB_READING, now);
+	sb_self->req_start_ms = now;
+	sb_self->head_bytes = 0;
+	sb_self->yield = SB_YIELD_NONE;
 }
 
 /*
@@ -163,12 +177,21 @@ worker_yield(struct conn *c)
 	sb_self->yield = SB_YIELD_NONE;
 	sig_usr2 = 0;
 	if (what == SB_YIELD_IDLE && c->len == 0) {
-		if (conn_input_waiting(c))
-			return false;	/* a request arrived: serve it */
+		if (conn_input_waiting(c)) {
+			/*
+			 * A request has begun to arrive: serve it, and let
+			 * the pool judge its pace as a head's. (Over TLS the
+			 * bytes may be part of a record still coming.)
+			 */
+			worker_sb_reading(util_now_ms());
+			return false;
+		}
 		errno = ECONNABORTED;
 		return true;
 	}
-	if (what == SB_YIELD_SLOW && (c->len > 0 || c->handshaking)) {
+	/* A head, a handshake, or a record of a head, coming too slowly. */
+	if (what == SB_YIELD_SLOW && (c->len > 0 || c->handshaking ||
+	    sb_self->state == SB_READING)) {
 		errno = EAGAIN;
 		return true;
 	}
@@ -245,18 +268,6 @@ worker_client_done(const struct conn *c)
 	    (c->req.content_length > 0 || c->req.chunked);
 	return client_closes && !body_unread && !c->read_full &&
 	    c->len == c->req.head_len;
-}
-
-/* A next request's first bytes on a kept-alive connection. */
-static void
-worker_sb_reading(int64_t now)
-{
-	if (sb_self == NULL)
-		return;
-	sb_enter(SB_READING, now);
-	sb_self->req_start_ms = now;
-	sb_self->head_bytes = 0;
-	sb_self->yield = SB_YIELD_NONE;
 }
 
 /*
@@ -470,6 +481,8 @@ worker_accept_one(int i)
 	if (!tls || conn_tls_accept(c, util_now_ms() +
 	    (int64_t)w.conf->header_timeout * 1000) == 0)
 		worker_serve(c);
+	else if (conn_tls_report())
+		worker_arm_flush();	/* failures to count in a while */
 	conn_reset_request(c);	/* closes a file kept for one response */
 	conn_close(c);
 	return 0;

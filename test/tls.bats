@@ -338,6 +338,115 @@ s.sendall(b"\x00\x01\x02\x03"); s.settimeout(5); s.recv(10)' "$TLS_PORT"
 	    "$T/error.log")" -lt 5 ]
 }
 
+# tls_failures_reported N: the error log accounts for N failed handshakes,
+# logged one by one or counted in "... more" lines.
+tls_failures_reported() {
+	awk -v want="$1" '
+	    /TLS handshake with .* failed:/ { n++ }
+	    /and [0-9]+ more since the last report/ {
+		    sub(/.*and /, ""); n += $1 }
+	    /[0-9]+ more TLS handshakes failed since the last report/ {
+		    sub(/.*: /, ""); n += $1 }
+	    END { exit !(n == want) }' "$T/error.log"
+}
+
+@test "handshake failures not logged one by one are counted once they stop" {
+	write_conf "${TLS_CONF[@]}" "workers 1" "max_workers 1"
+	start_tine
+	for i in 1 2 3 4 5 6; do
+		python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"\x00\x01\x02\x03"); s.settimeout(5); s.recv(10)' "$TLS_PORT"
+	done
+	# One line at once; the other five within a second or so.
+	wait_for tls_failures_reported 6
+	grep -q "more TLS handshakes failed since the last report" \
+	    "$T/error.log"
+}
+
+@test "a certificate or key that is a FIFO is refused at once, never opened" {
+	mkfifo "$T/fifo.key"
+	write_conf "${TLS_CONF[0]}" "tls_certificate server.pem" \
+	    "tls_key fifo.key"
+	run --separate-stderr timeout 10 "$TINE_BIN" -t -f "$CONF"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"tls_key \"$T/fifo.key\": not a regular file"* ]]
+	# On reload: refused at once, the master still reaps and serves.
+	write_conf "${TLS_CONF[@]}"
+	start_tine
+	write_conf "${TLS_CONF[0]}" "tls_certificate fifo.key" \
+	    "tls_key server.key"
+	kill -HUP "$TINE_PID"
+	wait_for grep -q "reload failed" "$T/error.log"
+	grep -qF "tls_certificate \"$T/fifo.key\": not a regular file" \
+	    "$T/error.log"
+	run -0 treq /
+	[ "$output" = "hello tine" ]
+	run -0 timeout 10 "$TINE_BIN" -f "$CONF" -s reload
+}
+
+@test "a request record trickled after the handshake is cut at header_timeout" {
+	write_conf "${TLS_CONF[@]}" "header_timeout 2" "keepalive_timeout 2" \
+	    "worker_timeout 60"
+	start_tine
+	# The handshake, then one record of a request sent a byte every
+	# 0.2 s (some 30 s in all): tine must close it within a few seconds.
+	run -0 python3 - "$TLS_PORT" "$T/ca/ca.pem" <<'EOF'
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+o = ctx.wrap_bio(inc, out, server_hostname="localhost")
+s.settimeout(5)
+while True:
+    try:
+        o.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        s.sendall(out.read())
+        inc.write(s.recv(65536))
+s.sendall(out.read())
+o.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Pad: " + b"p" * 100 +
+        b"\r\n\r\n")
+rec = out.read()
+t = time.monotonic()
+s.settimeout(0.2)
+closed = None
+for b in rec:
+    try:
+        s.send(bytes([b]))
+        if s.recv(65536) == b"":
+            closed = time.monotonic() - t
+            break
+    except socket.timeout:
+        pass
+    except (BrokenPipeError, ConnectionResetError):
+        closed = time.monotonic() - t
+        break
+print("closed" if closed is not None and closed < 8 else "open %s" % closed)
+EOF
+	[ "$output" = "closed" ]
+}
+
+@test "a worker maps the ticket keys read-only, and cannot make them writable" {
+	write_conf "${TLS_CONF[@]}" "workers 1"
+	start_tine
+	wait_workers 1
+	local w
+	w=$(worker_pids)
+	# The master's mapping is writable; the worker's is read-only and
+	# sealed (no "mw", may-write, in its VmFlags).
+	awk '/tine-ticket-keys/ { print $2; exit }' "/proc/$TINE_PID/maps" |
+	    grep -qx 'rw-s'
+	run -0 awk '/tine-ticket-keys/ { found = 1; print $2; next }
+	    found && /^VmFlags:/ { print; exit }' "/proc/$w/smaps"
+	echo "$output"
+	[ "${lines[0]}" = "r--s" ]
+	[[ ${lines[1]} != *" mw"* ]]
+	run -0 treq /
+	[ "$output" = "hello tine" ]
+}
+
 @test "close_notify ends every TLS connection" {
 	write_conf "${TLS_CONF[@]}"
 	start_tine
