@@ -2,8 +2,9 @@
  * file.c: turns a request path into something to serve beneath the
  * document root: decoding and dot-segment removal, confined opening
  * (openat2 RESOLVE_BENEATH), index files, the slash redirect and the
- * autoindex page. Calls neither log.c nor util.c, so its unit test links
- * alone; only file_listing() allocates.
+ * autoindex listing (an HTML page, or JSON for scripts). Calls neither
+ * log.c nor util.c, so its unit test links alone; only file_listing()
+ * allocates.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -67,12 +68,35 @@ static const unsigned char file_hexval[UCHAR_MAX + 1] = {
 
 static const char file_hexdigit[] = "0123456789ABCDEF";
 
+/* What a listing says an entry is: the JSON form's "type". */
+enum file_entry_type {
+	FILE_ENTRY_FILE,	/* a regular file, or a link to one */
+	FILE_ENTRY_DIR,		/* a directory, or a link to one */
+	FILE_ENTRY_LINK,	/* a link not followed: dangling, leaves root */
+	FILE_ENTRY_OTHER,	/* FIFO, socket, device; or not stat'able */
+};
+
+static const char *const file_entry_types[] = {
+	[FILE_ENTRY_FILE] = "file",
+	[FILE_ENTRY_DIR] = "directory",
+	[FILE_ENTRY_LINK] = "symlink",
+	[FILE_ENTRY_OTHER] = "other",
+};
+
 struct file_entry {
-	char		*name;
-	bool		 dir;
-	bool		 stat_ok;	/* size and mtime are known */
-	off_t		 size;
-	time_t		 mtime;
+	char			*name;
+	enum file_entry_type	 type;
+	bool			 stat_ok;	/* size and mtime are known */
+	off_t			 size;
+	time_t			 mtime;
+};
+
+/* The entries a listing shows, in order, and how many it leaves out. */
+struct file_entries {
+	struct file_entry	*ents;
+	size_t			 n;
+	size_t			 cap;
+	uintmax_t		 omitted;
 };
 
 struct file_buf {
@@ -694,6 +718,58 @@ file_html_escape(const char *s, char *out, size_t size)
 	return (int)len;
 }
 
+/*
+ * RFC 8259 §7 string contents (no quotes): '"' and '\' escaped with a
+ * backslash, control bytes and DEL as \u00XX, UTF-8 kept as it is.
+ * A JSON text is Unicode while a file name is bytes, so a byte that is
+ * not part of well-formed UTF-8 becomes U+FFFD: the name is then not
+ * exact, and a script that needs the bytes uses the entry's href.
+ * Returns the length, or -1 if it does not fit.
+ */
+static int
+file_json_escape(const char *s, char *out, size_t size)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	char			 esc[6];
+	size_t			 len = 0, n, elen;
+
+	if (size == 0)
+		return -1;
+	for (; *u != '\0'; u += n) {
+		n = 1;
+		elen = 0;
+		if (*u == '"' || *u == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*u;
+			elen = 2;
+		} else if (*u < 0x20 || *u == 0x7f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = file_hexdigit[*u >> 4];
+			esc[5] = file_hexdigit[*u & 0xf];
+			elen = 6;
+		} else if ((n = file_utf8_len(u)) == 0) {
+			memcpy(esc, "\xef\xbf\xbd", 3);
+			elen = 3;
+			n = 1;
+		}
+		if (elen > 0) {
+			if (size - len < elen + 1)
+				return -1;
+			memcpy(out + len, esc, elen);
+			len += elen;
+		} else {
+			if (size - len < n + 1)
+				return -1;
+			memcpy(out + len, u, n);
+			len += n;
+		}
+	}
+	if (len > INT_MAX)
+		return -1;
+	out[len] = '\0';
+	return (int)len;
+}
+
 /* Makes room for n more bytes; -1 on overflow or out of memory. */
 static int
 file_buf_reserve(struct file_buf *b, size_t n)
@@ -727,19 +803,35 @@ file_buf_add(struct file_buf *b, const char *s)
 	return 0;
 }
 
-/* Appends s HTML-escaped; an entity is at most 6 bytes per input byte. */
+/*
+ * Appends s through esc, either escaper: both write at most 6 bytes for
+ * an input byte (an entity, a \u00XX).
+ */
 static int
-file_buf_html(struct file_buf *b, const char *s)
+file_buf_escaped(struct file_buf *b, const char *s,
+    int (*esc)(const char *, char *, size_t))
 {
 	size_t	 n = strlen(s);
 	int	 r;
 
 	if (n > SIZE_MAX / 8 || file_buf_reserve(b, 6 * n + 1) == -1)
 		return -1;
-	if ((r = file_html_escape(s, b->p + b->len, b->cap - b->len)) == -1)
+	if ((r = esc(s, b->p + b->len, b->cap - b->len)) == -1)
 		return -1;
 	b->len += (size_t)r;
 	return 0;
+}
+
+static int
+file_buf_html(struct file_buf *b, const char *s)
+{
+	return file_buf_escaped(b, s, file_html_escape);
+}
+
+static int
+file_buf_json(struct file_buf *b, const char *s)
+{
+	return file_buf_escaped(b, s, file_json_escape);
 }
 
 /* "512 B", "4.0 KiB", "1.2 MiB": one decimal from KiB up. */
@@ -770,15 +862,26 @@ file_fmt_size(char *buf, size_t size, off_t bytes)
 	return (r < 0 || (size_t)r >= size) ? -1 : 0;
 }
 
-/* Directories first, then files; byte-wise by name within each. */
+/*
+ * Directories first, then the rest; within each, natural order by
+ * strverscmp(3): a run of digits compares as a number, so "file2" comes
+ * before "file10", and other bytes compare as unsigned chars (case
+ * counts: "Z" before "a"). A run with leading zeros reads as a fraction
+ * and comes before any without ("x09" before "x1"), more zeros first,
+ * so zero-padded names ("f00009", "f00010") keep their order. Distinct
+ * names never compare equal, and the order is total, which the bounded
+ * heap below and qsort(3) both rely on.
+ */
 static int
 file_entry_cmp(const void *a, const void *b)
 {
 	const struct file_entry	*x = a, *y = b;
+	bool			 xd = x->type == FILE_ENTRY_DIR;
+	bool			 yd = y->type == FILE_ENTRY_DIR;
 
-	if (x->dir != y->dir)
-		return x->dir ? -1 : 1;
-	return strcmp(x->name, y->name);	/* compares unsigned chars */
+	if (xd != yd)
+		return xd ? -1 : 1;
+	return strverscmp(x->name, y->name);
 }
 
 /*
@@ -851,10 +954,11 @@ file_listing_row(struct file_buf *b, const struct file_entry *e)
 {
 	char		 href[3 * NAME_MAX + 1], size[32], mtime[32];
 	struct tm	 tm;
+	bool		 dir = e->type == FILE_ENTRY_DIR;
 
 	if (file_url_encode(e->name, href, sizeof(href)) == -1)
 		return -1;
-	if (e->dir || !e->stat_ok) {
+	if (dir || !e->stat_ok) {
 		if (strlcpy(size, "-", sizeof(size)) >= sizeof(size))
 			return -1;
 	} else if (file_fmt_size(size, sizeof(size), e->size) == -1)
@@ -869,9 +973,9 @@ file_listing_row(struct file_buf *b, const struct file_entry *e)
 	 */
 	if (file_buf_add(b, "<tr><td class=\"n\"><a href=\"./") == -1 ||
 	    file_buf_html(b, href) == -1 ||
-	    file_buf_add(b, e->dir ? "/\">" : "\">") == -1 ||
+	    file_buf_add(b, dir ? "/\">" : "\">") == -1 ||
 	    file_buf_html(b, e->name) == -1 ||
-	    file_buf_add(b, e->dir ? "/</a></td><td class=\"s\">" :
+	    file_buf_add(b, dir ? "/</a></td><td class=\"s\">" :
 	    "</a></td><td class=\"s\">") == -1 ||
 	    file_buf_add(b, size) == -1 ||
 	    file_buf_add(b, "</td><td class=\"m\">") == -1 ||
@@ -882,30 +986,87 @@ file_listing_row(struct file_buf *b, const struct file_entry *e)
 }
 
 /*
+ * One JSON entry: name, href (the URL-encoded name, relative to the
+ * listing, "./" and a trailing '/' as in the HTML), type, size (regular
+ * files only), mtime. mtime is RFC 3339 in UTC to the second
+ * ("2024-05-01T12:00:00Z"), the form jq's fromdate reads; like size it
+ * is left out when the entry could not be stat'ed.
+ */
+static int
+file_listing_json_row(struct file_buf *b, const struct file_entry *e,
+    bool first)
+{
+	char		 href[3 * NAME_MAX + 1], num[32], mtime[32];
+	struct tm	 tm;
+	bool		 dir = e->type == FILE_ENTRY_DIR;
+	int		 r;
+
+	if (file_url_encode(e->name, href, sizeof(href)) == -1)
+		return -1;
+	if (file_buf_add(b, first ? "{\"name\":\"" : ",\n{\"name\":\"") == -1 ||
+	    file_buf_json(b, e->name) == -1 ||
+	    file_buf_add(b, "\",\"href\":\"./") == -1 ||
+	    file_buf_json(b, href) == -1 ||
+	    file_buf_add(b, dir ? "/\",\"type\":\"" : "\",\"type\":\"") == -1 ||
+	    file_buf_add(b, file_entry_types[e->type]) == -1 ||
+	    file_buf_add(b, "\"") == -1)
+		return -1;
+	if (e->stat_ok && e->type == FILE_ENTRY_FILE) {
+		r = snprintf(num, sizeof(num), ",\"size\":%lld",
+		    (long long)e->size);
+		if (r < 0 || (size_t)r >= sizeof(num) ||
+		    file_buf_add(b, num) == -1)
+			return -1;
+	}
+	if (e->stat_ok && gmtime_r(&e->mtime, &tm) != NULL &&
+	    strftime(mtime, sizeof(mtime), "%Y-%m-%dT%H:%M:%SZ", &tm) != 0 &&
+	    (file_buf_add(b, ",\"mtime\":\"") == -1 ||
+	    file_buf_add(b, mtime) == -1 ||
+	    file_buf_add(b, "\"") == -1))
+		return -1;
+	return file_buf_add(b, "}");
+}
+
+/*
  * Stats the entry name of the directory path (from root, ending in '/')
  * for the listing. A symlink is resolved beneath root like a request for
  * it would be, so a link that leaves root tells nothing about its target
- * (size, date, whether it is a directory): it lists like a dangling one.
+ * (size, date, whether it is a directory): it lists like a dangling one,
+ * as FILE_ENTRY_LINK.
  */
-static int
+static void
 file_listing_stat(int rootfd, int dirfd, const char *path, const char *name,
-    struct stat *st)
+    struct file_entry *e)
 {
-	char	 rel[PATH_MAX];
-	int	 fd, r;
+	struct stat	 st;
+	char		 rel[PATH_MAX];
+	int		 fd, r;
 
-	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
-		return -1;
-	if (!S_ISLNK(st->st_mode))
-		return 0;
-	r = snprintf(rel, sizeof(rel), "%s%s", path + 1, name);
-	if (r < 0 || (size_t)r >= sizeof(rel))
-		return -1;
-	if ((fd = file_open_beneath(rootfd, rel, O_PATH | O_CLOEXEC)) == -1)
-		return -1;
-	r = fstat(fd, st);
-	file_close(fd);
-	return r;
+	e->type = FILE_ENTRY_OTHER;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return;
+	if (S_ISLNK(st.st_mode)) {
+		e->type = FILE_ENTRY_LINK;
+		r = snprintf(rel, sizeof(rel), "%s%s", path + 1, name);
+		if (r < 0 || (size_t)r >= sizeof(rel))
+			return;
+		if ((fd = file_open_beneath(rootfd, rel, O_PATH | O_CLOEXEC))
+		    == -1)
+			return;
+		r = fstat(fd, &st);
+		file_close(fd);
+		if (r == -1)
+			return;
+	}
+	if (S_ISREG(st.st_mode))
+		e->type = FILE_ENTRY_FILE;
+	else if (S_ISDIR(st.st_mode))
+		e->type = FILE_ENTRY_DIR;
+	else
+		e->type = FILE_ENTRY_OTHER;
+	e->stat_ok = true;
+	e->size = st.st_size;
+	e->mtime = st.st_mtime;
 }
 
 /*
@@ -917,46 +1078,168 @@ static void
 file_listing_entry(int rootfd, int dirfd, const char *path,
     const struct dirent *de, struct file_entry *e, bool whole)
 {
-	struct stat	 st;
-
 	e->name = (char *)(uintptr_t)de->d_name;
+	e->type = FILE_ENTRY_OTHER;
 	e->stat_ok = false;
-	e->dir = false;
 	e->size = 0;
 	e->mtime = 0;
 	/* A plain file or directory needs no stat to be placed. */
 	if (!whole && de->d_type != DT_UNKNOWN && de->d_type != DT_LNK) {
-		e->dir = de->d_type == DT_DIR;
+		if (de->d_type == DT_DIR)
+			e->type = FILE_ENTRY_DIR;
+		else if (de->d_type == DT_REG)
+			e->type = FILE_ENTRY_FILE;
 		return;
 	}
-	if (file_listing_stat(rootfd, dirfd, path, de->d_name, &st) == 0) {
-		e->stat_ok = true;
-		e->dir = S_ISDIR(st.st_mode);
-		e->size = st.st_size;
-		e->mtime = st.st_mtime;
-	}
+	file_listing_stat(rootfd, dirfd, path, de->d_name, e);
 }
 
 /*
- * Dot-files are left out of the listing (they are still served when
- * asked for by name). Entries are stat'ed through symlinks that stay
- * beneath root, so a link to a directory lists as one; one that cannot
- * be stat'ed (dangling, or leaving root) is listed as a file without size
- * or date. Past FILE_LISTING_MAX entries, the first ones in the
- * listing's order are shown and the others counted in a note.
+ * Reads the directory into l: the first FILE_LISTING_MAX entries in
+ * the listing's order, sorted, and a count of the others. Dot-files are
+ * left out (they are still served when asked for by name).
+ */
+static int
+file_listing_read(int rootfd, DIR *dir, int dirfd, const char *path,
+    struct file_entries *l)
+{
+	struct dirent		*de;
+	struct file_entry	*e, cand;
+	char			*name;
+
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(dir)) == NULL) {
+			if (errno != 0)
+				return file_errno_status(errno);
+			break;
+		}
+		if (de->d_name[0] == '.')
+			continue;	/* ".", ".." and dot-files */
+		if (l->n == FILE_LISTING_MAX) {
+			l->omitted++;
+			file_listing_entry(rootfd, dirfd, path, de, &cand,
+			    false);
+			if (file_entry_cmp(&cand, &l->ents[0]) >= 0)
+				continue;	/* after every one kept */
+			file_listing_entry(rootfd, dirfd, path, de, &cand,
+			    true);
+			if ((name = strdup(de->d_name)) == NULL)
+				return HTTP_INTERNAL_SERVER_ERROR;
+			free(l->ents[0].name);
+			l->ents[0] = cand;
+			l->ents[0].name = name;
+			file_heap_down(l->ents, l->n);
+			continue;
+		}
+		if (l->n == l->cap) {
+			l->cap = l->cap > 0 ? l->cap * 2 : 64;
+			if (l->cap > FILE_LISTING_MAX)
+				l->cap = FILE_LISTING_MAX;
+			if ((e = reallocarray(l->ents, l->cap,
+			    sizeof(*l->ents))) == NULL)
+				return HTTP_INTERNAL_SERVER_ERROR;
+			l->ents = e;
+		}
+		if ((name = strdup(de->d_name)) == NULL)
+			return HTTP_INTERNAL_SERVER_ERROR;
+		file_listing_entry(rootfd, dirfd, path, de, &l->ents[l->n],
+		    true);
+		l->ents[l->n].name = name;
+		file_heap_up(l->ents, l->n++);
+	}
+	if (l->n > 0)
+		qsort(l->ents, l->n, sizeof(*l->ents), file_entry_cmp);
+	return 0;
+}
+
+static int
+file_listing_html(struct file_buf *b, const char *path,
+    const struct file_entries *l)
+{
+	char	 note[96];
+	size_t	 i;
+	int	 r;
+
+	if (file_buf_add(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n"
+	    "<meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\">\n"
+	    "<meta name=\"color-scheme\" content=\"light dark\">\n"
+	    "<title>Index of ") == -1 ||
+	    file_buf_html(b, path) == -1 ||
+	    file_buf_add(b, "</title>\n<style>\n") == -1 ||
+	    file_buf_add(b, file_listing_css) == -1 ||
+	    file_buf_add(b, "</style>\n</head>\n<body>\n<h1>Index of ") ==
+	    -1 ||
+	    file_buf_html(b, path) == -1 ||
+	    file_buf_add(b, "</h1>\n<table>\n<thead><tr><th>Name</th>"
+	    "<th class=\"s\">Size</th><th class=\"m\">Modified (UTC)</th>"
+	    "</tr></thead>\n<tbody>\n") == -1)
+		return -1;
+	if (strcmp(path, "/") != 0 &&
+	    file_buf_add(b, "<tr><td class=\"n\"><a href=\"../\">../</a>"
+	    "</td><td class=\"s\">-</td><td class=\"m\"></td></tr>\n") == -1)
+		return -1;
+	for (i = 0; i < l->n; i++)
+		if (file_listing_row(b, &l->ents[i]) == -1)
+			return -1;
+	if (file_buf_add(b, "</tbody>\n</table>\n") == -1)
+		return -1;
+	if (l->omitted > 0) {
+		r = snprintf(note, sizeof(note), "<p class=\"t\">%ju more "
+		    "%s not shown.</p>\n", l->omitted,
+		    l->omitted == 1 ? "entry" : "entries");
+		if (r < 0 || (size_t)r >= sizeof(note) ||
+		    file_buf_add(b, note) == -1)
+			return -1;
+	}
+	return file_buf_add(b, "</body>\n</html>\n");
+}
+
+/*
+ * {"path":..., "entries":[...], "truncated":N}, an entry a line; no
+ * parent entry. truncated is the count left out past FILE_LISTING_MAX,
+ * 0 when the listing is whole, so a script need not test for the key.
+ */
+static int
+file_listing_json(struct file_buf *b, const char *path,
+    const struct file_entries *l)
+{
+	char	 note[64];
+	size_t	 i;
+	int	 r;
+
+	if (file_buf_add(b, "{\"path\":\"") == -1 ||
+	    file_buf_json(b, path) == -1 ||
+	    file_buf_add(b, "\",\"entries\":[\n") == -1)
+		return -1;
+	for (i = 0; i < l->n; i++)
+		if (file_listing_json_row(b, &l->ents[i], i == 0) == -1)
+			return -1;
+	r = snprintf(note, sizeof(note), "%s],\"truncated\":%ju}\n",
+	    l->n > 0 ? "\n" : "", l->omitted);
+	if (r < 0 || (size_t)r >= sizeof(note))
+		return -1;
+	return file_buf_add(b, note);
+}
+
+/*
+ * Entries are stat'ed through symlinks that stay beneath root, so a
+ * link to a directory lists as one; one that cannot be stat'ed
+ * (dangling, or leaving root) is listed as a symlink without size or
+ * date. Past FILE_LISTING_MAX entries, the first ones in the listing's
+ * order are shown and the others counted.
  */
 int
-file_listing(int rootfd, int dirfd, const char *path, char **body,
-    size_t *len)
+file_listing(int rootfd, int dirfd, const char *path,
+    enum file_listing_format fmt, char **body, size_t *len)
 {
 	DIR			*dir = NULL;
-	struct dirent		*de;
-	struct file_entry	*ents = NULL, *e, cand;
+	struct file_entries	 l = { NULL, 0, 0, 0 };
 	struct file_buf		 b = { NULL, 0, 0 };
-	size_t			 n = 0, cap = 0, i;
-	uintmax_t		 omitted = 0;
-	char			 note[96], *name;
-	int			 status = HTTP_INTERNAL_SERVER_ERROR, r;
+	size_t			 i;
+	int			 status = HTTP_INTERNAL_SERVER_ERROR;
 
 	*body = NULL;
 	*len = 0;
@@ -965,85 +1248,11 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 		file_close(dirfd);
 		goto fail;
 	}
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(dir)) == NULL) {
-			if (errno != 0) {
-				status = file_errno_status(errno);
-				goto fail;
-			}
-			break;
-		}
-		if (de->d_name[0] == '.')
-			continue;	/* ".", ".." and dot-files */
-		if (n == FILE_LISTING_MAX) {
-			omitted++;
-			file_listing_entry(rootfd, dirfd, path, de, &cand,
-			    false);
-			if (file_entry_cmp(&cand, &ents[0]) >= 0)
-				continue;	/* after every one kept */
-			file_listing_entry(rootfd, dirfd, path, de, &cand,
-			    true);
-			if ((name = strdup(de->d_name)) == NULL)
-				goto fail;
-			free(ents[0].name);
-			ents[0] = cand;
-			ents[0].name = name;
-			file_heap_down(ents, n);
-			continue;
-		}
-		if (n == cap) {
-			cap = cap > 0 ? cap * 2 : 64;
-			if (cap > FILE_LISTING_MAX)
-				cap = FILE_LISTING_MAX;
-			if ((e = reallocarray(ents, cap, sizeof(*ents))) ==
-			    NULL)
-				goto fail;
-			ents = e;
-		}
-		if ((name = strdup(de->d_name)) == NULL)
-			goto fail;
-		file_listing_entry(rootfd, dirfd, path, de, &ents[n], true);
-		ents[n].name = name;
-		file_heap_up(ents, n++);
-	}
-	if (n > 0)
-		qsort(ents, n, sizeof(*ents), file_entry_cmp);
-
-	if (file_buf_add(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n"
-	    "<meta name=\"viewport\" "
-	    "content=\"width=device-width, initial-scale=1\">\n"
-	    "<meta name=\"color-scheme\" content=\"light dark\">\n"
-	    "<title>Index of ") == -1 ||
-	    file_buf_html(&b, path) == -1 ||
-	    file_buf_add(&b, "</title>\n<style>\n") == -1 ||
-	    file_buf_add(&b, file_listing_css) == -1 ||
-	    file_buf_add(&b, "</style>\n</head>\n<body>\n<h1>Index of ") ==
-	    -1 ||
-	    file_buf_html(&b, path) == -1 ||
-	    file_buf_add(&b, "</h1>\n<table>\n<thead><tr><th>Name</th>"
-	    "<th class=\"s\">Size</th><th class=\"m\">Modified (UTC)</th>"
-	    "</tr></thead>\n<tbody>\n") == -1)
+	if ((status = file_listing_read(rootfd, dir, dirfd, path, &l)) != 0)
 		goto fail;
-	if (strcmp(path, "/") != 0 &&
-	    file_buf_add(&b, "<tr><td class=\"n\"><a href=\"../\">../</a>"
-	    "</td><td class=\"s\">-</td><td class=\"m\"></td></tr>\n") == -1)
-		goto fail;
-	for (i = 0; i < n; i++)
-		if (file_listing_row(&b, &ents[i]) == -1)
-			goto fail;
-	if (file_buf_add(&b, "</tbody>\n</table>\n") == -1)
-		goto fail;
-	if (omitted > 0) {
-		r = snprintf(note, sizeof(note), "<p class=\"t\">%ju more "
-		    "%s not shown.</p>\n", omitted,
-		    omitted == 1 ? "entry" : "entries");
-		if (r < 0 || (size_t)r >= sizeof(note) ||
-		    file_buf_add(&b, note) == -1)
-			goto fail;
-	}
-	if (file_buf_add(&b, "</body>\n</html>\n") == -1)
+	status = HTTP_INTERNAL_SERVER_ERROR;
+	if ((fmt == FILE_LISTING_JSON ? file_listing_json(&b, path, &l) :
+	    file_listing_html(&b, path, &l)) == -1)
 		goto fail;
 
 	*body = b.p;
@@ -1052,9 +1261,9 @@ file_listing(int rootfd, int dirfd, const char *path, char **body,
 	status = 0;
 
  fail:
-	for (i = 0; i < n; i++)
-		free(ents[i].name);
-	free(ents);
+	for (i = 0; i < l.n; i++)
+		free(l.ents[i].name);
+	free(l.ents);
 	free(b.p);
 	if (dir != NULL)
 		(void)closedir(dir);	/* read-only: nothing to report */

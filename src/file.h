@@ -1,7 +1,8 @@
 /*
  * file.h: maps a request path onto the document root: percent-decoding,
  * dot-segment removal, confinement beneath root (symlinks included),
- * index files, the slash redirect, and the autoindex listing.
+ * index files, the slash redirect, and the autoindex listing (HTML or
+ * JSON).
  */
 #ifndef FILE_H
 #define FILE_H
@@ -54,13 +55,21 @@ int	 file_open_root(const char *);
 int	 file_resolve(int, const struct config *, const char *, const char *,
 	    size_t, struct file_result *);
 
+/* The two forms of a directory listing. */
+enum file_listing_format {
+	FILE_LISTING_HTML,	/* a page for people */
+	FILE_LISTING_JSON,	/* an object for scripts */
+};
+
 /*
- * Builds the HTML listing of the open directory fd (consumed, second
+ * Builds the listing of the open directory fd (consumed, second
  * argument) shown as path, a directory beneath the root fd (first
- * argument). *body is allocated and owned by the caller. Returns 0 or an
- * error status.
+ * argument), in the given form: directories first, then natural order
+ * (strverscmp), at most 10000 entries and a count of the rest. *body is
+ * allocated and owned by the caller. Returns 0 or an error status.
  */
-int	 file_listing(int, int, const char *, char **, size_t *);
+int	 file_listing(int, int, const char *, enum file_listing_format,
+	    char **, size_t *);
 
 /* Percent-encodes a decoded path for a URL (keeps '/' and unreserved). */
 int	 file_url_encode(const char *, char *, size_t);

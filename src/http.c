@@ -683,6 +683,7 @@ http_parse_field(struct http_request *req, struct http_parse *st,
 	case HF_ACCEPT:
 		if (st->seen[f] == 1)
 			req->accept = v;
+		req->accept_multi = st->seen[f] > 1;
 		break;
 	case HF_IF_MATCH:
 		if (st->seen[f] == 1)
@@ -754,7 +755,10 @@ http_parse_field(struct http_request *req, struct http_parse *st,
  *   dates, which §13.1.3/§13.1.4 say to ignore; they are dropped.
  * - Range, If-Range: a second line makes the range ambiguous; Range is
  *   dropped and the whole representation is sent (always correct).
- * - User-Agent, Referer, Accept: the first line is kept.
+ * - Accept: a list; the first line is kept in req (the status endpoint
+ *   looks at it alone) and accept_multi tells http_accept_quality() to
+ *   walk req->fields for the whole list.
+ * - User-Agent, Referer: the first line is kept.
  */
 int
 http_parse_head(const char *buf, size_t len, struct http_request *req)
@@ -1534,6 +1538,212 @@ http_range_select(const struct http_request *req, off_t size,
 	return HTTP_PARTIAL_CONTENT;
 }
 
+/* ---- content negotiation ---- */
+
+/* The most specific Accept range seen so far that matches one type. */
+struct http_accept {
+	const char *type;
+	const char *subtype;
+	int spec;		/* 0 none, 1 any, 2 type and any subtype,
+				   3 type and subtype */
+	int q;			/* that range's weight, 0..1000 */
+	bool valid;		/* some element parsed */
+};
+
+/* Advances *pp past a token (RFC 9110 §5.6.2); returns its length. */
+static size_t
+http_skip_token(const char **pp, const char *end)
+{
+	const char *p = *pp;
+	size_t n;
+
+	while (p < end && HTTP_IS(*p, HC_TCHAR))
+		p++;
+	n = (size_t)(p - *pp);
+	*pp = p;
+	return n;
+}
+
+/* Advances *pp past the quoted-string (§5.6.4) it is at; false if open. */
+static bool
+http_skip_quoted(const char **pp, const char *end)
+{
+	const char *p = *pp + 1;
+
+	while (p < end) {
+		if (*p == '"') {
+			*pp = p + 1;
+			return true;
+		}
+		if (*p == '\\' && ++p == end)
+			break;
+		p++;
+	}
+	*pp = end;
+	return false;
+}
+
+/*
+ * §12.4.2 qvalue, "0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ], in
+ * thousandths; -1 if it is not one.
+ */
+static int
+http_parse_qvalue(const char *p, size_t n)
+{
+	size_t i;
+	int q, scale = 100;
+
+	if (n == 0 || (p[0] != '0' && p[0] != '1'))
+		return -1;
+	q = (p[0] - '0') * 1000;
+	if (n == 1)
+		return q;
+	if (p[1] != '.' || n > 5)
+		return -1;
+	for (i = 2; i < n; i++, scale /= 10) {
+		if (!HTTP_IS(p[i], HC_DIGIT))
+			return -1;
+		q += (p[i] - '0') * scale;
+	}
+	return q > 1000 ? -1 : q;
+}
+
+static bool
+http_name_is(const char *p, size_t n, const char *name)
+{
+	return n == strlen(name) && strncasecmp(p, name, n) == 0;
+}
+
+/*
+ * One Accept line (§12.5.1): media-range *( OWS ";" OWS parameter ),
+ * the first "q" parameter being the weight. Parameters other than q
+ * are skipped, not compared: the listing's types have none, and a
+ * script's "application/json; charset=utf-8" means JSON. Of the ranges
+ * that match a->type, the most specific wins, and the first of equally
+ * specific ones. An element that does not parse is skipped up to the
+ * next comma outside a quoted-string; the rest still counts.
+ */
+static void
+http_accept_line(struct http_str v, struct http_accept *a)
+{
+	const char *p = v.p, *end = v.p + v.len, *t, *s = NULL, *pn, *pv;
+	size_t tn, sn = 0, pnl;
+	int q, spec;
+	bool ok, have_q;
+
+	while (p < end) {
+		while (p < end && (HTTP_IS_OWS(*p) || *p == ','))
+			p++;
+		if (p == end)
+			break;
+		t = p;
+		tn = http_skip_token(&p, end);
+		if ((ok = tn > 0 && p < end && *p == '/')) {
+			s = ++p;
+			ok = (sn = http_skip_token(&p, end)) > 0;
+		}
+		q = 1000;
+		have_q = false;
+		while (ok) {
+			while (p < end && HTTP_IS_OWS(*p))
+				p++;
+			if (p == end || *p == ',')
+				break;
+			if (*p++ != ';') {
+				ok = false;
+				break;
+			}
+			while (p < end && HTTP_IS_OWS(*p))
+				p++;
+			pn = p;
+			pnl = http_skip_token(&p, end);
+			if (pnl == 0 || p == end || *p != '=') {
+				ok = false;
+				break;
+			}
+			pv = ++p;
+			if (p < end && *p == '"')
+				ok = http_skip_quoted(&p, end) &&
+				    !http_name_is(pn, pnl, "q");
+			else
+				ok = http_skip_token(&p, end) > 0;
+			if (ok && !have_q && http_name_is(pn, pnl, "q")) {
+				have_q = true;
+				ok = (q = http_parse_qvalue(pv,
+				    (size_t)(p - pv))) != -1;
+			}
+		}
+		if (ok && http_name_is(t, tn, "*") && !http_name_is(s, sn, "*"))
+			ok = false;		/* "*" + "/json" */
+		if (!ok) {
+			while (p < end && *p != ',') {
+				if (*p == '"')
+					(void)http_skip_quoted(&p, end);
+				else
+					p++;
+			}
+			continue;
+		}
+		a->valid = true;
+		if (http_name_is(t, tn, "*"))
+			spec = 1;
+		else if (!http_name_is(t, tn, a->type))
+			spec = 0;
+		else if (http_name_is(s, sn, "*"))
+			spec = 2;
+		else
+			spec = http_name_is(s, sn, a->subtype) ? 3 : 0;
+		if (spec > a->spec) {
+			a->spec = spec;
+			a->q = q;
+		}
+	}
+}
+
+int
+http_accept_quality(const struct http_request *req, const char *type,
+    const char *subtype)
+{
+	struct http_accept a = { type, subtype, 0, 0, false };
+	struct http_str line, name;
+	const char *p, *end, *colon;
+
+	if (!req->accept_multi) {
+		if (req->accept.p != NULL)
+			http_accept_line(req->accept, &a);
+	} else {
+		/* §5.3: repeated lines are one list, walked in place. */
+		p = req->fields.p;
+		end = p + req->fields.len;
+		while (http_next_line(&p, end, &line)) {
+			if ((colon = memchr(line.p, ':', line.len)) == NULL)
+				continue;
+			name.p = line.p;
+			name.len = (size_t)(colon - line.p);
+			if (http_str_eq(name, http_fields[HF_ACCEPT].name,
+			    http_fields[HF_ACCEPT].len))
+				http_accept_line(http_trim(colon + 1,
+				    line.len - name.len - 1), &a);
+		}
+	}
+	if (!a.valid)
+		return -1;
+	return a.spec > 0 ? a.q : 0;
+}
+
+bool
+http_query_has(struct http_str q, const char *elem)
+{
+	size_t n = strlen(elem), i;
+
+	for (i = 0; q.p != NULL && n <= q.len && i <= q.len - n; i++)
+		if ((i == 0 || q.p[i - 1] == '&') &&
+		    memcmp(q.p + i, elem, n) == 0 &&
+		    (i + n == q.len || q.p[i + n] == '&'))
+			return true;
+	return false;
+}
+
 /* ---- response heads, reasons, error pages ---- */
 
 /*
@@ -1841,6 +2051,11 @@ http_build_head(char *buf, size_t size, const struct http_response *resp)
 	}
 	if (resp->accept_ranges)
 		HTTP_OUT_LIT(&o, "Accept-Ranges: bytes\r\n");
+	if (resp->vary != NULL) {
+		HTTP_OUT_LIT(&o, "Vary: ");
+		http_out_str(&o, resp->vary);
+		HTTP_OUT_LIT(&o, "\r\n");
+	}
 	if (st == HTTP_PARTIAL_CONTENT) {
 		HTTP_OUT_LIT(&o, "Content-Range: bytes ");
 		http_out_off(&o, resp->range.first);

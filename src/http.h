@@ -87,6 +87,7 @@ struct http_request {
 						   repeated If-(None-)Match */
 	bool			 if_match_multi; /* If-Match sent twice+ */
 	bool			 if_none_match_multi;
+	bool			 accept_multi;	/* Accept sent twice+ */
 };
 
 /* State of the end-of-head scan across partial reads. */
@@ -146,6 +147,7 @@ struct http_response {
 	const char		*location;	/* for 301, already encoded */
 	const char		*allow;		/* for 405 / OPTIONS */
 	bool			 accept_ranges;
+	const char		*vary;		/* Vary value; NULL: none */
 	bool			 no_store;	/* Cache-Control: no-store */
 	unsigned int		 retry_after;	/* Retry-After seconds; 0:
 						   none */
@@ -186,6 +188,21 @@ int		 http_body_consume(struct http_body *, const char *, size_t,
  */
 int		 http_preconditions(const struct http_request *, const char *,
 		    time_t);
+
+/*
+ * RFC 9110 §12.5.1: the weight, in thousandths (0 to 1000), that the
+ * request's Accept field (every line of it) gives the media type
+ * type/subtype (lower case, no parameters), or -1 when the request has
+ * no Accept field with a valid element (anything is acceptable).
+ */
+int		 http_accept_quality(const struct http_request *, const char *,
+		    const char *);
+
+/*
+ * Whether the query (after '?', still encoded) has the element elem
+ * exactly between '&' separators ("format=json").
+ */
+bool		 http_query_has(struct http_str, const char *);
 
 /*
  * RFC 9110 §14: evaluates Range (and If-Range) for a representation of

@@ -228,20 +228,41 @@ serve_file(struct conn *c, struct cache_entry *e)
 	return serve_file_range(c, e, 0, st->st_size);
 }
 
+/*
+ * JSON for ?format=json, or for an Accept field that weighs
+ * application/json above text/html (RFC 9110 §12.5.1; a tie, no Accept
+ * field, or q=0 for JSON keeps the HTML page). Either way the answer
+ * depends on Accept, so both forms say Vary: Accept.
+ */
+static enum file_listing_format
+serve_listing_format(const struct conn *c)
+{
+	int	 json;
+
+	if (http_query_has(c->req.query, "format=json"))
+		return FILE_LISTING_JSON;
+	json = http_accept_quality(&c->req, "application", "json");
+	return json > 0 && json > http_accept_quality(&c->req, "text", "html") ?
+	    FILE_LISTING_JSON : FILE_LISTING_HTML;
+}
+
 static int
 serve_listing(struct conn *c)
 {
 	struct file_result	*f = &c->buf->file;
+	enum file_listing_format fmt = serve_listing_format(c);
 	char			*body = NULL;
 	size_t			 len = 0;
 	int			 status, rv;
 
-	status = file_listing(c->rootfd, f->fd, f->path, &body, &len);
+	status = file_listing(c->rootfd, f->fd, f->path, fmt, &body, &len);
 	f->fd = -1;	/* consumed */
 	if (status != 0)
 		return serve_error(c, status);
 	serve_begin(c, HTTP_OK);
-	c->resp.content_type = serve_html;
+	c->resp.content_type = fmt == FILE_LISTING_JSON ? "application/json" :
+	    serve_html;
+	c->resp.vary = "Accept";
 	c->resp.content_length = (off_t)len;
 	rv = serve_send(c, body, len, -1, 0, 0, NULL);
 	free(body);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # files.bats: what tine serves from the document root (SPEC "HTTP
-# behaviour", README "Symlinks", "Directories", "Dot-files"): index files
-# in order, the autoindex listing, symlink confinement, special and
+# behaviour", README "Symlinks", "Directories", "Listings", "Dot-files"):
+# index files in order, the autoindex listing (HTML and JSON, natural
+# order, Accept with weights), symlink confinement, special and
 # unreadable files, large files byte for byte, a file that shrinks, is
 # renamed over, deleted or grows while it is sent, and Content-Type by
 # extension.
@@ -130,6 +131,9 @@ anchors() {
 	want_code 200
 	want_hdr Content-Type 'text/html; charset=utf-8'
 	want_hdr Content-Length "$(wc -c <"$T/body")"
+	want_hdr Vary Accept
+	want_hdr ETag ''
+	want_hdr Last-Modified ''
 	head -n 1 "$T/body" | grep -qix '<!doctype html>' ||
 		fail_with "not HTML5"
 	body_has '<title>Index of /list/</title>'
@@ -140,7 +144,7 @@ anchors() {
 	body_has '<a href="./alpha%20dir/">alpha dir/</a>'
 	body_has '<a href="./q%3F%23.txt">q?#.txt</a>'
 	# Parent first, then directories with a trailing slash, then files;
-	# byte order within each; dot-files hidden.
+	# byte order within each (no digits here); dot-files hidden.
 	anchors >"$T/names"
 	printf '%s\n' ../ Bdir/ 'alpha dir/' '&lt;&amp;&quot;&gt;' b.txt \
 	    café.txt etclink pwlink 'q?#.txt' zeta.txt |
@@ -183,6 +187,205 @@ anchors() {
 	cp "$T/body" "$T/first"
 	fetch /many/
 	cmp -s "$T/first" "$T/body" || fail_with "a second listing differs"
+	# The JSON form keeps the same entries and counts the same rest.
+	fetch '/many/?format=json'
+	want_code 200
+	want_hdr Content-Type application/json
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1], "rb"))
+names = [e["name"] for e in d["entries"]]
+assert names == ["zzdir"] + ["f%05d" % i for i in range(9999)], "entries"
+assert d["truncated"] == 6, d["truncated"]
+' "$T/body" || fail_with "not the same 10000 entries and truncated 6"
+}
+
+# json_check PY: runs the Python statements PY with d, the JSON listing
+# in $T/body, and e, its entries by name.
+json_check() {
+	python3 -c 'import json, sys
+d = json.loads(open(sys.argv[1], "rb").read())
+e = {x["name"]: x for x in d["entries"]}
+'"$1" "$T/body" || fail_with "JSON check failed"
+}
+
+@test "autoindex: natural order (file2 before file10), directories first" {
+	local d=$W/nat n
+	mkdir "$d" "$d/dir10" "$d/dir9" "$d/Dir1"
+	for n in file10 file2 file1 file010 file007 img12.png img9.png \
+	    v1.10.tar v1.9.tar 10 9 Zeta alpha; do
+		printf 'x' >"$d/$n"
+	done
+	serve 'autoindex on'
+	fetch /nat/
+	want_code 200
+	anchors >"$T/names"
+	# Digit runs as numbers; leading zeros first (strverscmp(3));
+	# other bytes as they are, so upper case before lower.
+	printf '%s\n' ../ Dir1/ dir9/ dir10/ 9 10 Zeta alpha file007 \
+	    file010 file1 file2 file10 img9.png img12.png v1.9.tar v1.10.tar |
+		diff -u - "$T/names" >&2
+	fetch '/nat/?format=json'
+	want_code 200
+	json_check 'assert [x["name"] for x in d["entries"]] == ["Dir1",
+    "dir9", "dir10", "9", "10", "Zeta", "alpha", "file007", "file010",
+    "file1", "file2", "file10", "img9.png", "img12.png", "v1.9.tar",
+    "v1.10.tar"], d["entries"]'
+}
+
+@test "autoindex: JSON for Accept: application/json or ?format=json" {
+	local d=$W/js
+	mkdir "$d" "$d/sub" "$d/.hid"
+	printf '12345' >"$d/five.txt"
+	printf 'h' >"$d/.hidden"
+	touch -d '2021-03-04 05:06:07 UTC' "$d/five.txt"
+	ln -s sub "$d/subln"
+	ln -s five.txt "$d/fileln"
+	ln -s nowhere "$d/dangle"
+	ln -s /etc "$d/etcln"
+	mkfifo "$d/pipe"
+	serve 'autoindex on'
+	for how in accept query; do
+		if [ "$how" = accept ]; then
+			fetch /js/ -H 'Accept: application/json'
+		else
+			fetch '/js/?format=json'
+		fi
+		want_code 200
+		want_hdr Content-Type application/json
+		want_hdr Content-Length "$(wc -c <"$T/body")"
+		want_hdr Vary Accept
+		want_hdr ETag ''
+		json_check '
+assert d["path"] == "/js/", d["path"]
+assert d["truncated"] == 0, d["truncated"]
+assert [x["name"] for x in d["entries"]] == ["sub", "subln", "dangle",
+    "etcln", "fileln", "five.txt", "pipe"], d["entries"]
+assert e["five.txt"] == {"name": "five.txt", "href": "./five.txt",
+    "type": "file", "size": 5, "mtime": "2021-03-04T05:06:07Z"}, e
+assert e["fileln"]["type"] == "file" and e["fileln"]["size"] == 5, e
+assert e["fileln"]["mtime"] == "2021-03-04T05:06:07Z", e
+assert e["sub"]["type"] == "directory" and "size" not in e["sub"], e
+assert e["sub"]["href"] == "./sub/", e
+assert e["subln"]["type"] == "directory", e   # followed within root
+assert e["subln"]["href"] == "./subln/", e
+assert e["dangle"] == {"name": "dangle", "href": "./dangle",
+    "type": "symlink"}, e
+assert e["etcln"] == {"name": "etcln", "href": "./etcln",
+    "type": "symlink"}, e                      # leaves root: nothing told
+assert e["pipe"]["type"] == "other" and "size" not in e["pipe"], e
+import re
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
+    e["sub"]["mtime"]), e
+'
+	done
+	# Other query elements may come along; the format one must be exact.
+	fetch '/js/?a=1&format=json'
+	want_hdr Content-Type application/json
+	fetch '/js/?format=jsonx'
+	want_hdr Content-Type 'text/html; charset=utf-8'
+	want_hdr Vary Accept
+	# A file is a file, whatever is asked.
+	fetch '/js/five.txt?format=json' -H 'Accept: application/json'
+	want_code 200
+	want_hdr Content-Type 'text/plain; charset=utf-8'
+	want_hdr Vary ''
+	want_body 12345
+}
+
+@test "autoindex: Accept weights choose the form; q=0 refuses JSON" {
+	mkdir "$W/q"
+	printf 'x' >"$W/q/x"
+	serve 'autoindex on'
+	# accept_is ACCEPT TYPE: a GET with that Accept gets that form.
+	accept_is() {
+		fetch /q/ -H "Accept: $1"
+		want_code 200
+		want_hdr Content-Type "$2"
+		want_hdr Vary Accept
+	}
+	local html='text/html; charset=utf-8' json=application/json
+	fetch /q/
+	want_hdr Content-Type "$html"
+	want_hdr Vary Accept
+	accept_is 'application/json' "$json"
+	accept_is 'Application/JSON; charset=utf-8' "$json"
+	accept_is 'application/json;q=0' "$html"
+	accept_is 'application/json; q=0.000' "$html"
+	accept_is 'application/json;q=0, */*' "$html"
+	accept_is '*/*;q=0.9, application/json;q=0' "$html"
+	accept_is 'text/html;q=0.5, application/json' "$json"
+	accept_is 'application/json, text/html;q=0.9' "$json"
+	accept_is 'application/*' "$json"
+	accept_is 'application/json;q=0.5, text/html;q=0.5' "$html"
+	accept_is '*/*' "$html"
+	accept_is 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' "$html"
+	accept_is 'application/json;q=2' "$html"
+	# Two Accept lines are one list.
+	fetch /q/ -H 'Accept: text/html;q=0.1' -H 'Accept: application/json'
+	want_hdr Content-Type "$json"
+	fetch /q/ -H 'Accept: */*' -H 'Accept: application/json;q=0'
+	want_hdr Content-Type "$html"
+	# ?format=json is asked for by name: it wins over Accept.
+	fetch '/q/?format=json' -H 'Accept: text/html'
+	want_hdr Content-Type "$json"
+}
+
+@test "autoindex: HEAD of the JSON listing: its head, its length, no body" {
+	mkdir "$W/h"
+	printf 'x' >"$W/h/x"
+	serve 'autoindex on'
+	fetch /h/ -H 'Accept: application/json'
+	local len
+	len=$(wc -c <"$T/body")
+	raw -e 'HEAD /h/ HTTP/1.1\r\nHost: t\r\nAccept: application/json\r\nConnection: close\r\n\r\n' \
+	    >"$T/out"
+	head -n 1 "$T/out" | grep -qx $'HTTP/1.1 200 OK\r'
+	grep -qx $'Content-Type: application/json\r' "$T/out"
+	grep -qx "Content-Length: $len"$'\r' "$T/out"
+	grep -qx $'Vary: Accept\r' "$T/out"
+	tail -c 4 "$T/out" | cmp -s - <(printf '\r\n\r\n')
+	if grep -q '{' "$T/out"; then
+		cat -v "$T/out" >&2
+		return 1
+	fi
+	raw -e 'HEAD /h/?format=json HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' \
+	    >"$T/out"
+	grep -qx "Content-Length: $len"$'\r' "$T/out"
+	grep -qx $'Content-Type: application/json\r' "$T/out"
+}
+
+@test "autoindex: hostile names in JSON parse, with U+FFFD for what is not UTF-8" {
+	local d=$W/evil
+	mkdir "$d" "$d/q\"dir"
+	printf 'x' >"$d/"'a"b\c'$'\x01\x1f\x7f\t'"<x>"$'\xff\xfe'".txt"
+	printf 'x' >"$d/nl"$'\n'"x"$'\r'"y"
+	printf 'x' >"$d/euro"$'\xe2\x82\xac'
+	printf 'x' >"$d/"'",{"name":"forged"}'
+	serve 'autoindex on'
+	fetch '/evil/?format=json'
+	want_code 200
+	# Strict: plain ASCII and UTF-8, no raw control byte but LF.
+	python3 -c 'import sys
+b = open(sys.argv[1], "rb").read()
+b.decode("utf-8")
+assert not any(c < 0x20 and c != 0x0a or c == 0x7f for c in b), "control"
+' "$T/body" || fail_with "not clean UTF-8"
+	json_check '
+names = [x["name"] for x in d["entries"]]
+assert names == ["q\"dir", "\",{\"name\":\"forged\"}",
+    "a\"b\\c\x01\x1f\x7f\t<x>\ufffd\ufffd.txt", "euro\u20ac",
+    "nl\nx\ry"], names
+hrefs = [x["href"] for x in d["entries"]]
+assert hrefs == ["./q%22dir/", "./%22,%7B%22name%22:%22forged%22%7D",
+    "./a%22b%5Cc%01%1F%7F%09%3Cx%3E%FF%FE.txt", "./euro%E2%82%AC",
+    "./nl%0Ax%0Dy"], hrefs
+'
+	grep -qF '\u0001\u001F\u007F\u0009' "$T/body" ||
+		fail_with "control bytes not as \u00XX"
+	# The href names the exact bytes.
+	fetch '/evil/a%22b%5Cc%01%1F%7F%09%3Cx%3E%FF%FE.txt'
+	want_code 200
+	want_body x
 }
 
 @test "autoindex: control bytes and bytes that are not UTF-8 are shown as U+FFFD" {

@@ -137,7 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_range r;
 	const char *buf = (const char *)data;
 	size_t hl = 0, hl1 = 0, hl2 = 0, hln = 0;
-	int s, s1, s2, sn, p, p2;
+	int s, s1, s2, sn, p, p2, q;
 
 	s = fuzz_scan(buf, size, data, 0, &hl);
 	s1 = fuzz_scan(buf, size, NULL, 0, &hl1);
@@ -193,6 +193,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	(void)http_preconditions(&req, "\"abc\"", 784111777);
 	(void)http_preconditions(&req, NULL, 0);
+	/* A weight, or -1 exactly when there is no Accept to weigh. */
+	q = http_accept_quality(&req, "application", "json");
+	FUZZ_ASSERT(q >= -1 && q <= 1000);
+	FUZZ_ASSERT(q != -1 ||
+	    http_accept_quality(&req, "text", "html") == -1);
+	if (req.accept.p == NULL)
+		FUZZ_ASSERT(q == -1);
 	for (size_t i = 0; i < nitems(sizes); i++) {
 		s = http_range_select(&req, sizes[i], "\"abc\"", 784111777,
 		    &r);

@@ -1,6 +1,7 @@
 /*
  * test_file.c: unit tests for file.c. Tables for path normalisation,
- * URL-encoding and HTML-escaping, then file_resolve() and file_listing()
+ * URL-encoding, HTML- and JSON-escaping and the listing's order, then
+ * file_resolve() and file_listing() (both forms)
  * against a tree made under /tmp (removed at the end). Includes file.c to
  * reach its static parts (file_openat2_missing forces the fallback).
  */
@@ -177,6 +178,83 @@ static const struct enc_row html_rows[] = {
 	{ "\x01", 3, -1, NULL },
 };
 
+static const struct enc_row json_rows[] = {
+	{ "plain", 0, 5, "plain" },
+	{ "", 0, 0, "" },
+	{ "a\"b", 0, 4, "a\\\"b" },
+	{ "a\\b", 0, 4, "a\\\\b" },
+	{ "/<&>'", 0, 5, "/<&>'" },
+	{ "\n\r\t", 0, 18, "\\u000A\\u000D\\u0009" },
+	{ "\x01\x1b[31m", 0, 16, "\\u0001\\u001B[31m" },
+	{ "\x1f\x20\x7f", 0, 13, "\\u001F \\u007F" },
+	{ "caf\xc3\xa9", 0, 5, "caf\xc3\xa9" },
+	{ "\xe2\x82\xac\xf0\x9f\x8d\x95", 0, 7,
+	    "\xe2\x82\xac\xf0\x9f\x8d\x95" },	/* euro, pizza */
+	/* What is not UTF-8 is U+FFFD, one for each byte. */
+	{ "\xff\xfe", 0, 6, "\xef\xbf\xbd\xef\xbf\xbd" },
+	{ "a\xc3", 0, 4, "a\xef\xbf\xbd" },		/* cut short */
+	{ "\xc0\xaf", 0, 6, "\xef\xbf\xbd\xef\xbf\xbd" },	/* overlong */
+	{ "\xed\xa0\x80", 0, 9,
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },	/* surrogate */
+	/* Bounds: exact fit and one byte short. */
+	{ "\x01", 7, 6, "\\u0001" },
+	{ "\x01", 6, -1, NULL },
+	{ "\"", 3, 2, "\\\"" },
+	{ "\"", 2, -1, NULL },
+	{ "\xff", 4, 3, "\xef\xbf\xbd" },
+	{ "\xff", 3, -1, NULL },
+	{ "\xc3\xa9", 3, 2, "\xc3\xa9" },
+	{ "\xc3\xa9", 2, -1, NULL },
+};
+
+/* The listing's order: want is the sign of file_entry_cmp(a, b). */
+static const struct cmp_row {
+	const char	*a;
+	bool		 adir;
+	const char	*b;
+	bool		 bdir;
+	int		 want;
+} cmp_rows[] = {
+	/* Digit runs compare as numbers. */
+	{ "file2", false, "file10", false, -1 },
+	{ "file10", false, "file2", false, 1 },
+	{ "file9.txt", false, "file10.txt", false, -1 },
+	{ "10", false, "9", false, 1 },
+	{ "x10y2", false, "x10y10", false, -1 },
+	{ "v1.2.9", false, "v1.2.10", false, -1 },
+	/* Equal prefixes: the shorter first; equal names are equal. */
+	{ "file", false, "file2", false, -1 },
+	{ "file2", false, "file2a", false, -1 },
+	{ "a1b", false, "a1c", false, -1 },
+	{ "file2", false, "file2", false, 0 },
+	/* Leading zeros: before any run without, more zeros first, and
+	 * zero-padded runs of one width in numeric order. */
+	{ "img07", false, "img7", false, -1 },
+	{ "img007", false, "img07", false, -1 },
+	{ "img09", false, "img1", false, -1 },
+	{ "img0", false, "img1", false, -1 },
+	{ "f00009", false, "f00010", false, -1 },
+	{ "f09999", false, "f10000", false, -1 },
+	/* Other bytes: unsigned, case counts. */
+	{ "Z", false, "a", false, -1 },
+	{ "z", false, "\xc3\xa9", false, -1 },
+	{ "a b", false, "a1", false, -1 },
+	/* Directories first, whatever the names. */
+	{ "zdir", true, "afile", false, -1 },
+	{ "afile", false, "zdir", true, 1 },
+	{ "file10", true, "file2", false, -1 },
+	{ "dir10", true, "dir9", true, 1 },
+	{ "dir", true, "dir", false, -1 },
+};
+
+/* Names for the order's laws: every pair and triple of them. */
+static const char *const cmp_names[] = {
+	"", "0", "00", "000", "01", "010", "09", "1", "9", "10", "100",
+	"a", "a0", "a00", "a01", "a1", "a1b", "a2", "a9", "a10", "a010",
+	"a1.10", "a1.9", "a1.09", "A1", "b", "\xc3\xa9", "file2", "file10",
+	"file010", "x9y", "x09y", "x9", "9a", "09a", "0a", "a0b0", "a00b",
+};
+
 static char	 tmpdir[] = "/tmp/tine-test-file-XXXXXX";
 static char	 rootpath[PATH_MAX];
 static int	 rootfd = -1;
@@ -283,6 +361,73 @@ test_encode(void)
 	}
 	n = file_html_escape("x", out, 0);
 	unit_check(n == -1, "html_escape size 0: -1");
+	for (i = 0; i < nitems(json_rows); i++) {
+		r = &json_rows[i];
+		size = r->size ? r->size : sizeof(out);
+		n = file_json_escape(r->in, out, size);
+		unit_check(n == r->ret && (n == -1 || strcmp(out, r->out) == 0),
+		    "json_escape %zu [%s] size %zu: %d [%s], want %d [%s]", i,
+		    SHOW(r->in), size, n, n >= 0 ? SHOW(out) : "", r->ret,
+		    r->out ? SHOW(r->out) : "");
+	}
+	n = file_json_escape("x", out, 0);
+	unit_check(n == -1, "json_escape size 0: -1");
+}
+
+static int
+sign(int v)
+{
+	return (v > 0) - (v < 0);
+}
+
+static void
+test_order(void)
+{
+	struct file_entry	 x, y, z;
+	const struct cmp_row	*r;
+	size_t			 i, j, k, n = nitems(cmp_names);
+	int			 got, xy, yz, xz;
+	bool			 ok;
+
+	memset(&x, 0, sizeof(x));
+	memset(&y, 0, sizeof(y));
+	memset(&z, 0, sizeof(z));
+	for (i = 0; i < nitems(cmp_rows); i++) {
+		r = &cmp_rows[i];
+		x.name = (char *)(uintptr_t)r->a;
+		x.type = r->adir ? FILE_ENTRY_DIR : FILE_ENTRY_FILE;
+		y.name = (char *)(uintptr_t)r->b;
+		y.type = r->bdir ? FILE_ENTRY_DIR : FILE_ENTRY_FILE;
+		got = sign(file_entry_cmp(&x, &y));
+		unit_check(got == r->want, "order %zu: [%s]%s vs [%s]%s: %d, "
+		    "want %d", i, SHOW(r->a), r->adir ? "/" : "", SHOW(r->b),
+		    r->bdir ? "/" : "", got, r->want);
+	}
+
+	/*
+	 * The bounded heap and qsort need a total order: antisymmetric,
+	 * zero only for equal names, and transitive.
+	 */
+	ok = true;
+	x.type = y.type = z.type = FILE_ENTRY_FILE;
+	for (i = 0; i < n; i++) {
+		x.name = (char *)(uintptr_t)cmp_names[i];
+		for (j = 0; j < n; j++) {
+			y.name = (char *)(uintptr_t)cmp_names[j];
+			xy = sign(file_entry_cmp(&x, &y));
+			if (xy != -sign(file_entry_cmp(&y, &x)) ||
+			    (xy == 0) != (i == j))
+				ok = false;
+			for (k = 0; k < n && xy < 0; k++) {
+				z.name = (char *)(uintptr_t)cmp_names[k];
+				yz = sign(file_entry_cmp(&y, &z));
+				xz = sign(file_entry_cmp(&x, &z));
+				if (yz < 0 && xz >= 0)
+					ok = false;
+			}
+		}
+	}
+	unit_check(ok, "order: total over %zu names", n);
 }
 
 static void
@@ -450,6 +595,17 @@ make_tree(void)
 	symlink_in("../../../../../../etc/passwd", "list/outfile");
 	symlink_in("../small-up", "list/up");
 	mkfile("small-up", NULL, 512);
+	mkfile("list/file10", NULL, 0);
+	mkfile("list/file2", NULL, 0);
+	mkfile("list/file010", NULL, 0);
+	if (snprintf(p, sizeof(p), "%s/list/pipe", rootpath) >=
+	    (int)sizeof(p) || mkfifo(p, 0644) == -1)
+		abort();
+	/* A known date for the JSON form: Sun, 06 Nov 1994 08:49:37. */
+	if (snprintf(p, sizeof(p), "%s/list/small", rootpath) >=
+	    (int)sizeof(p) || utimensat(AT_FDCWD, p, (struct timespec[]){
+	    { .tv_sec = 784111777 }, { .tv_sec = 784111777 } }, 0) == -1)
+		abort();
 }
 
 static int
@@ -623,9 +779,10 @@ test_resolve(void)
 	free(res);
 }
 
-/* Lists rootpath/rel as path; the body or NULL. */
+/* Lists rootpath/rel as path in form fmt; the body or NULL. */
 static char *
-list(const char *rel, const char *path, size_t *len)
+list_as(const char *rel, const char *path, enum file_listing_format fmt,
+    size_t *len)
 {
 	char	*body;
 	int	 fd, st, before;
@@ -634,11 +791,17 @@ list(const char *rel, const char *path, size_t *len)
 	if ((fd = openat(rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		return NULL;
-	st = file_listing(rootfd, fd, path, &body, len);
+	st = file_listing(rootfd, fd, path, fmt, &body, len);
 	unit_check(st == 0 && body != NULL && strlen(body) == *len &&
 	    count_fds() == before, "listing %s: %d, fds %d/%d", path, st,
 	    before, count_fds());
 	return st == 0 ? body : NULL;
+}
+
+static char *
+list(const char *rel, const char *path, size_t *len)
+{
+	return list_as(rel, path, FILE_LISTING_HTML, len);
 }
 
 static void
@@ -657,11 +820,71 @@ pos(const char *body, const char *s)
 	return p != NULL ? (size_t)(p - body) : SIZE_MAX;
 }
 
+/* The JSON form of the same directory. */
+static void
+test_listing_json(void)
+{
+	static const char	 start[] = "{\"path\":\"/list/\","
+	    "\"entries\":[\n{\"name\":\"adir\",\"href\":\"./adir/\","
+	    "\"type\":\"directory\",\"mtime\":\"";
+	static const char	 end[] = "\n],\"truncated\":0}\n";
+	char			*body;
+	size_t			 len;
+
+	body = list_as("list", "/list/", FILE_LISTING_JSON, &len);
+	unit_check(body != NULL &&
+	    strncmp(body, start, sizeof(start) - 1) == 0,
+	    "listing json: path, then the first directory");
+	unit_check(body != NULL && len >= sizeof(end) - 1 &&
+	    strcmp(body + len - (sizeof(end) - 1), end) == 0,
+	    "listing json: ends with truncated 0");
+	check_has(body, "{\"name\":\"small\",\"href\":\"./small\","
+	    "\"type\":\"file\",\"size\":512,"
+	    "\"mtime\":\"1994-11-06T08:49:37Z\"}", true);
+	check_has(body, "{\"name\":\"huge\",\"href\":\"./huge\","
+	    "\"type\":\"file\",\"size\":3640655872,", true);
+	check_has(body, "{\"name\":\"ldir\",\"href\":\"./ldir/\","
+	    "\"type\":\"directory\",\"mtime\":", true);
+	check_has(body, "{\"name\":\"up\",\"href\":\"./up\","
+	    "\"type\":\"file\",\"size\":512,", true);
+	/* Links not followed: no size, no date. */
+	check_has(body, "{\"name\":\"dangle\",\"href\":\"./dangle\","
+	    "\"type\":\"symlink\"}", true);
+	check_has(body, "{\"name\":\"outdir\",\"href\":\"./outdir\","
+	    "\"type\":\"symlink\"}", true);
+	check_has(body, "{\"name\":\"outfile\",\"href\":\"./outfile\","
+	    "\"type\":\"symlink\"}", true);
+	check_has(body, "{\"name\":\"pipe\",\"href\":\"./pipe\","
+	    "\"type\":\"other\",\"mtime\":", true);
+	check_has(body, "{\"name\":\"q\\\"uote\",\"href\":\"./q%22uote\",",
+	    true);
+	check_has(body, "{\"name\":\"<b>\",\"href\":\"./%3Cb%3E\",", true);
+	check_has(body, "{\"name\":\"caf\xc3\xa9\",\"href\":\"./caf%C3%A9\",",
+	    true);
+	check_has(body, "hidden", false);
+	check_has(body, "../", false);
+	unit_check(pos(body, "\"ldir\"") < pos(body, "\"zdir\"") &&
+	    pos(body, "\"zdir\"") < pos(body, "\"<b>\"") &&
+	    pos(body, "\"file010\"") < pos(body, "\"file2\"") &&
+	    pos(body, "\"file2\"") < pos(body, "\"file10\"") &&
+	    pos(body, "\"file10\"") < pos(body, "\"small\"") &&
+	    pos(body, "\"small\"") != SIZE_MAX,
+	    "listing json: the HTML page's order");
+	free(body);
+
+	body = list_as("sp ace <dir>", "/sp ace <dir>/", FILE_LISTING_JSON,
+	    &len);
+	unit_check(body != NULL && strcmp(body, "{\"path\":"
+	    "\"/sp ace <dir>/\",\"entries\":[\n],\"truncated\":0}\n") == 0,
+	    "listing json: an empty directory");
+	free(body);
+}
+
 static void
 test_listing(void)
 {
-	char	*body, name[32];
-	size_t	 len, i, rows;
+	char	*body, *body_json, name[32];
+	size_t	 len, i, rows, jrows;
 	int	 fd;
 	const char *p;
 
@@ -710,7 +933,15 @@ test_listing(void)
 	    pos(body, "sp ace") < pos(body, "\xc3\xa9t\xc3\xa9") &&
 	    pos(body, "\xc3\xa9t\xc3\xa9") != SIZE_MAX,
 	    "listing: directories first, then byte order");
+	unit_check(pos(body, "\"./caf") < pos(body, "\"./file010\"") &&
+	    pos(body, "\"./file010\"") < pos(body, "\"./file2\"") &&
+	    pos(body, "\"./file2\"") < pos(body, "\"./file10\"") &&
+	    pos(body, "\"./file10\"") < pos(body, "\"./small\"") &&
+	    pos(body, "\"./small\"") != SIZE_MAX,
+	    "listing: natural order, file2 before file10");
 	free(body);
+
+	test_listing_json();
 
 	body = list(".", "/", &len);
 	check_has(body, "<title>Index of /</title>", true);
@@ -749,6 +980,21 @@ test_listing(void)
 	rows = 0;
 	for (p = body; p != NULL && (p = strstr(p, "href=\"./")) != NULL; p++)
 		rows++;
+	body_json = list_as("many", "/many/", FILE_LISTING_JSON, &len);
+	check_has(body_json, "],\"truncated\":6}", true);
+	check_has(body_json, "\"name\":\"f09998\"", true);
+	check_has(body_json, "\"name\":\"f09999\"", false);
+	unit_check(pos(body_json, "\"zzdir\"") < pos(body_json, "\"f00000\"") &&
+	    pos(body_json, "\"f09997\"") < pos(body_json, "\"f09998\"") &&
+	    pos(body_json, "\"f09998\"") != SIZE_MAX,
+	    "listing json: the same entries in the same order");
+	jrows = 0;
+	for (p = body_json; p != NULL && (p = strstr(p, "{\"name\":")) !=
+	    NULL; p++)
+		jrows++;
+	unit_check(jrows == FILE_LISTING_MAX, "listing json: %zu entries, "
+	    "want %d", jrows, FILE_LISTING_MAX);
+	free(body_json);
 	unit_check(rows == FILE_LISTING_MAX, "listing: %zu rows, want %d",
 	    rows, FILE_LISTING_MAX);
 	check_has(body, "<p class=\"t\">6 more entries not shown.</p>", true);
@@ -768,8 +1014,8 @@ test_listing(void)
 	fd = openat(rootfd, "file.txt", O_RDONLY | O_CLOEXEC);
 	i = (size_t)count_fds();
 	body = NULL;
-	unit_check(fd >= 0 && file_listing(rootfd, fd, "/x/", &body, &len) ==
-	    404 &&
+	unit_check(fd >= 0 && file_listing(rootfd, fd, "/x/",
+	    FILE_LISTING_HTML, &body, &len) == 404 &&
 	    body == NULL && (size_t)count_fds() == i - 1,
 	    "listing of a file: 404, fd closed");
 }
@@ -781,6 +1027,7 @@ main(void)
 
 	test_normalize();
 	test_encode();
+	test_order();
 	test_errno();
 
 	make_tree();

@@ -1304,6 +1304,126 @@ test_etag_printf(void)
 	    bad);
 }
 
+/* ---- content negotiation ---- */
+
+/*
+ * Accept field lines (each "Accept: " + line, NULL-ended) and the
+ * weights they give application/json and text/html; -1: no preference.
+ */
+static const struct accept_case {
+	const char	*lines[3];
+	int		 json, html;
+} accept_cases[] = {
+	{ { NULL }, -1, -1 },
+	{ { "" }, -1, -1 },
+	{ { "garbage" }, -1, -1 },
+	{ { "application/json" }, 1000, 0 },
+	{ { "APPLICATION/JSON" }, 1000, 0 },
+	{ { "application/json;q=0" }, 0, 0 },
+	{ { "application/json; q=0.000" }, 0, 0 },
+	{ { "application/json ; Q=0.5" }, 500, 0 },
+	{ { "application/json;q=1.000" }, 1000, 0 },
+	{ { "application/json;q=0.123" }, 123, 0 },
+	{ { "application/json; charset=utf-8" }, 1000, 0 },
+	{ { "application/json;charset=\"a,b;q=0\";q=0.4" }, 400, 0 },
+	/* Browsers: HTML first. */
+	{ { "text/html,application/xhtml+xml,application/xml;q=0.9,"
+	    "*/*;q=0.8" }, 800, 1000 },
+	{ { "*/*" }, 1000, 1000 },
+	{ { "application/*;q=0.3, text/*;q=0.2" }, 300, 200 },
+	/* The most specific range wins, whatever the order. */
+	{ { "*/*;q=0.9, application/json;q=0" }, 0, 900 },
+	{ { "application/json;q=0, */*" }, 0, 1000 },
+	{ { "application/json;q=0.2, application/*;q=0.9" }, 200, 0 },
+	/* The first of equal ranges. */
+	{ { "application/json;q=0.3, application/json;q=0.7" }, 300, 0 },
+	/* Invalid elements are skipped, the others still count. */
+	{ { "application/json;q=2, text/html;q=0.5" }, 0, 500 },
+	{ { "application/json;q=1.5" }, -1, -1 },
+	{ { "application/json;q=0.1234" }, -1, -1 },
+	{ { "application/json;q=\"1\"" }, -1, -1 },
+	{ { "application/json;q=" }, -1, -1 },
+	{ { "application/json;q" }, -1, -1 },
+	{ { "application/json x" }, -1, -1 },
+	{ { "*/json" }, -1, -1 },
+	{ { "application", "text/html;q=0.1" }, 0, 100 },
+	{ { "application/json;x=\"unclosed, text/html" }, -1, -1 },
+	{ { "text/html;q=0.5;q=1" }, 0, 500 },
+	{ { ",, ,application/json,," }, 1000, 0 },
+	{ { "application/jsonx, xapplication/json" }, 0, 0 },
+	/* Repeated lines are one list (RFC 9110 §5.3). */
+	{ { "text/html", "application/json" }, 1000, 1000 },
+	{ { "text/html;q=0.1", "application/json" }, 1000, 100 },
+	{ { "*/*", "application/json;q=0" }, 0, 1000 },
+	{ { "application/json;q=0.4", "application/json" }, 400, 0 },
+};
+
+static void
+test_accept(void)
+{
+	const struct accept_case *c;
+	struct http_request req;
+	char head[512], *in;
+	size_t i, j;
+	int n, r, json, html;
+
+	for (i = 0; i < nitems(accept_cases); i++) {
+		c = &accept_cases[i];
+		n = snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: h\r\n");
+		for (j = 0; j < nitems(c->lines) && c->lines[j] != NULL; j++)
+			n += snprintf(head + n, sizeof(head) - (size_t)n,
+			    "Accept: %s\r\n", c->lines[j]);
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "X: y\r\n\r\n");
+		in = test_copy(head, (size_t)n);
+		r = http_parse_head(in, (size_t)n, &req);
+		json = http_accept_quality(&req, "application", "json");
+		html = http_accept_quality(&req, "text", "html");
+		unit_check(r == 0 && json == c->json && html == c->html,
+		    "accept %zu [%s%s%s]: json %d html %d (want %d %d)", i,
+		    c->lines[0] ? c->lines[0] : "none",
+		    c->lines[0] && c->lines[1] ? "] [" : "",
+		    c->lines[0] && c->lines[1] ? c->lines[1] : "",
+		    json, html, c->json, c->html);
+		free(in);
+	}
+}
+
+static void
+test_query(void)
+{
+	static const struct {
+		const char	*q;
+		bool		 want;
+	} rows[] = {
+		{ "format=json", true },
+		{ "a=1&format=json", true },
+		{ "format=json&a=1", true },
+		{ "a&format=json&b", true },
+		{ "", false },
+		{ "format=jsonx", false },
+		{ "xformat=json", false },
+		{ "format=JSON", false },
+		{ "format%3Djson", false },
+		{ "format=jso", false },
+	};
+	struct http_str q;
+	size_t i;
+	char *p;
+
+	q.p = NULL;
+	q.len = 0;
+	unit_check(!http_query_has(q, "format=json"), "query: none");
+	for (i = 0; i < nitems(rows); i++) {
+		p = test_copy(rows[i].q, strlen(rows[i].q));
+		q.p = p;
+		q.len = strlen(rows[i].q);
+		unit_check(http_query_has(q, "format=json") == rows[i].want,
+		    "query [%s]: %d", rows[i].q, rows[i].want);
+		free(p);
+	}
+}
+
 /* ---- response heads, error pages ---- */
 
 /* Replaces the 29-byte Date value with "DATE" so output compares. */
@@ -1464,6 +1584,19 @@ test_build_head(void)
 	    "\r\n");
 
 	memset(&r, 0, sizeof(r));
+	r.status = 200;
+	r.content_length = 2;
+	r.content_type = "application/json";
+	r.vary = "Accept";
+	check_head("200 Vary", &r, "HTTP/1.1 200 OK\r\n"
+	    "Server: tine/" TINE_VERSION "\r\n"
+	    "Date: DATE\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: 2\r\n"
+	    "Vary: Accept\r\n"
+	    "\r\n");
+
+	memset(&r, 0, sizeof(r));
 	r.status = 100;
 	r.content_length = 5;
 	check_head("100", &r, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -1574,6 +1707,8 @@ main(void)
 	test_dates();
 	test_etag();
 	test_etag_printf();
+	test_accept();
+	test_query();
 	test_build_head();
 	test_error_pages();
 	test_tchar();
