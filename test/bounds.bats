@@ -22,20 +22,6 @@ serve() {
 	start_tine
 }
 
-# rq RAWREQ_ARGS...: as in http.bats: $T/out, then $T/head (no CRs) and
-# $T/body of the first response.
-rq() {
-	RC=0
-	raw "$@" >"$T/out" 2>"$T/rq.err" || RC=$?
-	local LC_ALL=C line n=0
-	while IFS= read -r line; do
-		n=$((n + ${#line} + 1))
-		[ "$line" = $'\r' ] && break
-	done <"$T/out"
-	head -c "$n" "$T/out" | tr -d '\r' >"$T/head"
-	tail -c +"$((n + 1))" "$T/out" >"$T/body"
-}
-
 fail_rq() {
 	echo "$*" >&2
 	echo "--- received (rawreq exit $RC):" >&2

@@ -403,3 +403,46 @@ make_cert() {
 		return 1
 	}
 }
+
+# rq RAWREQ_ARGS...: rawreq on $PORT; what it received goes to $T/out and
+# its exit status to RC (0 = tine closed, 3 = still open after -n). The
+# first response is split into $T/head (CRs removed) and $T/body (every
+# byte after the head, so with -n 1 exactly the first body).
+rq() {
+	RC=0
+	raw "$@" >"$T/out" 2>"$T/rq.err" || RC=$?
+	split_first
+}
+
+split_first() {
+	local LC_ALL=C line n=0
+	while IFS= read -r line; do
+		n=$((n + ${#line} + 1))
+		[ "$line" = $'\r' ] && break
+	done <"$T/out"
+	head -c "$n" "$T/out" | tr -d '\r' >"$T/head"
+	tail -c +"$((n + 1))" "$T/out" >"$T/body"
+}
+
+# descendants PID: every process below PID, deepest last.
+descendants() {
+	local kid
+	for kid in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		echo "$kid"
+		descendants "$kid"
+	done
+}
+
+# stop_chrome: kills the chromium whose pid is in CHROME_PID, and the
+# processes it started, by pid (recorded before the first signal, as they
+# are reparented once it dies). A no-op when none runs.
+stop_chrome() {
+	local -a pids
+	[ -n "${CHROME_PID:-}" ] || return 0
+	if pid_alive "$CHROME_PID"; then
+		mapfile -t pids < <(descendants "$CHROME_PID")
+		kill -KILL "$CHROME_PID" "${pids[@]}" 2>/dev/null || true
+	fi
+	wait "$CHROME_PID" 2>/dev/null || true
+	CHROME_PID=
+}

@@ -28,26 +28,6 @@ serve() {
 	start_tine
 }
 
-# rq RAWREQ_ARGS...: rawreq on $PORT; what it received goes to $T/out and
-# its exit status to RC (0 = tine closed, 3 = still open after -n). The
-# first response is split into $T/head (CRs removed) and $T/body (every
-# byte after the head, so with -n 1 exactly the first body).
-rq() {
-	RC=0
-	raw "$@" >"$T/out" 2>"$T/rq.err" || RC=$?
-	split_first
-}
-
-split_first() {
-	local LC_ALL=C line n=0
-	while IFS= read -r line; do
-		n=$((n + ${#line} + 1))
-		[ "$line" = $'\r' ] && break
-	done <"$T/out"
-	head -c "$n" "$T/out" | tr -d '\r' >"$T/head"
-	tail -c +"$((n + 1))" "$T/out" >"$T/body"
-}
-
 show_out() {
 	{
 		echo "--- received (rawreq exit $RC):"

@@ -82,29 +82,6 @@ need_chrome() {
 	[ -z "${CHROME_SKIP:-}" ] || skip "$CHROME_SKIP"
 }
 
-# descendants PID: every process below PID, deepest last.
-descendants() {
-	local kid
-	for kid in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		echo "$kid"
-		descendants "$kid"
-	done
-}
-
-# stop_chrome: kills the chromium started by chrome() or cdp(), and the
-# processes it started, by pid (recorded before the first signal, as they
-# are reparented once it dies). A no-op when none runs.
-stop_chrome() {
-	local -a pids
-	[ -n "${CHROME_PID:-}" ] || return 0
-	if pid_alive "$CHROME_PID"; then
-		mapfile -t pids < <(descendants "$CHROME_PID")
-		kill -KILL "$CHROME_PID" "${pids[@]}" 2>/dev/null || true
-	fi
-	wait "$CHROME_PID" 2>/dev/null || true
-	CHROME_PID=
-}
-
 # chrome_start ARGS...: runs chromium in the background with a profile,
 # HOME and caches of its own under $T; output to $CHROME_OUT(.err). Bats'
 # fd 3 is closed for it (a process holding it makes Bats wait), or with

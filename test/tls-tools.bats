@@ -153,28 +153,6 @@ serves_serial() {
 	[ "$(served_serial "$1")" = "$2" ]
 }
 
-# descendants PID: every process below PID, deepest last.
-descendants() {
-	local kid
-	for kid in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		echo "$kid"
-		descendants "$kid"
-	done
-}
-
-# stop_chrome: kills the chromium started by chrome, and what it
-# started, by pid (recorded first: they are reparented once it dies).
-stop_chrome() {
-	local -a pids
-	[ -n "${CHROME_PID:-}" ] || return 0
-	if pid_alive "$CHROME_PID"; then
-		mapfile -t pids < <(descendants "$CHROME_PID")
-		kill -KILL "$CHROME_PID" "${pids[@]}" 2>/dev/null || true
-	fi
-	wait "$CHROME_PID" 2>/dev/null || true
-	CHROME_PID=
-}
-
 # chrome HOME OUT ARGS...: one headless chromium run with HOME as its
 # home (so HOME/.pki/nssdb as its NSS database) and a profile of its own;
 # stdout to OUT, stderr to OUT.err. Fails when it runs longer than
