@@ -370,37 +370,6 @@ conn_tls_deadline_cb(BIO *b, int oper, const char *argp, size_t len,
 }
 
 /*
- * A plain HTTP request on a TLS port: a short plain-text 400 that says
- * what happened (a TLS alert would reach no one: the client speaks no
- * TLS), then the lingering close, which drains the request.
- */
-static void
-conn_tls_refuse_plain(struct conn *c)
-{
-	static const char	 body[] = "This port speaks HTTPS: "
-	    "send the request to https:// instead.\n";
-	struct iovec		 iov[2];
-	int			 n;
-
-	c->ops = &conn_plain_ops;
-	c->tp = NULL;
-	memset(&c->resp, 0, sizeof(c->resp));
-	c->resp.status = HTTP_BAD_REQUEST;
-	c->resp.minor = 1;
-	c->resp.close = true;
-	c->resp.content_type = "text/plain; charset=utf-8";
-	c->resp.content_length = (off_t)(sizeof(body) - 1);
-	if ((n = http_build_head(c->buf->out, c->buf->out_cap, &c->resp)) < 0)
-		return;	/* sized for far longer heads */
-	c->status = HTTP_BAD_REQUEST;
-	iov[0].iov_base = c->buf->out;
-	iov[0].iov_len = (size_t)n;
-	iov[1].iov_base = (void *)body;
-	iov[1].iov_len = sizeof(body) - 1;
-	(void)conn_write(c, iov, nitems(iov), false);	/* closing anyway */
-}
-
-/*
  * The first byte, without taking it: a TLS client starts with a
  * handshake record; a letter is a plain HTTP method. Returns the byte,
  * -2 at EOF, or -1 (errno set).
@@ -483,8 +452,15 @@ conn_tls_accept(struct conn *c, int64_t deadline)
 		c->handshaking = false;
 		t->dead = true;
 		if ((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z')) {
+			/*
+			 * A plain HTTP request: the connection goes on as
+			 * plain TCP for its one answer (a TLS alert would
+			 * reach no one: the client speaks no TLS).
+			 */
 			conn_tls_failed(c, "plain HTTP on a TLS port");
-			conn_tls_refuse_plain(c);
+			c->ops = &conn_plain_ops;
+			c->tp = NULL;
+			return CONN_TLS_PLAIN;
 		} else
 			conn_tls_failed(c, "not a TLS handshake");
 		return -1;

@@ -18,9 +18,11 @@ int	 conn_tls_init(const struct config *);
 /*
  * Takes a connection just opened with conn_tls_ops through its
  * handshake by deadline (monotonic ms). Returns 0 when it can carry
- * requests, -1 when it is to be closed (what went wrong is counted, and
- * a plain HTTP request has had its plain-text 400).
+ * requests, -1 when it is to be closed (what went wrong is counted), or
+ * CONN_TLS_PLAIN when the client spoke plain HTTP: the connection is
+ * plain TCP now, for the caller's one answer.
  */
+#define CONN_TLS_PLAIN	1
 int	 conn_tls_accept(struct conn *, int64_t);
 /*
  * Logs the handshake failures not yet reported when it is time; true

@@ -157,6 +157,19 @@ serve_error(struct conn *c, int status)
 	return serve_send(c, body, len, -1, 0, 0, NULL);
 }
 
+int
+serve_plain_on_tls(struct conn *c)
+{
+	static const char	 body[] = "This port speaks HTTPS: "
+	    "send the request to https:// instead.\n";
+
+	c->close = true;
+	serve_begin(c, HTTP_BAD_REQUEST);
+	c->resp.content_type = "text/plain; charset=utf-8";
+	c->resp.content_length = (off_t)(sizeof(body) - 1);
+	return serve_send(c, body, sizeof(body) - 1, -1, 0, 0, NULL);
+}
+
 /*
  * len bytes of e's file from off, after the head. A file found shorter
  * than its entry says leaves the cache at once, so the next request

@@ -21,4 +21,10 @@ int	 serve_request(struct conn *);
  */
 int	 serve_error(struct conn *, int);
 
+/*
+ * A plain HTTP request on a TLS port: a short plain-text 400 that says
+ * so, and the connection ends.
+ */
+int	 serve_plain_on_tls(struct conn *);
+
 #endif /* SERVE_H */

@@ -454,7 +454,7 @@ static int
 worker_accept_one(int i)
 {
 	struct conn	*c = &w.c;
-	int		 fd;
+	int		 fd, rv;
 	bool		 tls = w.tls[i];
 
 	c->peerlen = sizeof(c->peer);
@@ -478,11 +478,18 @@ worker_accept_one(int i)
 		sb_self->reqline[0] = '\0';
 		worker_sb_reading(util_now_ms());
 	}
-	if (!tls || conn_tls_accept(c, util_now_ms() +
-	    (int64_t)w.conf->header_timeout * 1000) == 0)
+	rv = tls ? conn_tls_accept(c, util_now_ms() +
+	    (int64_t)w.conf->header_timeout * 1000) : 0;
+	if (rv == 0)
 		worker_serve(c);
-	else if (conn_tls_report())
-		worker_arm_flush();	/* failures to count in a while */
+	else {
+		if (rv == CONN_TLS_PLAIN) {
+			(void)serve_plain_on_tls(c);	/* closing anyway */
+			worker_finish_request(c);
+		}
+		if (conn_tls_report())
+			worker_arm_flush();	/* failures to count later */
+	}
 	conn_reset_request(c);	/* closes a file kept for one response */
 	conn_close(c);
 	return 0;

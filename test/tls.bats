@@ -137,6 +137,8 @@ json_field() {
 	[ "$(hdr Connection)" = "close" ]
 	[ "$(hdr Content-Type)" = "text/plain; charset=utf-8" ]
 	[ "$(hdr Content-Length)" = 62 ]
+	# Answered like any response: in the access log too.
+	wait_for grep -q '"" 400 62 ' "$T/access.log"
 }
 
 @test "a session resumes on another worker, and again after a reload" {
