@@ -180,7 +180,7 @@ static const struct enc_row html_rows[] = {
 static char	 tmpdir[] = "/tmp/tine-test-file-XXXXXX";
 static char	 rootpath[PATH_MAX];
 static int	 rootfd = -1;
-static struct config conf;
+static struct scope conf;
 
 /*
  * Test input made printable for the TAP line (a raw LF would end it, a
@@ -478,7 +478,7 @@ check_resolve(const char *name, const char *path, const char *query,
 	if ((res->location = malloc(res->location_cap)) == NULL)
 		abort();
 	before = count_fds();
-	st = file_resolve(rootfd, &conf, path, query,
+	st = file_resolve(rootfd, &conf, conf.autoindex, path, query,
 	    query ? strlen(query) : 0, res);
 	ok = st == want;
 	if (st == 0) {
@@ -590,7 +590,8 @@ test_resolve(void)
 		if (setgroups(0, NULL) == -1 || setgid(TEST_NOBODY) == -1 ||
 		    setuid(TEST_NOBODY) == -1)
 			_exit(2);
-		st = file_resolve(rootfd, &conf, "/secret", NULL, 0, res);
+		st = file_resolve(rootfd, &conf, conf.autoindex, "/secret",
+		    NULL, 0, res);
 		_exit(st == HTTP_FORBIDDEN && res->fd == -1 ? 0 : 1);
 	} else {
 		status = -1;
