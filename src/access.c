@@ -73,7 +73,8 @@ access_log_response(const struct conn *c)
 	char			*start, *p;
 	size_t			 whenlen, max;
 
-	if (!log_access_enabled())
+	if (!log_access_enabled() || !log_access_select(c->site != NULL ?
+	    c->site->sc.access_log_id : 0))
 		return;
 	if (c->have_req) {
 		line = &c->req.line;

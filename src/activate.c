@@ -111,22 +111,55 @@ activate_same(const struct inherited *in, const struct listener *l)
  * address. With no listen line in the config, the listeners become the
  * inherited sockets themselves. Returns 0 or -1 (allocation failure).
  */
+/* *dst: a copy of the n elements of size at src (NULL for none). */
+static int
+activate_copy(void **dst, const void *src, size_t n, size_t size)
+{
+	*dst = NULL;
+	if (n == 0)
+		return 0;
+	if ((*dst = reallocarray(NULL, n, size)) == NULL)
+		return -1;
+	memcpy(*dst, src, n * size);
+	return 0;
+}
+
 int
 activate_apply(struct config *conf)
 {
-	struct listener	*l;
+	struct listener	*l, *d;
 	int		 i;
 
 	if (act.n == 0)
 		return 0;
 	if (conf->listen_default) {
-		while ((l = TAILQ_FIRST(&conf->listeners)) != NULL) {
-			TAILQ_REMOVE(&conf->listeners, l, entry);
-			free(l);
-		}
+		/*
+		 * The default listener is the only one; each inherited
+		 * socket takes its place with a copy of its sites and name
+		 * tables (every site, as none has a listen line).
+		 */
+		d = TAILQ_FIRST(&conf->listeners);
+		TAILQ_REMOVE(&conf->listeners, d, entry);
 		for (i = 0; i < act.n; i++) {
-			if ((l = calloc(1, sizeof(*l))) == NULL)
+			if ((l = calloc(1, sizeof(*l))) == NULL ||
+			    activate_copy((void **)&l->sites, d->sites,
+			    (size_t)d->nsites, sizeof(*d->sites)) == -1 ||
+			    activate_copy((void **)&l->exact, d->exact,
+			    (size_t)d->nexact, sizeof(*d->exact)) == -1 ||
+			    activate_copy((void **)&l->wild, d->wild,
+			    (size_t)d->nwild, sizeof(*d->wild)) == -1) {
+				if (l != NULL) {
+					free(l->sites);
+					free(l->exact);
+					free(l);
+				}
+				TAILQ_INSERT_HEAD(&conf->listeners, d, entry);
 				return -1;
+			}
+			l->nsites = d->nsites;
+			l->nexact = d->nexact;
+			l->nwild = d->nwild;
+			l->top = true;
 			l->ss = act.fds[i].ss;
 			l->sslen = act.fds[i].sslen;
 			(void)strlcpy(l->name, act.fds[i].name,
@@ -134,6 +167,10 @@ activate_apply(struct config *conf)
 			l->fd = -1;
 			TAILQ_INSERT_TAIL(&conf->listeners, l, entry);
 		}
+		free(d->sites);
+		free(d->exact);
+		free(d->wild);
+		free(d);
 		conf->listen_default = false;
 	}
 	TAILQ_FOREACH(l, &conf->listeners, entry) {

@@ -111,22 +111,23 @@ cache_holds_files(void)
  */
 int
 cache_resolve(struct cache_entry **stale, int rootfd,
-    const struct config *conf, const char *path, const char *query,
-    size_t query_len, struct file_result *res)
+    const struct scope *conf, bool autoindex, const char *path,
+    const char *query, size_t query_len, struct file_result *res)
 {
 	static time_t		 reported;
 	static unsigned long	 unreported;
 	time_t			 now;
 	int			 status;
 
-	status = file_resolve(rootfd, conf, path, query, query_len, res);
+	status = file_resolve(rootfd, conf, autoindex, path, query,
+	    query_len, res);
 	if (status != HTTP_SERVICE_UNAVAILABLE)
 		return status;
 	if (cache.nlive > 0) {
 		cache_clear();
 		*stale = NULL;
-		status = file_resolve(rootfd, conf, path, query, query_len,
-		    res);
+		status = file_resolve(rootfd, conf, autoindex, path, query,
+		    query_len, res);
 		if (status != HTTP_SERVICE_UNAVAILABLE)
 			return status;
 	}

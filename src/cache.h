@@ -84,7 +84,7 @@ bool			 cache_holds_files(void);
  * Retry-After: CACHE_RETRY_AFTER_S.
  */
 int			 cache_resolve(struct cache_entry **, int,
-			    const struct config *, const char *, const char *,
-			    size_t, struct file_result *);
+			    const struct scope *, bool, const char *,
+			    const char *, size_t, struct file_result *);
 
 #endif /* CACHE_H */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "site.h"
 #include "tine.h"
 
 #define CONFIG_WS		" \t\r\f\v"	/* separates tokens */
@@ -35,14 +36,18 @@
 #define CONFIG_NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 				"abcdefghijklmnopqrstuvwxyz0123456789._-"
 #define CONFIG_DIGITS		"0123456789"
+#define CONFIG_HOST_CHARS	"abcdefghijklmnopqrstuvwxyz" \
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 #define PORT_MIN		1
 #define PORT_MAX		65535
 
 /*
  * Where a directive may appear, one bit per context; a row of the table
- * holds the union. Only the top level exists today: server and location
- * blocks are next, and the rows already say which of them each directive
- * will be allowed in (SPEC, "Sites, rules, TLS, compression").
+ * holds the union (SPEC, "Sites, rules, TLS, compression"). A row
+ * allowed in a block keeps its value in struct scope, one per level
+ * (top, site, location); the rules still to come (header, return,
+ * fallback, error_page, allow/deny, auth_basic) are rows and scope
+ * fields of the same kind, merged by config_inherit().
  */
 #define CTX_MAIN		0x01	/* top level */
 #define CTX_SERVER		0x02	/* inside server NAME... { } */
@@ -110,9 +115,18 @@ struct directive {
 			    default: STORE_OTHER)
 #define FIELD(f)	offsetof(struct config, f),			\
 			sizeof(((struct config *)NULL)->f), CONFIG_STORE(f), 0
-#define LIST(f, n)	offsetof(struct config, f),			\
-			sizeof(((struct config *)NULL)->f[0]), STORE_OTHER, \
-			offsetof(struct config, n)
+/*
+ * A field of struct scope: every row allowed in a block (but listen,
+ * which its setter places) writes the scope of the level being read.
+ */
+#define SCOPE_STORE(f)	_Generic(((struct scope *)NULL)->f,		\
+			    bool: STORE_BOOL, int: STORE_INT,		\
+			    default: STORE_OTHER)
+#define SFIELD(f)	offsetof(struct scope, f),			\
+			sizeof(((struct scope *)NULL)->f), SCOPE_STORE(f), 0
+#define SLIST(f, n)	offsetof(struct scope, f),			\
+			sizeof(((struct scope *)NULL)->f[0]), STORE_OTHER, \
+			offsetof(struct scope, n)
 #define NO_FIELD	0, 0, STORE_OTHER, 0
 #define RANGE(lo, hi, d)	(lo), (hi), (d)
 #define SECONDS(lo, d)	(lo), TIMEOUT_MAX_S, (d)
@@ -121,7 +135,7 @@ struct directive {
 
 typedef int	config_set_fn(struct parse *, const struct directive *, int,
 		    char **);
-typedef void	config_dump_fn(const struct config *,
+typedef void	config_dump_fn(const struct config *, const struct scope *,
 		    const struct directive *, FILE *);
 
 static config_set_fn	config_set_number, config_set_size, config_set_flag,
@@ -173,13 +187,14 @@ static const struct type_ops types[] = {
 
 /*
  * Every directive, in the order tine -T prints them. A new one is a row
- * here, a field in struct config and an entry in tine.conf(5).
+ * here, a field in struct config (or struct scope, when a block may set
+ * it) and an entry in tine.conf(5).
  */
 static const struct directive directives[] = {
 	{ "listen",		T_LISTEN,	CTX_MAIN | CTX_SERVER, 2, true,
 	    NO_FIELD, NO_RANGE },
 	{ "root",		T_DIR,		CTX_ANY, 1, false,
-	    FIELD(root), NO_RANGE },
+	    SFIELD(root), NO_RANGE },
 	{ "workers",		T_WORKERS,	CTX_MAIN, 1, false,
 	    FIELD(workers), RANGE(1, WORKERS_MAX, 0) },
 	{ "max_workers",	T_NUMBER,	CTX_MAIN, 1, false,
@@ -191,13 +206,13 @@ static const struct directive directives[] = {
 	{ "pidfile",		T_PATH,		CTX_MAIN, 1, false,
 	    FIELD(pidfile), NO_RANGE },
 	{ "access_log",		T_PATH_OFF,	CTX_MAIN | CTX_SERVER, 1, false,
-	    FIELD(access_log), NO_RANGE },
+	    SFIELD(access_log), NO_RANGE },
 	{ "error_log",		T_ERROR_LOG,	CTX_MAIN, 1, false,
 	    FIELD(error_log), NO_RANGE },
 	{ "index",		T_LIST,		CTX_ANY, INDEX_NAMES_MAX, false,
-	    LIST(index, nindex), NO_RANGE },
+	    SLIST(index, nindex), NO_RANGE },
 	{ "autoindex",		T_FLAG,		CTX_ANY, 1, false,
-	    FIELD(autoindex), FLAG(false) },
+	    SFIELD(autoindex), FLAG(false) },
 	{ "keepalive_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
 	    FIELD(keepalive_timeout), SECONDS(0, DEFAULT_KEEPALIVE_TIMEOUT_S) },
 	{ "header_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
@@ -230,9 +245,9 @@ static const struct directive directives[] = {
 	{ "status_allow",	T_CIDRS,	CTX_MAIN, STATUS_ALLOW_MAX,
 	    true, NO_FIELD, NO_RANGE },
 	{ "tls_certificate",	T_PATH,		CTX_MAIN | CTX_SERVER, 1, false,
-	    FIELD(tls_certificate), NO_RANGE },
+	    SFIELD(tls_certificate), NO_RANGE },
 	{ "tls_key",		T_PATH,		CTX_MAIN | CTX_SERVER, 1, false,
-	    FIELD(tls_key), NO_RANGE },
+	    SFIELD(tls_key), NO_RANGE },
 	{ "tls_protocols",	T_TLS_PROTOCOLS, CTX_MAIN, 2, false,
 	    FIELD(tls_protocols), RANGE(TLS_PROTO_12, TLS_PROTO_12 |
 	    TLS_PROTO_13, DEFAULT_TLS_PROTOCOLS) },
@@ -248,9 +263,18 @@ struct parse {
 	char		 dir[PATH_MAX];	/* directory of the config file */
 	int		 line;		/* current line, 0 for the file */
 	unsigned	 ctx;		/* CTX_* of the block being read */
+	struct scope	*sc;		/* the scope of that block */
+	int		 site;		/* index of the open server, or -1 */
+	int		 open_line;	/* of the open server block */
+	int		 loc_line;	/* of the open location block */
 	int		 errors;
 	int		 seen[nitems(directives)];	/* first line, or 0 */
 	int		 valid[nitems(directives)];	/* last good line */
+	int		 bseen[nitems(directives)];	/* in the open block */
+	int		 sseen[nitems(directives)];	/* in the open server,
+							   kept across its
+							   locations */
+	int		 nlocs;		/* locations, for their ids */
 	int		 nlisteners;
 	int		 nshow;
 	char		 show[2][CONFIG_SHOW_BYTES];
@@ -325,24 +349,33 @@ config_valid(const struct parse *p, const char *name)
 	return d != NULL ? p->valid[d - directives] : 0;
 }
 
-static void *
-config_field(struct config *conf, const struct directive *d)
+/* Whether a row's field is in struct scope rather than struct config. */
+static bool
+config_scoped(const struct directive *d)
 {
-	return (char *)conf + d->off;
+	return (d->ctx & (CTX_SERVER | CTX_LOCATION)) != 0 &&
+	    d->type != T_LISTEN;
+}
+
+static void *
+config_field(struct parse *p, const struct directive *d)
+{
+	return config_scoped(d) ? (char *)p->sc + d->off :
+	    (char *)p->conf + d->off;
 }
 
 static const void *
-config_cfield(const struct config *conf, const struct directive *d)
+config_cfield(const struct config *conf, const struct scope *sc,
+    const struct directive *d)
 {
-	return (const char *)conf + d->off;
+	return config_scoped(d) ? (const char *)sc + d->off :
+	    (const char *)conf + d->off;
 }
 
-/* n has passed the row's range check, so it fits the field. */
+/* n has passed the row's range check, so it fits the field f. */
 static void
-config_store(struct config *conf, const struct directive *d, long long n)
+config_store(void *f, const struct directive *d, long long n)
 {
-	void	*f = config_field(conf, d);
-
 	switch (d->store) {
 	case STORE_BOOL:
 		*(bool *)f = n != 0;
@@ -362,9 +395,10 @@ config_store(struct config *conf, const struct directive *d, long long n)
 }
 
 static long long
-config_fetch(const struct config *conf, const struct directive *d)
+config_fetch(const struct config *conf, const struct scope *sc,
+    const struct directive *d)
 {
-	const void	*f = config_cfield(conf, d);
+	const void	*f = config_cfield(conf, sc, d);
 
 	switch (d->store) {
 	case STORE_BOOL:
@@ -521,7 +555,7 @@ config_set_number(struct parse *p, const struct directive *d, int argc,
 	(void)argc;	/* one value, checked by config_nargs() */
 	if (config_number(p, d->name, argv[1], d->min, d->max, "", &n) == -1)
 		return -1;
-	config_store(p->conf, d, n);
+	config_store(config_field(p, d), d, n);
 	return 0;
 }
 
@@ -534,7 +568,7 @@ config_set_size(struct parse *p, const struct directive *d, int argc,
 	(void)argc;
 	if (config_size(p, d->name, argv[1], d->min, d->max, &n) == -1)
 		return -1;
-	config_store(p->conf, d, n);
+	config_store(config_field(p, d), d, n);
 	return 0;
 }
 
@@ -544,9 +578,9 @@ config_set_flag(struct parse *p, const struct directive *d, int argc,
 {
 	(void)argc;
 	if (strcmp(argv[1], "on") == 0)
-		config_store(p->conf, d, 1);
+		config_store(config_field(p, d), d, 1);
 	else if (strcmp(argv[1], "off") == 0)
-		config_store(p->conf, d, 0);
+		config_store(config_field(p, d), d, 0);
 	else {
 		config_error(p, "%s \"%s\" must be on or off", d->name,
 		    config_show_tok(p, argv[1]));
@@ -560,7 +594,7 @@ config_set_name(struct parse *p, const struct directive *d, int argc,
     char **argv)
 {
 	(void)argc;
-	return config_name(p, d->name, argv[1], config_field(p->conf, d),
+	return config_name(p, d->name, argv[1], config_field(p, d),
 	    d->size);
 }
 
@@ -568,7 +602,7 @@ static int
 config_set_path(struct parse *p, const struct directive *d, int argc,
     char **argv)
 {
-	char	*dst = config_field(p->conf, d);
+	char	*dst = config_field(p, d);
 
 	(void)argc;
 	if (config_path(p, d->name, argv[1], dst, d->size) == -1) {
@@ -583,7 +617,7 @@ static int
 config_set_path_off(struct parse *p, const struct directive *d, int argc,
     char **argv)
 {
-	char	*dst = config_field(p->conf, d);
+	char	*dst = config_field(p, d);
 
 	if (strcmp(argv[1], "off") == 0) {
 		dst[0] = '\0';
@@ -602,7 +636,7 @@ config_set_dir(struct parse *p, const struct directive *d, int argc,
 {
 	struct stat	 st;
 	char		 path[PATH_MAX], real[PATH_MAX];
-	char		*dst = config_field(p->conf, d);
+	char		*dst = config_field(p, d);
 
 	(void)argc;
 	if (config_path(p, d->name, argv[1], path, sizeof(path)) == -1)
@@ -631,12 +665,13 @@ static int
 config_set_list(struct parse *p, const struct directive *d, int argc,
     char **argv)
 {
-	char		*list = config_field(p->conf, d);
+	char		*list = config_field(p, d);
 	int		*count;
 	const char	*name;
 	int		 i, rc = 0;
 
-	count = (int *)(void *)((char *)p->conf + d->count_off);
+	count = (int *)(void *)((char *)config_field(p, d) - d->off +
+	    d->count_off);
 	*count = 0;
 	for (i = 1; i <= argc; i++) {
 		name = argv[i];
@@ -661,23 +696,25 @@ config_set_list(struct parse *p, const struct directive *d, int argc,
 	return rc;
 }
 
+/*
+ * A listen line at top level or in a server block. Each address is one
+ * listener however many sites name it (the master binds it once); a
+ * site's line adds the listener to that site's own list.
+ */
 static int
 config_set_listen(struct parse *p, const struct directive *d, int argc,
     char **argv)
 {
-	struct listener	*l, *o;
+	struct listener	*l, *o, **list;
+	struct site	*site = p->site >= 0 ? &p->conf->sites[p->site] : NULL;
 	char		 err[ERRSTR_MAX];
+	int		 i;
 
 	if (argc == 2 && strcmp(argv[2], "tls") != 0) {
 		config_error(p, "%s \"%s\": unknown option \"%s\" (tls is "
 		    "the only one)",
 		    d->name, config_show_tok(p, argv[1]),
 		    config_show_tok(p, argv[2]));
-		return -1;
-	}
-	if (p->nlisteners >= LISTENERS_MAX) {
-		config_error(p, "too many listen addresses (max %d)",
-		    LISTENERS_MAX);
 		return -1;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
@@ -699,22 +736,54 @@ config_set_listen(struct parse *p, const struct directive *d, int argc,
 	TAILQ_FOREACH(o, &p->conf->listeners, entry) {
 		if (strcmp(o->name, l->name) != 0)
 			continue;
-		if (o->tls != l->tls)
+		free(l);
+		if (o->tls != (argc == 2)) {
 			config_error(p, "%s \"%s\": the address is already a "
 			    "%s listener (line %d); it cannot be both",
-			    d->name, l->name, o->tls ? "tls" : "plain",
+			    d->name, o->name, o->tls ? "tls" : "plain",
 			    o->line);
-		else
+			return -1;
+		}
+		if (site == NULL && o->top) {
 			config_error(p, "duplicate %s \"%s\" "
-			    "(first on line %d)", d->name, l->name, o->line);
+			    "(first on line %d)", d->name, o->name, o->line);
+			return -1;
+		}
+		if (site == NULL) {
+			o->top = true;
+			return 0;
+		}
+		for (i = 0; i < site->nlisten; i++)
+			if (site->listen[i] == o) {
+				config_error(p, "duplicate %s \"%s\" in this "
+				    "server block", d->name, o->name);
+				return -1;
+			}
+		l = o;
+		goto add;
+	}
+	if (p->nlisteners >= LISTENERS_MAX) {
+		config_error(p, "too many listen addresses (max %d)",
+		    LISTENERS_MAX);
 		free(l);
 		return -1;
 	}
 	l->line = p->line;
+	l->top = site == NULL;
 	if (l->tls)
 		p->conf->has_tls = true;
 	TAILQ_INSERT_TAIL(&p->conf->listeners, l, entry);
 	p->nlisteners++;
+	if (site == NULL)
+		return 0;
+add:
+	if ((list = reallocarray(site->listen, (size_t)site->nlisten + 1,
+	    sizeof(*list))) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return -1;
+	}
+	site->listen = list;
+	list[site->nlisten++] = l;
 	return 0;
 }
 
@@ -732,14 +801,14 @@ config_set_workers(struct parse *p, const struct directive *d, int argc,
 	(void)argc;
 	if (strcmp(argv[1], "auto") == 0) {
 		p->conf->workers_auto = true;
-		config_store(p->conf, d, util_nprocs());
+		config_store(config_field(p, d), d, util_nprocs());
 		return 0;
 	}
 	if (config_number(p, d->name, argv[1], d->min, d->max, " or auto",
 	    &n) == -1)
 		return -1;
 	p->conf->workers_auto = false;
-	config_store(p->conf, d, n);
+	config_store(config_field(p, d), d, n);
 	return 0;
 }
 
@@ -749,7 +818,7 @@ config_set_error_log(struct parse *p, const struct directive *d, int argc,
 {
 	struct config	*conf = p->conf;
 
-	((char *)config_field(conf, d))[0] = '\0';
+	((char *)config_field(p, d))[0] = '\0';
 	if (strcmp(argv[1], "stderr") == 0)
 		conf->error_log_to = LOG_TO_STDERR;
 	else if (strcmp(argv[1], "syslog") == 0)
@@ -766,7 +835,7 @@ static int
 config_set_url_path(struct parse *p, const struct directive *d, int argc,
     char **argv)
 {
-	char		*dst = config_field(p->conf, d);
+	char		*dst = config_field(p, d);
 	const char	*s = argv[1];
 	size_t		 i;
 
@@ -796,7 +865,7 @@ static int
 config_set_text(struct parse *p, const struct directive *d, int argc,
     char **argv)
 {
-	char	*dst = config_field(p->conf, d);
+	char	*dst = config_field(p, d);
 
 	(void)argc;
 	if (argv[1][0] == '\0') {
@@ -833,7 +902,7 @@ config_set_tls_protocols(struct parse *p, const struct directive *d,
 			return -1;
 		}
 	}
-	*(int *)config_field(p->conf, d) = set;
+	*(int *)config_field(p, d) = set;
 	return 0;
 }
 
@@ -1035,30 +1104,236 @@ config_nargs(struct parse *p, const struct directive *d, int nargs)
 	return 0;
 }
 
+/*
+ * A site name: a host name, or "*." and one, in the letters, digits,
+ * '-', '_' and '.' of DNS labels, no empty label. Stored lower case
+ * without a trailing dot, as requests are matched (site.c).
+ */
+static int
+config_site_name(struct parse *p, const char *tok, char **out)
+{
+	const char	*h = tok;
+	char		*n;
+	size_t		 len, i;
+
+	if (strncmp(h, "*.", 2) == 0)
+		h += 2;
+	len = strlen(h);
+	if (len > 0 && h[len - 1] == '.')
+		len--;
+	if (len == 0 || len > SITE_NAME_MAX || h[0] == '.' ||
+	    strspn(h, CONFIG_HOST_CHARS) < len || strstr(h, "..") != NULL) {
+		config_error(p, "server name \"%s\" is not a host name or "
+		    "*.host", config_show_tok(p, tok));
+		return -1;
+	}
+	len += (size_t)(h - tok);
+	if ((n = strndup(tok, len)) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		if (n[i] >= 'A' && n[i] <= 'Z')
+			n[i] = (char)(n[i] - 'A' + 'a');
+	*out = n;
+	return 0;
+}
+
+/* server NAME... {: a new site, at top level only. */
+static void
+config_open_server(struct parse *p, int argc, char **argv)
+{
+	struct config	*conf = p->conf;
+	struct site	*sites, *site;
+	int		 i;
+
+	if (p->ctx != CTX_MAIN) {
+		config_error(p, "a server block cannot be inside another "
+		    "block (open since line %d)", p->ctx == CTX_SERVER ?
+		    p->open_line : p->loc_line);
+		return;
+	}
+	if (argc < 3) {
+		config_error(p, "server takes at least one name before {");
+		/* Still a block: its lines and } must not count as top. */
+	}
+	if (argc > CONFIG_ARGS_MAX) {
+		config_error(p, "server takes at most %d names",
+		    CONFIG_ARGS_MAX - 2);
+		argc = CONFIG_ARGS_MAX;
+	}
+	if ((sites = reallocarray(conf->sites, (size_t)conf->nsites + 1,
+	    sizeof(*sites))) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return;
+	}
+	conf->sites = sites;
+	site = &sites[conf->nsites];
+	memset(site, 0, sizeof(*site));
+	site->id = conf->nsites;
+	site->line = p->line;
+	if (argc > 2 && (site->names = calloc((size_t)argc - 2,
+	    sizeof(*site->names))) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return;
+	}
+	conf->nsites++;
+	for (i = 1; i < argc - 1; i++)
+		if (config_site_name(p, argv[i],
+		    &site->names[site->nnames]) == 0)
+			site->nnames++;
+	p->site = site->id;
+	p->sc = &site->sc;
+	p->ctx = CTX_SERVER;
+	p->open_line = p->line;
+	memset(p->sseen, 0, sizeof(p->sseen));
+}
+
+/* location GLOB {: in a server block or at top level; never nested. */
+static void
+config_open_location(struct parse *p, int argc, char **argv)
+{
+	struct location	**list, *locs, *loc;
+	int		 *count;
+
+	if (p->ctx == CTX_LOCATION) {
+		config_error(p, "locations do not nest (location open since "
+		    "line %d)", p->loc_line);
+		return;
+	}
+	if (argc != 3 || argv[1][0] == '\0') {
+		config_error(p, "location takes one glob before {");
+		/* Still a block. */
+	}
+	if (p->site >= 0) {
+		list = &p->conf->sites[p->site].locs;
+		count = &p->conf->sites[p->site].nlocs;
+	} else {
+		list = &p->conf->locs;
+		count = &p->conf->nlocs;
+	}
+	if ((locs = reallocarray(*list, (size_t)*count + 1,
+	    sizeof(*locs))) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return;
+	}
+	*list = locs;
+	loc = &locs[*count];
+	memset(loc, 0, sizeof(*loc));
+	if ((loc->glob = strdup(argc == 3 ? argv[1] : "")) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return;
+	}
+	(*count)++;
+	loc->line = p->line;
+	loc->id = p->nlocs++;
+	loc->sc.root_id = -1;
+	p->sc = &loc->sc;
+	p->ctx = CTX_LOCATION;
+	p->loc_line = p->line;
+	memset(p->bseen, 0, sizeof(p->bseen));
+}
+
+static void
+config_close_block(struct parse *p)
+{
+	switch (p->ctx) {
+	case CTX_LOCATION:
+		if (p->site >= 0) {
+			p->ctx = CTX_SERVER;
+			p->sc = &p->conf->sites[p->site].sc;
+		} else {
+			p->ctx = CTX_MAIN;
+			p->sc = &p->conf->top;
+		}
+		break;
+	case CTX_SERVER:
+		p->ctx = CTX_MAIN;
+		p->sc = &p->conf->top;
+		p->site = -1;
+		break;
+	default:
+		config_error(p, "\"}\" without a block to close");
+		break;
+	}
+}
+
+/* What a value given in a scope records there: its bit and its line. */
+static void
+config_scope_set(struct parse *p, const struct directive *d)
+{
+	struct scope	*sc = p->sc;
+	size_t		 i = (size_t)(d - directives);
+
+	sc->set |= (uint64_t)1 << i;
+	if (strcmp(d->name, "autoindex") == 0)
+		sc->autoindex_set = true;
+	else if (strcmp(d->name, "root") == 0)
+		sc->root_line = p->line;
+	else if (strcmp(d->name, "access_log") == 0)
+		sc->access_log_line = p->line;
+	else if (strcmp(d->name, "tls_certificate") == 0)
+		sc->tls_certificate_line = p->line;
+	else if (strcmp(d->name, "tls_key") == 0)
+		sc->tls_key_line = p->line;
+}
+
 static void
 config_line(struct parse *p, char *line)
 {
 	const struct directive	*d;
 	char			*argv[CONFIG_ARGS_MAX];
 	size_t			 i;
-	int			 argc;
+	int			 argc, *seen;
 
 	if ((argc = config_split(p, line, argv, nitems(argv))) <= 0)
 		return;
+	if (argc <= (int)nitems(argv) && strcmp(argv[argc - 1], "{") == 0) {
+		if (strcmp(argv[0], "server") == 0)
+			config_open_server(p, argc, argv);
+		else if (strcmp(argv[0], "location") == 0)
+			config_open_location(p, argc, argv);
+		else
+			config_error(p, "\"%s\" does not open a block "
+			    "(server and location do)",
+			    config_show_tok(p, argv[0]));
+		return;
+	}
+	if (strcmp(argv[0], "}") == 0) {
+		if (argc != 1)
+			config_error(p, "\"}\" must stand alone on its line");
+		else
+			config_close_block(p);
+		return;
+	}
+	if (strcmp(argv[0], "server") == 0 ||
+	    strcmp(argv[0], "location") == 0) {
+		config_error(p, "%s needs \"{\" as the last word of its line",
+		    argv[0]);
+		return;
+	}
 	if ((d = config_directive(p, argv[0])) == NULL)
 		return;
 	i = (size_t)(d - directives);
-	if (p->seen[i] != 0 && !d->repeat) {
+	seen = p->ctx == CTX_MAIN ? p->seen : p->ctx == CTX_SERVER ?
+	    p->sseen : p->bseen;
+	if (seen[i] != 0 && !d->repeat) {
 		config_error(p, "duplicate \"%s\" (first on line %d)", d->name,
-		    p->seen[i]);
+		    seen[i]);
 		return;
 	}
-	if (p->seen[i] == 0)
+	if (seen[i] == 0)
+		seen[i] = p->line;
+	if (p->ctx == CTX_MAIN && p->seen[i] == 0)
 		p->seen[i] = p->line;
 	if (config_nargs(p, d, argc - 1) == -1)
 		return;
-	if (types[d->type].set(p, d, argc - 1, argv) == 0)
+	if (types[d->type].set(p, d, argc - 1, argv) != 0)
+		return;
+	if (p->ctx == CTX_MAIN)
 		p->valid[i] = p->line;
+	if (config_scoped(d))
+		config_scope_set(p, d);
 }
 
 /* Numbers and flags take their row's default; the rest is set here. */
@@ -1069,14 +1344,17 @@ config_defaults(struct config *conf)
 
 	for (d = directives; d < directives + nitems(directives); d++)
 		if (types[d->type].scalar)
-			config_store(conf, d, d->def);
+			config_store((void *)config_cfield(conf, &conf->top,
+			    d), d, d->def);
 	TAILQ_INIT(&conf->listeners);
 	conf->workers_auto = true;
 	conf->workers = util_nprocs();
 	conf->error_log_to = LOG_TO_STDERR;
 	/* "index.html" fits INDEX_NAME_MAX. */
-	(void)strlcpy(conf->index[0], "index.html", sizeof(conf->index[0]));
-	conf->nindex = 1;
+	(void)strlcpy(conf->top.index[0], "index.html",
+	    sizeof(conf->top.index[0]));
+	conf->top.nindex = 1;
+	conf->top.root_id = -1;
 	/* Loopback only, until status_allow says otherwise. */
 	(void)config_parse_cidr("127.0.0.1", &conf->status_allow[0]);
 	(void)config_parse_cidr("::1", &conf->status_allow[1]);
@@ -1093,60 +1371,236 @@ config_runtime_lines(struct parse *p)
 {
 	struct config	*conf = p->conf;
 
-	conf->root_line = config_valid(p, "root");
 	conf->user_line = config_valid(p, "user");
 	conf->group_line = config_valid(p, "group");
 	conf->pidfile_line = config_valid(p, "pidfile");
-	conf->access_log_line = config_valid(p, "access_log");
 	conf->error_log_line = config_valid(p, "error_log");
-	conf->tls_certificate_line = config_valid(p, "tls_certificate");
-	conf->tls_key_line = config_valid(p, "tls_key");
 	conf->tls_protocols_line = config_valid(p, "tls_protocols");
 	conf->tls_ciphers_line = config_valid(p, "tls_ciphers");
 }
 
 /*
- * A TLS listener needs a certificate and its key; either alone is a
- * mistake too. Files are read later, by tls_ctx_load().
+ * Fills what dst leaves unset with src's values: the inheritance of
+ * SPEC, "every other directive replaces the inherited value", for the
+ * rows allowed in ctx. The rows a later level adds to (header) will
+ * merge here instead of replacing.
  */
 static void
-config_finish_tls(struct parse *p)
+config_inherit(struct scope *dst, const struct scope *src, unsigned ctx)
 {
-	struct config	*conf = p->conf;
-	struct listener	*l;
-	int		 cert = config_seen(p, "tls_certificate");
-	int		 key = config_seen(p, "tls_key");
+	const struct directive	*d;
+	size_t			 i, n;
 
-	if (cert != 0 && key == 0) {
-		p->line = cert;
-		config_error(p, "tls_certificate without tls_key");
-	} else if (key != 0 && cert == 0) {
-		p->line = key;
-		config_error(p, "tls_key without tls_certificate");
-	}
-	if (cert != 0 && key != 0)
-		return;
-	TAILQ_FOREACH(l, &conf->listeners, entry) {
-		if (!l->tls)
+	for (i = 0; i < nitems(directives); i++) {
+		d = &directives[i];
+		if (!config_scoped(d) || (d->ctx & ctx) == 0 ||
+		    (dst->set & ((uint64_t)1 << i)) != 0 ||
+		    (src->set & ((uint64_t)1 << i)) == 0)
 			continue;
-		p->line = l->line;
-		config_error(p, "listen %s tls needs tls_certificate and "
-		    "tls_key", l->name);
+		n = d->count_off != 0 ? d->size * (size_t)d->nargs_max :
+		    d->size;
+		memcpy((char *)dst + d->off, (const char *)src + d->off, n);
+		if (d->count_off != 0)
+			memcpy((char *)dst + d->count_off,
+			    (const char *)src + d->count_off, sizeof(int));
+		dst->set |= (uint64_t)1 << i;
+	}
+	dst->autoindex_set = true;	/* every row is given now */
+	if (dst->root_line == 0)
+		dst->root_line = src->root_line;
+	if (dst->access_log_line == 0)
+		dst->access_log_line = src->access_log_line;
+	if (dst->tls_certificate_line == 0 && dst->tls_key_line == 0) {
+		dst->tls_certificate_line = src->tls_certificate_line;
+		dst->tls_key_line = src->tls_key_line;
 	}
 }
 
-/* Checks that need the whole file: defaults, requirements, relations. */
+/* The index of s among the n strings of *list, added when new. */
+static int
+config_intern(struct parse *p, const char ***list, const int **lines,
+    int *n, const char *s, int line)
+{
+	const char	**l;
+	int		 *ln, i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*list)[i], s) == 0)
+			return i;
+	if ((l = reallocarray(*list, (size_t)*n + 1, sizeof(*l))) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return -1;
+	}
+	*list = l;
+	if (lines != NULL) {
+		if ((ln = reallocarray((void *)*lines, (size_t)*n + 1,
+		    sizeof(*ln))) == NULL) {
+			config_error(p, "%s", strerror(errno));
+			return -1;
+		}
+		ln[*n] = line;
+		*lines = ln;
+	}
+	l[*n] = s;
+	return (*n)++;
+}
+
+/*
+ * A site's values: its own over the top level's; its locations' own
+ * over the site's (a top-level location takes what it leaves unset from
+ * the site a request is routed to, at that time). Every site needs a
+ * root; each distinct root and access log gets an index, so a worker
+ * opens each root once and the master each log once.
+ */
 static void
-config_finish(struct parse *p)
+config_finish_scopes(struct parse *p)
+{
+	struct config	*conf = p->conf;
+	struct site	*site;
+	struct location	*loc;
+	int		 i, j;
+
+	conf->top.set = ~(uint64_t)0;	/* defaults count as given */
+	if (conf->nsites == 0) {
+		if ((conf->sites = calloc(1, sizeof(*conf->sites))) == NULL) {
+			config_error(p, "%s", strerror(errno));
+			return;
+		}
+		conf->nsites = 1;
+		conf->implicit_site = true;
+	}
+	for (i = 0; i < conf->nlocs; i++) {
+		loc = &conf->locs[i];
+		if (loc->sc.root[0] != '\0')
+			loc->sc.root_id = config_intern(p, &conf->roots,
+			    &conf->root_lines, &conf->nroots, loc->sc.root,
+			    loc->sc.root_line);
+	}
+	for (i = 0; i < conf->nsites; i++) {
+		site = &conf->sites[i];
+		config_inherit(&site->sc, &conf->top, CTX_SERVER);
+		if (site->sc.root[0] == '\0') {
+			p->line = site->line;
+			if (site->line == 0) {
+				/* A bad root line was reported already. */
+				if (config_seen(p, "root") == 0)
+					config_error(p, "root is required");
+			} else if (p->errors > 0)
+				continue;	/* its root line was bad */
+			else
+				config_error(p, "server block has no root "
+				    "and there is no top-level one");
+			continue;
+		}
+		site->sc.root_id = config_intern(p, &conf->roots,
+		    &conf->root_lines, &conf->nroots, site->sc.root,
+		    site->sc.root_line);
+		site->sc.access_log_id = site->sc.access_log[0] == '\0' ? -1 :
+		    config_intern(p, &conf->access_logs,
+		    &conf->access_log_lines, &conf->naccess_logs,
+		    site->sc.access_log, site->sc.access_log_line);
+		for (j = 0; j < site->nlocs; j++) {
+			loc = &site->locs[j];
+			config_inherit(&loc->sc, &site->sc, CTX_LOCATION);
+			loc->sc.root_id = config_intern(p, &conf->roots,
+			    &conf->root_lines, &conf->nroots, loc->sc.root,
+			    loc->sc.root_line);
+		}
+	}
+	p->line = 0;
+}
+
+/* A site name already on a listener, for the message. */
+static int
+config_name_line(const struct site_name *n)
+{
+	return n->site->line;
+}
+
+/*
+ * The routing tables of one listener: its sites' exact names sorted for
+ * a binary search, its wildcards longest suffix first. One name on two
+ * sites of a listener is an error: which one answers would be an
+ * accident of file order.
+ */
+static void
+config_finish_names(struct parse *p, struct listener *l)
+{
+	const struct site	*site;
+	struct site_name	*n;
+	int			 i, j, nex = 0, nwi = 0;
+
+	for (i = 0; i < l->nsites; i++)
+		for (j = 0; j < l->sites[i]->nnames; j++) {
+			if (l->sites[i]->names[j][0] == '*')
+				nwi++;
+			else
+				nex++;
+		}
+	if ((nex > 0 && (l->exact = calloc((size_t)nex,
+	    sizeof(*l->exact))) == NULL) ||
+	    (nwi > 0 && (l->wild = calloc((size_t)nwi,
+	    sizeof(*l->wild))) == NULL)) {
+		config_error(p, "%s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < l->nsites; i++) {
+		site = l->sites[i];
+		for (j = 0; j < site->nnames; j++) {
+			if (site->names[j][0] == '*') {
+				n = &l->wild[l->nwild++];
+				n->name = site->names[j] + 1;	/* ".x.org" */
+			} else {
+				n = &l->exact[l->nexact++];
+				n->name = site->names[j];
+			}
+			n->len = strlen(n->name);
+			n->site = site;
+		}
+	}
+	if (l->nexact > 1)
+		qsort(l->exact, (size_t)l->nexact, sizeof(*l->exact),
+		    site_name_cmp);
+	if (l->nwild > 1)
+		qsort(l->wild, (size_t)l->nwild, sizeof(*l->wild),
+		    site_wild_cmp);
+	for (i = 1; i < l->nexact; i++)
+		if (site_name_cmp(&l->exact[i - 1], &l->exact[i]) == 0 &&
+		    l->exact[i - 1].site != l->exact[i].site) {
+			p->line = config_name_line(&l->exact[i]) >
+			    config_name_line(&l->exact[i - 1]) ?
+			    config_name_line(&l->exact[i]) :
+			    config_name_line(&l->exact[i - 1]);
+			config_error(p, "server name \"%s\" is on two sites "
+			    "of listen %s", config_show_tok(p,
+			    l->exact[i].name), l->name);
+		}
+	for (i = 1; i < l->nwild; i++)
+		if (site_name_cmp(&l->wild[i - 1], &l->wild[i]) == 0 &&
+		    l->wild[i - 1].site != l->wild[i].site) {
+			p->line = l->wild[i].site->line;
+			config_error(p, "server name \"*%s\" is on two sites "
+			    "of listen %s", config_show_tok(p,
+			    l->wild[i].name), l->name);
+		}
+	p->line = 0;
+}
+
+/*
+ * Which sites answer on which listener: a site's own listen lines, or
+ * else the top-level ones (the default *:8080 when there is no listen
+ * line anywhere). The first site of a listener is its default.
+ */
+static void
+config_finish_listen(struct parse *p)
 {
 	struct config	*conf = p->conf;
 	struct listener	*l;
+	struct site	*site;
 	char		 err[ERRSTR_MAX];
-	int		 workers_line, max_workers_line;
+	int		 i, j;
 
-	config_runtime_lines(p);
-	p->line = 0;
-	if (config_seen(p, "listen") == 0) {
+	if (TAILQ_EMPTY(&conf->listeners)) {
 		if ((l = calloc(1, sizeof(*l))) == NULL)
 			config_error(p, "%s", strerror(errno));
 		else if (config_parse_listen(CONFIG_DEFAULT_LISTEN, l, err,
@@ -1154,12 +1608,108 @@ config_finish(struct parse *p)
 			config_error(p, "default listen: %s", err);
 			free(l);
 		} else {
+			l->top = true;
 			TAILQ_INSERT_TAIL(&conf->listeners, l, entry);
 			conf->listen_default = true;
 		}
 	}
-	if (config_seen(p, "root") == 0)
-		config_error(p, "root is required");
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		if ((l->sites = calloc((size_t)conf->nsites,
+		    sizeof(*l->sites))) == NULL) {
+			config_error(p, "%s", strerror(errno));
+			return;
+		}
+		for (i = 0; i < conf->nsites; i++) {
+			site = &conf->sites[i];
+			if (site->nlisten == 0 && l->top)
+				l->sites[l->nsites++] = site;
+			for (j = 0; j < site->nlisten; j++)
+				if (site->listen[j] == l)
+					l->sites[l->nsites++] = site;
+		}
+		if (l->nsites == 0) {
+			p->line = l->line;
+			config_error(p, "listen %s: every server block has "
+			    "its own listen lines, so no site answers here",
+			    l->name);
+			continue;
+		}
+		config_finish_names(p, l);
+	}
+	p->line = 0;
+}
+
+/*
+ * A TLS listener needs a certificate and its key for every site on it;
+ * a level that gives one of them alone is a mistake too. Files are
+ * read later, by tls_ctx_load().
+ */
+static void
+config_finish_tls(struct parse *p)
+{
+	struct config		*conf = p->conf;
+	const struct scope	*sc;
+	struct listener		*l;
+	int			 i;
+
+	for (i = -1; i < conf->nsites; i++) {
+		sc = i < 0 ? &conf->top : &conf->sites[i].sc;
+		if (i >= 0 && sc->tls_certificate_line ==
+		    conf->top.tls_certificate_line && sc->tls_key_line ==
+		    conf->top.tls_key_line)
+			continue;	/* inherited: checked at top */
+		if (sc->tls_certificate_line != 0 && sc->tls_key_line == 0) {
+			p->line = sc->tls_certificate_line;
+			config_error(p, "tls_certificate without tls_key");
+		} else if (sc->tls_key_line != 0 &&
+		    sc->tls_certificate_line == 0) {
+			p->line = sc->tls_key_line;
+			config_error(p, "tls_key without tls_certificate");
+		}
+	}
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		if (!l->tls)
+			continue;
+		for (i = 0; i < l->nsites; i++) {
+			sc = &l->sites[i]->sc;
+			if (sc->tls_certificate[0] != '\0' &&
+			    sc->tls_key[0] != '\0')
+				continue;
+			p->line = l->line;
+			if (conf->implicit_site)
+				config_error(p, "listen %s tls needs "
+				    "tls_certificate and tls_key", l->name);
+			else
+				config_error(p, "listen %s tls needs "
+				    "tls_certificate and tls_key for the "
+				    "server block on line %d", l->name,
+				    l->sites[i]->line);
+		}
+	}
+	p->line = 0;
+}
+
+/* Checks that need the whole file: defaults, requirements, relations. */
+static void
+config_finish(struct parse *p)
+{
+	struct config	*conf = p->conf;
+	int		 workers_line, max_workers_line;
+
+	config_runtime_lines(p);
+	if (p->ctx != CTX_MAIN) {
+		p->line = p->ctx == CTX_LOCATION ? p->loc_line : p->open_line;
+		config_error(p, "%s block is not closed (no \"}\")",
+		    p->ctx == CTX_LOCATION ? "location" : "server");
+		if (p->ctx == CTX_LOCATION && p->site >= 0) {
+			p->line = p->open_line;
+			config_error(p, "server block is not closed (no "
+			    "\"}\")");
+		}
+	}
+	p->line = 0;
+	config_finish_scopes(p);
+	config_finish_listen(p);
 	config_finish_tls(p);
 	p->line = 0;
 
@@ -1221,7 +1771,9 @@ config_load(const char *file)
 	}
 	config_defaults(conf);
 	p->conf = conf;
-	p->ctx = CTX_MAIN;	/* blocks are not parsed yet */
+	p->ctx = CTX_MAIN;
+	p->sc = &conf->top;
+	p->site = -1;
 	/*
 	 * O_NONBLOCK: opening a FIFO without a writer would wait for one,
 	 * and a reload runs in the master, which must go on reaping and
@@ -1291,11 +1843,23 @@ fail:
 	return NULL;
 }
 
+static void
+config_free_locs(struct location *locs, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		free(locs[i].glob);
+	free(locs);
+}
+
 /* Listener descriptors belong to the master and are not closed here. */
 void
 config_free(struct config *conf)
 {
 	struct listener	*l;
+	struct site	*site;
+	int		 i, j;
 
 	if (conf == NULL)
 		return;
@@ -1303,8 +1867,25 @@ config_free(struct config *conf)
 		conf->tls_free(conf->tls);
 	while ((l = TAILQ_FIRST(&conf->listeners)) != NULL) {
 		TAILQ_REMOVE(&conf->listeners, l, entry);
+		free(l->sites);
+		free(l->exact);
+		free(l->wild);
 		free(l);
 	}
+	for (i = 0; i < conf->nsites; i++) {
+		site = &conf->sites[i];
+		for (j = 0; j < site->nnames; j++)
+			free(site->names[j]);
+		free(site->names);
+		free(site->listen);
+		config_free_locs(site->locs, site->nlocs);
+	}
+	free(conf->sites);
+	config_free_locs(conf->locs, conf->nlocs);
+	free(conf->roots);
+	free((void *)conf->root_lines);
+	free(conf->access_logs);
+	free((void *)conf->access_log_lines);
 	free(conf);
 }
 
@@ -1484,7 +2065,7 @@ int
 config_check_runtime(const struct config *conf)
 {
 	char	 shown[CONFIG_SHOW_BYTES];
-	int	 problems = 0;
+	int	 i, problems = 0;
 
 	if (conf->user[0] != '\0') {
 		errno = 0;
@@ -1504,16 +2085,19 @@ config_check_runtime(const struct config *conf)
 			problems++;
 		}
 	}
-	if (access(conf->root, R_OK | X_OK) == -1) {
-		log_config_error(conf->path, conf->root_line, "root \"%s\": %s",
-		    config_show(shown, sizeof(shown), conf->root),
-		    strerror(errno));
+	for (i = 0; i < conf->nroots; i++) {
+		if (access(conf->roots[i], R_OK | X_OK) == 0)
+			continue;
+		log_config_error(conf->path, conf->root_lines[i],
+		    "root \"%s\": %s", config_show(shown, sizeof(shown),
+		    conf->roots[i]), strerror(errno));
 		problems++;
 	}
 	problems += config_check_file(conf, "pidfile", conf->pidfile,
 	    conf->pidfile_line);
-	problems += config_check_file(conf, "access_log", conf->access_log,
-	    conf->access_log_line);
+	for (i = 0; i < conf->naccess_logs; i++)
+		problems += config_check_file(conf, "access_log",
+		    conf->access_logs[i], conf->access_log_lines[i]);
 	if (conf->error_log_to == LOG_TO_FILE)
 		problems += config_check_file(conf, "error_log",
 		    conf->error_log, conf->error_log_line);
@@ -1552,26 +2136,26 @@ config_dump_str(FILE *fp, const char *kw, const char *value)
 }
 
 static void
-config_dump_number(const struct config *conf, const struct directive *d,
-    FILE *fp)
+config_dump_number(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
 {
-	(void)fprintf(fp, "%s %lld\n", d->name, config_fetch(conf, d));
+	(void)fprintf(fp, "%s %lld\n", d->name, config_fetch(conf, sc, d));
 }
 
 static void
-config_dump_flag(const struct config *conf, const struct directive *d,
-    FILE *fp)
+config_dump_flag(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
 {
 	(void)fprintf(fp, "%s %s\n", d->name,
-	    config_fetch(conf, d) != 0 ? "on" : "off");
+	    config_fetch(conf, sc, d) != 0 ? "on" : "off");
 }
 
 /* Unset text (user, group, pidfile) is left out. */
 static void
-config_dump_text(const struct config *conf, const struct directive *d,
-    FILE *fp)
+config_dump_text(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
 {
-	const char	*s = config_cfield(conf, d);
+	const char	*s = config_cfield(conf, sc, d);
 
 	if (s[0] != '\0')
 		config_dump_str(fp, d->name, s);
@@ -1579,22 +2163,22 @@ config_dump_text(const struct config *conf, const struct directive *d,
 
 /* Empty text is "off"; a path named off was stored as "DIR/off". */
 static void
-config_dump_text_off(const struct config *conf, const struct directive *d,
-    FILE *fp)
+config_dump_text_off(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
 {
-	const char	*s = config_cfield(conf, d);
+	const char	*s = config_cfield(conf, sc, d);
 
 	config_dump_str(fp, d->name, s[0] != '\0' ? s : "off");
 }
 
 static void
-config_dump_list(const struct config *conf, const struct directive *d,
-    FILE *fp)
+config_dump_list(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
 {
-	const char	*list = config_cfield(conf, d);
+	const char	*list = config_cfield(conf, sc, d);
 	int		 i, count;
 
-	memcpy(&count, (const char *)conf + d->count_off, sizeof(count));
+	memcpy(&count, list - d->off + d->count_off, sizeof(count));
 	(void)fputs(d->name, fp);
 	for (i = 0; i < count; i++) {
 		(void)putc(' ', fp);
@@ -1604,39 +2188,42 @@ config_dump_list(const struct config *conf, const struct directive *d,
 }
 
 static void
-config_dump_listen(const struct config *conf, const struct directive *d,
-    FILE *fp)
+config_dump_listen(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
 {
 	const struct listener	*l;
 
+	(void)sc;
 	TAILQ_FOREACH(l, &conf->listeners, entry)
-		(void)fprintf(fp, "%s %s%s\n", d->name, l->name,
-		    l->tls ? " tls" : "");
+		if (l->top)
+			(void)fprintf(fp, "%s %s%s\n", d->name, l->name,
+			    l->tls ? " tls" : "");
 }
 
 static void
 config_dump_tls_protocols(const struct config *conf,
-    const struct directive *d, FILE *fp)
+    const struct scope *sc, const struct directive *d, FILE *fp)
 {
+	(void)sc;
 	(void)fprintf(fp, "%s%s%s\n", d->name,
 	    (conf->tls_protocols & TLS_PROTO_12) ? " TLSv1.2" : "",
 	    (conf->tls_protocols & TLS_PROTO_13) ? " TLSv1.3" : "");
 }
 
 static void
-config_dump_workers(const struct config *conf, const struct directive *d,
-    FILE *fp)
+config_dump_workers(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
 {
 	if (conf->workers_auto)
 		(void)fprintf(fp, "%s auto # %lld\n", d->name,
-		    config_fetch(conf, d));
+		    config_fetch(conf, sc, d));
 	else
-		config_dump_number(conf, d, fp);
+		config_dump_number(conf, sc, d, fp);
 }
 
 static void
-config_dump_error_log(const struct config *conf, const struct directive *d,
-    FILE *fp)
+config_dump_error_log(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
 {
 	switch (conf->error_log_to) {
 	case LOG_TO_STDERR:
@@ -1646,18 +2233,19 @@ config_dump_error_log(const struct config *conf, const struct directive *d,
 		(void)fprintf(fp, "%s syslog\n", d->name);
 		break;
 	case LOG_TO_FILE:
-		config_dump_text(conf, d, fp);
+		config_dump_text(conf, sc, d, fp);
 		break;
 	}
 }
 
 static void
-config_dump_cidrs(const struct config *conf, const struct directive *d,
-    FILE *fp)
+config_dump_cidrs(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
 {
 	char	 a[INET6_ADDRSTRLEN];
 	int	 i;
 
+	(void)sc;
 	if (conf->nstatus_allow == 0)
 		return;
 	(void)fputs(d->name, fp);
@@ -1671,15 +2259,94 @@ config_dump_cidrs(const struct config *conf, const struct directive *d,
 }
 
 /*
+ * Rows of one scope allowed in ctx, indented: the body of a block. A
+ * location shows the values it gives itself (set); a site, every value,
+ * its own and those it inherited.
+ */
+static void
+config_dump_scope(const struct config *conf, const struct scope *sc,
+    unsigned ctx, const char *indent, FILE *fp)
+{
+	const struct directive	*d;
+	char			*buf = NULL, *line, *nl;
+	size_t			 len = 0, i;
+	FILE			*mem;
+
+	if ((mem = open_memstream(&buf, &len)) == NULL) {
+		(void)fputs("# out of memory\n", fp);
+		return;
+	}
+	for (i = 0; i < nitems(directives); i++) {
+		d = &directives[i];
+		if ((d->ctx & ctx) == 0 || !config_scoped(d) ||
+		    (sc->set & ((uint64_t)1 << i)) == 0)
+			continue;
+		types[d->type].dump(conf, sc, d, mem);
+	}
+	if (fclose(mem) != 0 || buf == NULL) {
+		free(buf);
+		(void)fputs("# out of memory\n", fp);
+		return;
+	}
+	for (line = buf; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			break;
+		(void)fprintf(fp, "%s%.*s\n", indent, (int)(nl - line), line);
+	}
+	free(buf);
+}
+
+static void
+config_dump_locations(const struct config *conf, const struct location *locs,
+    int n, const char *indent, FILE *fp)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		(void)fprintf(fp, "%slocation ", indent);
+		config_dump_value(fp, locs[i].glob);
+		(void)fputs(" {\n", fp);
+		config_dump_scope(conf, &locs[i].sc, CTX_LOCATION,
+		    indent[0] != '\0' ? "\t\t" : "\t", fp);
+		(void)fprintf(fp, "%s}\n", indent);
+	}
+}
+
+/*
  * tine -T: the effective config, defaults included, one directive per
- * line, readable by config_load(). Unset user, group and pidfile are left
- * out. The caller checks ferror(fp).
+ * line, readable by config_load(): the top level, its locations, then
+ * each server block with every value it has, inherited ones included.
+ * Unset user, group and pidfile are left out. The caller checks
+ * ferror(fp).
  */
 void
 config_dump(const struct config *conf, FILE *fp)
 {
-	size_t	 i;
+	const struct site	*site;
+	size_t			 i;
+	int			 j;
 
 	for (i = 0; i < nitems(directives); i++)
-		types[directives[i].type].dump(conf, &directives[i], fp);
+		types[directives[i].type].dump(conf, &conf->top,
+		    &directives[i], fp);
+	config_dump_locations(conf, conf->locs, conf->nlocs, "", fp);
+	if (conf->implicit_site)
+		return;
+	for (j = 0; j < conf->nsites; j++) {
+		site = &conf->sites[j];
+		(void)fputs("server", fp);
+		for (i = 0; i < (size_t)site->nnames; i++) {
+			(void)putc(' ', fp);
+			config_dump_value(fp, site->names[i]);
+		}
+		(void)fputs(" {\n", fp);
+		for (i = 0; i < (size_t)site->nlisten; i++)
+			(void)fprintf(fp, "\tlisten %s%s\n",
+			    site->listen[i]->name,
+			    site->listen[i]->tls ? " tls" : "");
+		config_dump_scope(conf, &site->sc, CTX_SERVER, "\t", fp);
+		config_dump_locations(conf, site->locs, site->nlocs, "\t",
+		    fp);
+		(void)fputs("}\n", fp);
+	}
 }

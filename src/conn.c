@@ -149,6 +149,8 @@ conn_reset_request(struct conn *c)
 	c->sent = 0;
 	c->have_req = false;
 	c->shrank = false;
+	c->site = c->lis != NULL ? c->lis->sites[0] : NULL;
+	c->loc = NULL;
 	if (c->buf != NULL && c->buf->file.fd != -1) {
 		(void)close(c->buf->file.fd);	/* read-only: nothing lost */
 		c->buf->file.fd = -1;

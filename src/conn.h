@@ -69,6 +69,12 @@ struct conn_buffers {
 	char			*out;		/* response head */
 	size_t			 out_cap;
 	char			 path[PATH_MAX]; /* normalised request path */
+	/*
+	 * The cache key of a path seen through a site other than the
+	 * first or a location: its ids, then the path. One byte longer
+	 * than a key may be, so a cut one can never be stored or found.
+	 */
+	char			 key[CACHE_PATH_BYTES + 1];
 	struct file_result	 file;		/* its resolution */
 	struct cache_entry	 uncached;	/* a file the cache cannot
 						   hold, for one response */
@@ -89,7 +95,14 @@ struct conn {
 	void			*owner;		/* what the hook works on */
 	struct conn_buffers	*buf;
 	const struct config	*conf;
-	int			 rootfd;	/* the document root */
+	const int		*rootfds;	/* by config's roots index */
+	int			 rootfd;	/* this request's root */
+	const struct listener	*lis;		/* it came in on */
+	const struct site	*site;		/* this request's */
+	const struct location	*loc;		/* this request's, or NULL */
+	int			 tls_id;	/* certificate the handshake
+						   sent (tls_ctxs entry) */
+	bool			 sni;		/* the client sent SNI */
 	size_t			 len;		/* bytes in buf->in */
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;

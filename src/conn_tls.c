@@ -426,6 +426,7 @@ int
 conn_tls_accept(struct conn *c, int64_t deadline)
 {
 	struct tls_conn	*t = &tls;
+	SSL_CTX		*ctx;
 	const char	*why;
 	int		 b, r, err, saved;
 
@@ -468,13 +469,18 @@ conn_tls_accept(struct conn *c, int64_t deadline)
 
 	/*
 	 * A new connection on the reused object: SSL_clear() keeps the
-	 * record buffers; the default context comes back in case SNI chose
-	 * another for the last client; the socket BIO is new.
+	 * record buffers; the context of the listener's default site comes
+	 * back in case SNI chose another for the last client (the SNI
+	 * callback finds the connection through the app data); the socket
+	 * BIO is new.
 	 */
 	ERR_clear_error();
+	ctx = c->tls_id >= 0 && (size_t)c->tls_id < c->conf->tls->nsites ?
+	    c->conf->tls->sites[c->tls_id].ctx : t->ctx;
 	if (SSL_clear(t->ssl) != 1 ||
-	    (SSL_get_SSL_CTX(t->ssl) != t->ctx &&
-	    SSL_set_SSL_CTX(t->ssl, t->ctx) == NULL) ||
+	    (SSL_get_SSL_CTX(t->ssl) != ctx &&
+	    SSL_set_SSL_CTX(t->ssl, ctx) == NULL) ||
+	    SSL_set_app_data(t->ssl, c) != 1 ||
 	    SSL_set_fd(t->ssl, c->fd) != 1) {
 		c->handshaking = false;
 		t->dead = true;

@@ -482,7 +482,7 @@ file_redirect(struct file_result *res, const char *path, const char *query,
  * protected index.html is never replaced by a listing of its directory.
  */
 static int
-file_try_index(int rootfd, const struct config *conf, const char *path,
+file_try_index(int rootfd, const struct scope *conf, const char *path,
     struct file_result *res)
 {
 	char		 ipath[PATH_MAX];
@@ -517,8 +517,9 @@ file_try_index(int rootfd, const struct config *conf, const char *path,
 }
 
 int
-file_resolve(int rootfd, const struct config *conf, const char *path,
-    const char *query, size_t query_len, struct file_result *res)
+file_resolve(int rootfd, const struct scope *conf, bool autoindex,
+    const char *path, const char *query, size_t query_len,
+    struct file_result *res)
 {
 	const char	*rel;
 	size_t		 plen;
@@ -571,7 +572,7 @@ file_resolve(int rootfd, const struct config *conf, const char *path,
 	 * saying so reveals nothing a 301 for the slash-less form has not
 	 * already revealed.
 	 */
-	if (!conf->autoindex) {
+	if (!autoindex) {
 		status = HTTP_FORBIDDEN;
 		goto fail;
 	}

@@ -45,15 +45,15 @@ int	 file_open_root(const char *);
 
 /*
  * Resolves a normalised path beneath the root fd: a regular file, a
- * directory's first existing index file, the listing when autoindex is
+ * directory's first existing index file (of the scope's index list), the listing when autoindex is
  * on, or a redirect to the slash form (query kept, location encoded).
  * Never leaves root, also through symlinks, and never opens a FIFO,
  * socket or device node (403). Returns 0 with res filled (res->fd owned
  * by the caller) or an error status (403, 404, 500, or 503 when the
  * process is out of descriptors: see cache_resolve()).
  */
-int	 file_resolve(int, const struct config *, const char *, const char *,
-	    size_t, struct file_result *);
+int	 file_resolve(int, const struct scope *, bool, const char *,
+	    const char *, size_t, struct file_result *);
 
 /* The two forms of a directory listing. */
 enum file_listing_format {

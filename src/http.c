@@ -1827,6 +1827,8 @@ static const struct {
 	    "The requested range lies outside the resource."),
 	HTTP_ENTRY(417, "Expectation Failed",
 	    "The server cannot meet the expectation in the request."),
+	HTTP_ENTRY(421, "Misdirected Request",
+	    "This connection cannot answer for the requested host."),
 	HTTP_ENTRY(429, "Too Many Requests",
 	    "Too many requests; please try again later."),
 	HTTP_ENTRY(431, "Request Header Fields Too Large",

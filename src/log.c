@@ -86,8 +86,16 @@ static struct {
 	struct log_ident err_id;
 	int		 verbose;
 	char		 role[16];	/* "master", "worker" */
-	int		 access_fd;	/* -1: access log off */
-	struct log_ident access_id;
+	/*
+	 * Every distinct access log of the config (sites may have their
+	 * own), opened by the master; the buffer holds lines of one of
+	 * them, access_cur, and is flushed before a line for another.
+	 */
+	int		*access_fds;
+	struct log_ident *access_ids;
+	int		 naccess;
+	int		 access_cur;
+	int		 access_fd;	/* access_fds[access_cur]; -1: none */
 	size_t		 access_len;
 	time_t		 access_err_at;	/* last "cannot write" report */
 	uintmax_t	 access_dropped; /* lines lost since that report */
@@ -224,6 +232,7 @@ log_error_fd(void)
 			    O_NOFOLLOW | O_NONBLOCK)
 #define LOG_OPEN_TRIES	3	/* create, or open, while others unlink */
 #define LOG_SHOWN_BYTES	(4 * 256 + 1)	/* a path in a message, escaped */
+#define LOG_CHECK_MAX	1024	/* log files tine -t looks at */
 
 /* Why base in dirfd, which openat() refused with errnum, cannot be a log. */
 static const char *
@@ -451,18 +460,22 @@ log_check(const struct config *conf)
 	struct {
 		const char	*kw, *path;
 		int		 line;
-	} logs[] = {
-		{ "access_log", conf->access_log, conf->access_log_line },
-		{ "error_log", conf->error_log_to == LOG_TO_FILE ?
-		    conf->error_log : "", conf->error_log_line },
-	};
+	} logs[LOG_CHECK_MAX];
 	struct stat	 st;
 	const char	*why;
 	char		 shown[LOG_SHOWN_BYTES], base[PATH_MAX];
-	size_t		 i;
-	int		 dirfd, problems = 0;
+	size_t		 i, n = 0;
+	int		 dirfd, problems = 0, j;
 
-	for (i = 0; i < nitems(logs); i++) {
+	logs[n].kw = "error_log";
+	logs[n].path = conf->error_log_to == LOG_TO_FILE ? conf->error_log : "";
+	logs[n++].line = conf->error_log_line;
+	for (j = 0; j < conf->naccess_logs && n < nitems(logs); j++) {
+		logs[n].kw = "access_log";
+		logs[n].path = conf->access_logs[j];
+		logs[n++].line = conf->access_log_lines[j];
+	}
+	for (i = 0; i < n; i++) {
 		if (logs[i].path[0] == '\0')
 			continue;
 		if ((dirfd = util_open_safe_dir(logs[i].path, base, sizeof(base),
@@ -770,38 +783,110 @@ log_clf_time(time_t now)
 	return log_state.clf_buf;
 }
 
+/* Whether fd is one of the access log descriptors held now. */
+static bool
+log_access_held(int fd)
+{
+	int	 j;
+
+	for (j = 0; j < log_state.naccess; j++)
+		if (log_state.access_fds[j] == fd)
+			return true;
+	return false;
+}
+
 /*
- * Switches the access log to the config's file (or off). On failure the
- * old descriptor stays, the reason is reported (a config error at the
- * access_log line) and -1 is returned with errno set.
+ * Switches the access logs to the config's files (or none): each
+ * distinct file once, whichever sites share it. All or nothing: on a
+ * failure the old descriptors stay, the reason is reported (a config
+ * error at that access_log line) and -1 is returned with errno set.
  */
 int
 log_access_open(const struct config *conf, uid_t uid, gid_t gid)
 {
-	struct log_ident	 id;
+	struct log_ident	*ids = NULL, none;
+	const struct log_ident	*held;
 	const char		*why;
-	int			 fd = -1;
+	int			*fds = NULL, i, j, n = conf->naccess_logs, err;
+	int			 held_fd;
 
-	memset(&id, 0, sizeof(id));
+	memset(&none, 0, sizeof(none));
 	(void)log_access_flush();	/* errors are reported inside */
-	if (conf->access_log[0] != '\0' && (fd = log_open_file(
-	    conf->access_log, uid, gid, log_links_owner(conf, uid),
-	    &log_state.access_id, &id, &why)) == -1)
-		return log_open_failed(conf, "access_log", conf->access_log,
-		    conf->access_log_line, &log_state.access_id,
-		    log_state.access_fd, why);
-	if (log_state.access_fd != -1)
-		(void)close(log_state.access_fd);	/* nothing to do */
-	log_state.access_fd = fd;
-	log_state.access_id = id;
-	/* Lines a lagging reader left in the buffer go to the new file. */
+	if (n > 0 && ((fds = calloc((size_t)n, sizeof(*fds))) == NULL ||
+	    (ids = calloc((size_t)n, sizeof(*ids))) == NULL)) {
+		free(fds);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		fds[i] = -1;
+	for (i = 0; i < n; i++) {
+		held = &none;
+		held_fd = -1;
+		for (j = 0; j < log_state.naccess; j++)
+			if (strcmp(log_state.access_ids[j].path,
+			    conf->access_logs[i]) == 0) {
+				held = &log_state.access_ids[j];
+				held_fd = log_state.access_fds[j];
+			}
+		if ((fds[i] = log_open_file(conf->access_logs[i], uid, gid,
+		    log_links_owner(conf, uid), held, &ids[i], &why)) != -1)
+			continue;
+		/* A FIFO without a reader keeps the descriptor it had. */
+		if (log_open_failed(conf, "access_log", conf->access_logs[i],
+		    conf->access_log_lines[i], held, held_fd, why) == 0) {
+			fds[i] = held_fd;
+			ids[i] = *held;
+			continue;
+		}
+		err = errno;
+		for (j = 0; j < i; j++)
+			if (!log_access_held(fds[j]))
+				(void)close(fds[j]);	/* nothing to do */
+		free(fds);
+		free(ids);
+		errno = err;
+		return -1;
+	}
+	for (j = 0; j < log_state.naccess; j++) {
+		for (i = 0; i < n && fds[i] != log_state.access_fds[j]; i++)
+			;
+		if (i == n)	/* not kept for the new list */
+			(void)close(log_state.access_fds[j]);
+	}
+	free(log_state.access_fds);
+	free(log_state.access_ids);
+	log_state.access_fds = fds;
+	log_state.access_ids = ids;
+	log_state.naccess = n;
+	log_state.access_cur = 0;
+	log_state.access_fd = n > 0 ? fds[0] : -1;
 	return 0;
+}
+
+/*
+ * The log the next line goes to, by the index of its file in the
+ * config's access_logs; lines of another one in the buffer leave first.
+ * Returns false for -1 (that site logs nothing).
+ */
+bool
+log_access_select(int id)
+{
+	if (id < 0 || id >= log_state.naccess)
+		return false;
+	if (id != log_state.access_cur) {
+		(void)log_access_flush();	/* reported inside */
+		if (log_state.access_len > 0)
+			return false;	/* a lagging FIFO: keep its lines */
+		log_state.access_cur = id;
+		log_state.access_fd = log_state.access_fds[id];
+	}
+	return true;
 }
 
 bool
 log_access_enabled(void)
 {
-	return log_state.access_fd != -1;
+	return log_state.naccess > 0;
 }
 
 bool
@@ -914,7 +999,8 @@ log_access_flush(void)
 	if (log_state.access_fd == -1)
 		return 0;
 	while (len > 0) {
-		if (log_state.access_id.fifo)
+		if (log_state.access_ids != NULL &&
+		    log_state.access_ids[log_state.access_cur].fifo)
 			niov = log_access_fifo_chunk(p, len, iov, &took);
 		else {
 			iov[0].iov_base = (void *)(uintptr_t)p;

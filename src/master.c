@@ -664,7 +664,7 @@ master_notify_status(const char *state)
  * so waiting for it here is short. Returns 0 or an errno value.
  */
 static int
-master_probe_root(const struct config *conf, const struct worker_ids *ids)
+master_probe_root(const char *root, const struct worker_ids *ids)
 {
 	pid_t	 pid;
 	int	 fd, status;
@@ -676,7 +676,7 @@ master_probe_root(const struct config *conf, const struct worker_ids *ids)
 		    setresgid(ids->gid, ids->gid, ids->gid) == -1 ||
 		    setresuid(ids->uid, ids->uid, ids->uid) == -1))
 			_exit(errno & 0xff);
-		fd = open(conf->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd == -1 ||
 		    faccessat(fd, ".", R_OK | X_OK, AT_EACCESS) == -1)
 			_exit(errno & 0xff);
@@ -753,7 +753,7 @@ master_reload(void)
 	struct worker_ids	 ids;
 	struct timespec		 ts;
 	size_t			 i;
-	int			 err;
+	int			 err, r;
 
 	log_info("reloading %s", old->path);
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
@@ -778,10 +778,12 @@ master_reload(void)
 		master_notify_status("READY=1\n");
 		return;
 	}
-	if ((err = master_probe_root(next, &ids)) != 0) {
-		log_config_error(next->path, next->root_line,
-		    "root %s is not readable by the workers: %s", next->root,
-		    strerror(err));
+	for (r = 0; r < next->nroots; r++) {
+		if ((err = master_probe_root(next->roots[r], &ids)) == 0)
+			continue;
+		log_config_error(next->path, next->root_lines[r],
+		    "root %s is not readable by the workers: %s",
+		    next->roots[r], strerror(err));
 		log_warnx("reload failed: keeping the current configuration");
 		config_free(next);
 		master_notify_status("READY=1\n");

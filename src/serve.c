@@ -19,6 +19,7 @@
 #include "http.h"
 #include "scoreboard.h"
 #include "serve.h"
+#include "site.h"
 #include "status.h"
 
 #define TITLE_SEND_MIN_BYTES	(256 * 1024)	/* title shows the target */
@@ -302,7 +303,8 @@ serve_redirect(struct conn *c)
  * one response, its descriptor then closed at the next request.
  */
 static struct cache_entry *
-serve_cache_file(struct conn *c, struct cache_entry *stale, int64_t now)
+serve_cache_file(struct conn *c, const char *key, struct cache_entry *stale,
+    int64_t now)
 {
 	struct conn_buffers	*b = c->buf;
 	struct cache_entry	*e;
@@ -311,7 +313,7 @@ serve_cache_file(struct conn *c, struct cache_entry *stale, int64_t now)
 		e = cache_refresh(stale, b->file.path, b->file.fd, &b->file.st,
 		    now);
 	else
-		e = cache_put(b->path, b->file.path, b->file.fd, &b->file.st,
+		e = cache_put(key, b->file.path, b->file.fd, &b->file.st,
 		    now);
 	if (e != NULL) {
 		b->file.fd = -1;	/* the cache's now */
@@ -319,6 +321,52 @@ serve_cache_file(struct conn *c, struct cache_entry *stale, int64_t now)
 	}
 	cache_describe(&b->uncached, b->file.path, b->file.fd, &b->file.st);
 	return &b->uncached;
+}
+
+/*
+ * What serves the normalised path in b->path: the location that matches
+ * it (site.c), whose own root, index and autoindex replace the site's;
+ * the root's descriptor; and the cache key, the path itself for the
+ * first site without a location (the one-site config pays nothing), else
+ * prefixed with the site and location ids: the same path may name
+ * another file through another root or index list.
+ */
+static void
+serve_scope(struct conn *c, const struct scope **idx, bool *autoindex,
+    const char **key)
+{
+	const struct site	*site = c->site;
+	const struct location	*loc = NULL;
+	int			 root_id = site->sc.root_id;
+
+	*idx = &site->sc;
+	*autoindex = site->sc.autoindex;
+	if (site->nlocs > 0 || c->conf->nlocs > 0)
+		loc = site_location(c->conf, site, c->buf->path);
+	c->loc = loc;
+	if (loc != NULL) {
+		if (loc->sc.root_id >= 0)
+			root_id = loc->sc.root_id;
+		if (loc->sc.nindex > 0)
+			*idx = &loc->sc;
+		if (loc->sc.autoindex_set)
+			*autoindex = loc->sc.autoindex;
+	}
+	c->rootfd = c->rootfds[root_id];
+	if (site->id == 0 && loc == NULL) {
+		*key = c->buf->path;
+		return;
+	}
+	/*
+	 * Too long: a key one byte longer than any stored one, so never
+	 * found and never stored (conn.h); the file is served uncached.
+	 */
+	if (xsnprintf(c->buf->key, sizeof(c->buf->key), "%d:%d:%s",
+	    site->id, loc != NULL ? loc->id + 1 : 0, c->buf->path) == -1) {
+		memset(c->buf->key, '-', sizeof(c->buf->key) - 1);
+		c->buf->key[sizeof(c->buf->key) - 1] = '\0';
+	}
+	*key = c->buf->key;
 }
 
 /*
@@ -333,18 +381,22 @@ serve_path(struct conn *c)
 {
 	struct conn_buffers	*b = c->buf;
 	struct cache_entry	*e;
+	const struct scope	*idx;
+	const char		*key;
 	int64_t			 now;
 	int			 status;
+	bool			 autoindex;
 
 	status = file_normalize(c->req.path.p, c->req.path.len, b->path,
 	    sizeof(b->path));
 	if (status != 0)
 		return serve_error(c, status);
+	serve_scope(c, &idx, &autoindex, &key);
 	now = util_now_ms();
-	if ((e = cache_get(b->path, now)) != NULL)
+	if ((e = cache_get(key, now)) != NULL)
 		return serve_file(c, e);
-	e = cache_peek(b->path);	/* stale, or NULL */
-	status = cache_resolve(&e, c->rootfd, c->conf, b->path,
+	e = cache_peek(key);	/* stale, or NULL */
+	status = cache_resolve(&e, c->rootfd, idx, autoindex, b->path,
 	    c->req.query.p, c->req.query.len, &b->file);
 	if (status != 0 || b->file.kind != FILE_REGULAR) {
 		if (e != NULL)
@@ -354,7 +406,7 @@ serve_path(struct conn *c)
 	}
 	switch (b->file.kind) {
 	case FILE_REGULAR:
-		return serve_file(c, serve_cache_file(c, e, now));
+		return serve_file(c, serve_cache_file(c, key, e, now));
 	case FILE_LISTING:
 		return serve_listing(c);
 	case FILE_REDIRECT:
@@ -447,9 +499,29 @@ serve_test_hang(const struct conn *c)
 }
 #endif
 
+/*
+ * The site: by Host among the sites of the listener. On TLS the
+ * handshake already chose a certificate (by SNI, or the default site's);
+ * a Host whose site has another certificate is misdirected (RFC 9110
+ * §15.5.20): the client may not assume this connection speaks for it,
+ * and answering would let one site's certificate vouch for another.
+ */
+static int
+serve_route(struct conn *c)
+{
+	c->site = site_route(c->lis, c->req.host.p, c->req.host.len);
+	if (c->lis->tls && c->site->tls_id != c->tls_id)
+		return HTTP_MISDIRECTED_REQUEST;
+	return 0;
+}
+
 int
 serve_request(struct conn *c)
 {
+	int	 status;
+
+	if ((status = serve_route(c)) != 0)
+		return serve_error(c, status);
 	switch (c->req.method) {
 	case HTTP_METHOD_GET:
 	case HTTP_METHOD_HEAD:

@@ -47,6 +47,7 @@
 #define LISTENERS_MAX		64	/* listen directives */
 #define KEEPALIVE_REQUESTS_MAX	1000000	/* largest keepalive_requests */
 #define TLS_CIPHERS_MAX		1024	/* tls_ciphers, bytes */
+#define SITE_NAME_MAX		253	/* a host name (RFC 1035), bytes */
 
 /* Defaults (SPEC). */
 #define DEFAULT_MAX_WORKERS		256
@@ -85,6 +86,19 @@ struct cidr {
 	int		 prefix;
 };
 
+struct site;
+
+/*
+ * A name of a site on one listener, for routing by Host and SNI: exact
+ * names sorted (binary search), wildcards as their suffix ".example.org",
+ * longest first. Both lower case, without a trailing dot.
+ */
+struct site_name {
+	const char		*name;
+	size_t			 len;
+	const struct site	*site;
+};
+
 /* One listening address from the config; fd is -1 until bound. */
 struct listener {
 	TAILQ_ENTRY(listener)	 entry;
@@ -94,8 +108,66 @@ struct listener {
 	int			 line;	/* config line, 0 for the default */
 	int			 fd;
 	bool			 tls;	/* listen ADDR:PORT tls */
+	bool			 top;	/* a top-level address (or default) */
+	/* The sites answering here, in file order: [0] is the default. */
+	const struct site	**sites;
+	int			 nsites;
+	struct site_name	*exact;		/* sorted by name */
+	int			 nexact;
+	struct site_name	*wild;		/* longest suffix first */
+	int			 nwild;
 };
 TAILQ_HEAD(listener_list, listener);
+
+/*
+ * The directives a server or location block may set, one struct for
+ * every level (top, site, location), so that one directive table row
+ * writes any of them. set has a bit per table row given at this level;
+ * what a level leaves unset comes from the level around it.
+ */
+struct scope {
+	uint64_t		 set;
+	char			 root[PATH_MAX];	/* absolute, no trailing / */
+	int			 root_id;	/* index in config's roots */
+	char			 index[INDEX_NAMES_MAX][INDEX_NAME_MAX];
+	int			 nindex;
+	bool			 autoindex;
+	bool			 autoindex_set;	/* given or inherited here */
+	char			 access_log[PATH_MAX];	/* "" = off */
+	int			 access_log_id;	/* in config's access_logs */
+	char			 tls_certificate[PATH_MAX];	/* "" = none */
+	char			 tls_key[PATH_MAX];		/* "" = none */
+	/* Config lines of values checked at run time; 0 = default. */
+	int			 root_line;
+	int			 access_log_line;
+	int			 tls_certificate_line;
+	int			 tls_key_line;
+};
+
+/* location GLOB { }: a rule for the request paths its glob matches. */
+struct location {
+	char			*glob;
+	int			 line;
+	int			 id;		/* unique in the config */
+	struct scope		 sc;
+};
+
+/*
+ * server NAME... { }: a site. A config without server blocks has one
+ * implicit site with no names, which has every top-level value.
+ */
+struct site {
+	int			 id;		/* file order, from 0 */
+	int			 line;		/* 0 for the implicit site */
+	char			**names;	/* as written, lower case */
+	int			 nnames;
+	struct listener		**listen;	/* its own listen lines */
+	int			 nlisten;
+	struct location		*locs;		/* file order */
+	int			 nlocs;
+	int			 tls_id;	/* its certificate in tls_ctxs */
+	struct scope		 sc;		/* inherited values filled in */
+};
 
 enum log_target {
 	LOG_TO_STDERR,
@@ -113,19 +185,26 @@ struct config {
 	char			 path[PATH_MAX];	/* config file, absolute */
 	struct listener_list	 listeners;
 	bool			 listen_default; /* no listen line: *:8080 */
-	char			 root[PATH_MAX];	/* absolute, no trailing / */
+	struct scope		 top;	/* top-level root, index, ... */
+	struct location		*locs;	/* top-level locations */
+	int			 nlocs;
+	struct site		*sites;	/* file order; at least one */
+	int			 nsites;
+	bool			 implicit_site;	/* no server block */
+	const char		**roots;	/* distinct roots of all scopes */
+	const int		*root_lines;
+	int			 nroots;
+	const char		**access_logs;	/* distinct access log files */
+	const int		*access_log_lines;
+	int			 naccess_logs;
 	int			 workers;	/* resolved: auto is nprocs */
 	bool			 workers_auto;
 	int			 max_workers;
 	char			 user[NAME_MAX_BYTES];	/* "" = none */
 	char			 group[NAME_MAX_BYTES];	/* "" = none */
 	char			 pidfile[PATH_MAX];	/* "" = none */
-	char			 access_log[PATH_MAX];	/* "" = off */
 	enum log_target		 error_log_to;
 	char			 error_log[PATH_MAX];	/* when LOG_TO_FILE */
-	char			 index[INDEX_NAMES_MAX][INDEX_NAME_MAX];
-	int			 nindex;
-	bool			 autoindex;
 	int			 keepalive_timeout;	/* seconds, 0 = off */
 	int			 header_timeout;	/* seconds */
 	int			 shutdown_timeout;	/* seconds */
@@ -141,8 +220,6 @@ struct config {
 	char			 status_path[STATUS_PATH_MAX]; /* "" = off */
 	struct cidr		 status_allow[STATUS_ALLOW_MAX];
 	int			 nstatus_allow;
-	char			 tls_certificate[PATH_MAX];	/* "" = none */
-	char			 tls_key[PATH_MAX];		/* "" = none */
 	int			 tls_protocols;	/* TLS_PROTO_* bits */
 	char			 tls_ciphers[TLS_CIPHERS_MAX];
 	bool			 tls_session_tickets;
@@ -156,14 +233,10 @@ struct config {
 	struct tls_ctxs		*tls;
 	void			(*tls_free)(struct tls_ctxs *);
 	/* Config lines of directives checked at run time; 0 = default. */
-	int			 root_line;
 	int			 user_line;
 	int			 group_line;
 	int			 pidfile_line;
-	int			 access_log_line;
 	int			 error_log_line;
-	int			 tls_certificate_line;
-	int			 tls_key_line;
 	int			 tls_protocols_line;
 	int			 tls_ciphers_line;
 };
@@ -209,6 +282,7 @@ size_t	 log_escape(char *, size_t, const char *, size_t);
 const char *log_clf_time(time_t);
 int	 log_access_open(const struct config *, uid_t, gid_t);
 bool	 log_access_enabled(void);
+bool	 log_access_select(int);
 char	*log_access_reserve(size_t);
 void	 log_access_commit(size_t);
 int	 log_access_flush(void);

@@ -26,6 +26,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "conn.h"
+#include "site.h"
 #include "tls.h"
 
 #define TICKET_NAME_BYTES	16	/* RFC 5077 §4: key_name */
@@ -347,26 +349,31 @@ tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 }
 
 /*
- * SNI: the site whose name the client asked for; the default (the
- * first) for none or an unknown one. With one certificate, as today,
- * the callback is not installed.
+ * SNI: the certificate of the site the name routes to on the listener
+ * the connection came in on (site.c), which is the listener's default
+ * site for an unknown name; without SNI that default's stays. The
+ * connection remembers which certificate it got: a request whose Host
+ * routes to a site with another one is misdirected (serve.c).
  */
 static int
 tls_sni_cb(SSL *ssl, int *alert, void *arg)
 {
 	const struct tls_ctxs	*t = arg;
+	const struct site	*site;
+	struct conn		*c = SSL_get_app_data(ssl);
 	const char		*name;
-	size_t			 i;
 
 	(void)alert;
 	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	if (name == NULL)
+	if (name == NULL || c == NULL)
 		return SSL_TLSEXT_ERR_NOACK;
-	for (i = 1; i < t->nsites; i++) {
-		if (strcasecmp(name, t->sites[i].names) == 0) {
-			(void)SSL_set_SSL_CTX(ssl, t->sites[i].ctx);
-			break;
-		}
+	c->sni = true;
+	site = site_route(c->lis, name, strlen(name));
+	if (site->tls_id >= 0 && site->tls_id != c->tls_id &&
+	    (size_t)site->tls_id < t->nsites) {
+		if (SSL_set_SSL_CTX(ssl, t->sites[site->tls_id].ctx) == NULL)
+			return SSL_TLSEXT_ERR_ALERT_FATAL;
+		c->tls_id = site->tls_id;
 	}
 	return SSL_TLSEXT_ERR_OK;
 }
@@ -541,43 +548,99 @@ fail:
 	return NULL;
 }
 
+/* The entry of a pair, added when new; -1 when out of memory. */
+static int
+tls_pair(struct tls_ctxs *t, const char *cert, const char *key)
+{
+	struct tls_site	*s;
+	size_t		 i;
+
+	for (i = 0; i < t->nsites; i++)
+		if (strcmp(t->sites[i].cert, cert) == 0 &&
+		    strcmp(t->sites[i].key, key) == 0)
+			return (int)i;
+	if ((s = reallocarray(t->sites, t->nsites + 1, sizeof(*s))) == NULL)
+		return -1;
+	t->sites = s;
+	s[t->nsites].cert = cert;
+	s[t->nsites].key = key;
+	s[t->nsites].ctx = NULL;
+	return (int)t->nsites++;
+}
+
 /*
- * Builds conf->tls: one context per (names, certificate, key), today
- * the top-level pair as the default. Sites with their own pair become
- * more entries, selected by tls_sni_cb().
+ * Builds conf->tls: one context per distinct (certificate, key) pair of
+ * the top level and the sites, each site's tls_id naming its pair (-1
+ * without one). Every context has the SNI callback, as the one a
+ * handshake starts on is the listener's default site's.
  */
 int
 tls_ctx_load(struct config *conf)
 {
-	struct tls_ctxs	*t;
-	char		 why[LOG_LINE_MAX / 4];
+	struct tls_ctxs		*t;
+	const struct scope	*sc;
+	char			 why[LOG_LINE_MAX / 4];
+	size_t			 i;
+	int			 s, id, rc = 0;
 
-	if (conf->tls != NULL || conf->tls_certificate[0] == '\0')
+	if (conf->tls != NULL)
 		return 0;
-	if (ticket_cipher == NULL &&
-	    (ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC",
-	    NULL)) == NULL) {
-		tls_conf_error(conf, conf->tls_certificate_line,
-		    "session tickets: %s", tls_reason(why, sizeof(why)));
-		return -1;
-	}
+	for (s = 0; s < conf->nsites; s++)
+		conf->sites[s].tls_id = -1;
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		tls_conf_error(conf, conf->tls_certificate_line, "%s",
+		tls_conf_error(conf, conf->top.tls_certificate_line, "%s",
 		    strerror(errno));
 		return -1;
 	}
-	t->ktls = tls_ktls_available(NULL);
-	t->sites[0].ctx = tls_ctx_new(conf, t, conf->tls_certificate,
-	    conf->tls_certificate_line, conf->tls_key, conf->tls_key_line);
-	if (t->sites[0].ctx == NULL) {
-		free(t);
+	for (s = -1; s < conf->nsites; s++) {
+		sc = s < 0 ? &conf->top : &conf->sites[s].sc;
+		if (sc->tls_certificate[0] == '\0' || sc->tls_key[0] == '\0')
+			continue;
+		if ((id = tls_pair(t, sc->tls_certificate, sc->tls_key)) == -1) {
+			tls_conf_error(conf, sc->tls_certificate_line, "%s",
+			    strerror(errno));
+			tls_ctx_free(t);
+			return -1;
+		}
+		if (s >= 0)
+			conf->sites[s].tls_id = id;
+	}
+	if (t->nsites == 0) {
+		tls_ctx_free(t);
+		return 0;
+	}
+	if (ticket_cipher == NULL &&
+	    (ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC",
+	    NULL)) == NULL) {
+		tls_conf_error(conf, conf->top.tls_certificate_line,
+		    "session tickets: %s", tls_reason(why, sizeof(why)));
+		tls_ctx_free(t);
 		return -1;
 	}
-	t->nsites = 1;
-	if (t->nsites > 1) {
-		SSL_CTX_set_tlsext_servername_callback(t->sites[0].ctx,
+	t->ktls = tls_ktls_available(NULL);
+	for (i = 0; i < t->nsites; i++) {
+		/* The lines of the first scope that names the pair. */
+		sc = &conf->top;
+		for (s = -1; s < conf->nsites; s++) {
+			sc = s < 0 ? &conf->top : &conf->sites[s].sc;
+			if (strcmp(sc->tls_certificate, t->sites[i].cert) == 0 &&
+			    strcmp(sc->tls_key, t->sites[i].key) == 0)
+				break;
+		}
+		t->sites[i].ctx = tls_ctx_new(conf, t, t->sites[i].cert,
+		    sc->tls_certificate_line, t->sites[i].key,
+		    sc->tls_key_line);
+		if (t->sites[i].ctx == NULL) {
+			rc = -1;	/* every pair is reported */
+			continue;
+		}
+		SSL_CTX_set_tlsext_servername_callback(t->sites[i].ctx,
 		    tls_sni_cb);
-		SSL_CTX_set_tlsext_servername_arg(t->sites[0].ctx, t);
+		SSL_CTX_set_tlsext_servername_arg(t->sites[i].ctx, t);
+	}
+	if (rc == -1) {
+		tls_ctx_free(t);
+		return -1;
 	}
 	conf->tls = t;
 	conf->tls_free = tls_ctx_free;
@@ -593,5 +656,6 @@ tls_ctx_free(struct tls_ctxs *t)
 		return;
 	for (i = 0; i < t->nsites; i++)
 		SSL_CTX_free(t->sites[i].ctx);
+	free(t->sites);
 	free(t);
 }

@@ -9,21 +9,23 @@
 
 #include "tine.h"
 
-#define TLS_SITES_MAX		1	/* certificates; one per site later
-					   (SNI), one today */
 #define TLS_TICKET_ROTATE_S	(12 * 60 * 60)	/* a new ticket key */
 #define TLS_RECORD_BYTES	16384	/* largest plaintext record
 					   (RFC 8446 §5.1) */
 
-/* One certificate and key, for the names that select it by SNI. */
+/*
+ * One certificate and key, and the context made with them; the sites
+ * that have this pair point at it with their tls_id.
+ */
 struct tls_site {
-	char		 names[256];	/* "" for the default */
+	const char	*cert;
+	const char	*key;
 	SSL_CTX		*ctx;
 };
 
 struct tls_ctxs {
 	size_t		 nsites;
-	struct tls_site	 sites[TLS_SITES_MAX];	/* [0]: the default */
+	struct tls_site	*sites;		/* one per distinct pair */
 	bool		 ktls;		/* SSL_OP_ENABLE_KTLS was set */
 };
 

@@ -48,7 +48,8 @@ static volatile sig_atomic_t sig_wake;	/* any of them, for the conn */
 static struct {
 	const struct config	*conf;
 	struct pollfd		*pfds;
-	bool			*tls;		/* pfds[i] is a TLS listener */
+	const struct listener	**lis;		/* pfds[i]'s listener */
+	int			*rootfds;	/* by config's roots index */
 	int			 nlisten;
 	bool			 retiring;
 	bool			 alarm_armed;
@@ -137,7 +138,7 @@ worker_check_signals(void)
 		if (log_open(w.conf, (uid_t)-1, (gid_t)-1) == -1)
 			log_warn("reopen error log");
 		if (log_access_open(w.conf, (uid_t)-1, (gid_t)-1) == -1)
-			log_warn("reopen %s", w.conf->access_log);
+			log_warn("reopen access logs");
 	}
 	if (sig_alrm) {
 		sig_alrm = 0;
@@ -455,13 +456,16 @@ worker_accept_one(int i)
 {
 	struct conn	*c = &w.c;
 	int		 fd, rv;
-	bool		 tls = w.tls[i];
+	bool		 tls = w.lis[i]->tls;
 
 	c->peerlen = sizeof(c->peer);
 	fd = accept4(w.pfds[i].fd, (struct sockaddr *)&c->peer, &c->peerlen,
 	    SOCK_CLOEXEC);
 	if (fd == -1)
 		return -1;
+	c->lis = w.lis[i];
+	c->tls_id = c->lis->sites[0]->tls_id;
+	c->sni = false;
 	conn_open(c, fd, tls ? &conn_tls_ops : &conn_plain_ops,
 	    worker_idle_timeout_ms(w.conf));
 	/*
@@ -735,10 +739,19 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 	(void)sigaction(SIGTTIN, &sa, NULL);
 	(void)sigaction(SIGTTOU, &sa, NULL);
 
-	if ((w.c.rootfd = file_open_root(conf->root)) == -1) {
-		log_warn("open %s", conf->root);
+	/* Every distinct root of every site and location, once. */
+	if ((w.rootfds = calloc((size_t)conf->nroots,
+	    sizeof(*w.rootfds))) == NULL) {
+		log_warn("calloc");
 		_exit(WORKER_EXIT_FATAL);
 	}
+	for (n = 0; n < conf->nroots; n++)
+		if ((w.rootfds[n] = file_open_root(conf->roots[n])) == -1) {
+			log_warn("open %s", conf->roots[n]);
+			_exit(WORKER_EXIT_FATAL);
+		}
+	w.c.rootfds = w.rootfds;
+	w.c.rootfd = w.rootfds[0];
 	/*
 	 * The access log is the master's descriptor, opened for this
 	 * generation's config before the fork: no open here, so a worker
@@ -748,7 +761,7 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 	TAILQ_FOREACH(l, &conf->listeners, entry)
 		n++;
 	if ((w.pfds = calloc((size_t)n, sizeof(*w.pfds))) == NULL ||
-	    (w.tls = calloc((size_t)n, sizeof(*w.tls))) == NULL) {
+	    (w.lis = calloc((size_t)n, sizeof(*w.lis))) == NULL) {
 		log_warn("calloc");
 		_exit(WORKER_EXIT_FATAL);
 	}
@@ -758,7 +771,7 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 			continue;
 		w.pfds[n].fd = l->fd;
 		w.pfds[n].events = POLLIN;
-		w.tls[n] = l->tls;
+		w.lis[n] = l;
 		n++;
 	}
 	w.nlisten = n;
@@ -769,10 +782,13 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 	tls_tickets_protect();
 	worker_drop_privileges(ids);
 	/* What the workers' user cannot read is an error now, not 403s. */
-	if (faccessat(w.c.rootfd, ".", R_OK | X_OK, AT_EACCESS) == -1) {
-		log_warn("root %s is not readable by the workers", conf->root);
-		_exit(WORKER_EXIT_FATAL);
-	}
+	for (n = 0; n < conf->nroots; n++)
+		if (faccessat(w.rootfds[n], ".", R_OK | X_OK,
+		    AT_EACCESS) == -1) {
+			log_warn("root %s is not readable by the workers",
+			    conf->roots[n]);
+			_exit(WORKER_EXIT_FATAL);
+		}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		log_warn("PR_SET_NO_NEW_PRIVS");
 

@@ -386,15 +386,24 @@ make_ca() {
 	}
 }
 
-# make_cert NAME [SERIAL]: $T/NAME.pem and $T/NAME.key, a certificate for
-# localhost and 127.0.0.1 signed by make_ca's authority, with serial
-# SERIAL (hex, default random), followed by nothing (the CA is the root).
+# make_cert NAME [SERIAL [HOST...]]: $T/NAME.pem and $T/NAME.key, a
+# certificate for localhost and 127.0.0.1 (or for the HOSTs, the first
+# one its subject's CN) signed by make_ca's authority, with serial SERIAL
+# (hex, default random), followed by nothing (the CA is the root).
 make_cert() {
-	local name=$1 serial=${2:-$(openssl rand -hex 8)}
+	local name=$1 serial=${2:-$(openssl rand -hex 8)} cn=localhost
+	local san='DNS:localhost,IP:127.0.0.1' h
+	if [ $# -gt 2 ]; then
+		cn=$3
+		san=
+		for h in "${@:3}"; do
+			san+="${san:+,}DNS:$h"
+		done
+	fi
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$T/$name.key" -out "$T/$name.csr" -subj "/CN=localhost" \
+	    -keyout "$T/$name.key" -out "$T/$name.csr" -subj "/CN=$cn" \
 	    2>"$T/ca/openssl.err" &&
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/$name.ext" &&
+	printf 'subjectAltName=%s\n' "$san" >"$T/$name.ext" &&
 	openssl x509 -req -in "$T/$name.csr" -CA "$T/ca/ca.pem" \
 	    -CAkey "$T/ca/ca.key" -set_serial "0x$serial" -days 2 \
 	    -extfile "$T/$name.ext" -out "$T/$name.pem" \

@@ -189,24 +189,40 @@ fuzz_invariants(const struct config *conf)
 {
 	const struct listener	*l;
 	const struct directive	*d;
+	const struct scope	*sc;
 	size_t			 len;
 	int			 i, n = 0;
 
 	REQUIRE(conf->path[0] == '/');
-	len = strlen(conf->root);
-	REQUIRE(conf->root[0] == '/');
-	REQUIRE(len == 1 || conf->root[len - 1] != '/');
+	REQUIRE(conf->nsites >= 1 && conf->nroots >= 1);
+	for (i = 0; i < conf->nroots; i++) {
+		len = strlen(conf->roots[i]);
+		REQUIRE(conf->roots[i][0] == '/');
+		REQUIRE(len == 1 || conf->roots[i][len - 1] != '/');
+	}
+	for (i = 0; i < conf->nsites; i++) {
+		sc = &conf->sites[i].sc;
+		REQUIRE(sc->root_id >= 0 && sc->root_id < conf->nroots);
+		REQUIRE(sc->nindex >= 1 && sc->nindex <= INDEX_NAMES_MAX);
+		REQUIRE(sc->access_log[0] == '\0' ||
+		    sc->access_log[0] == '/');
+	}
 	TAILQ_FOREACH(l, &conf->listeners, entry) {
 		REQUIRE(l->fd == -1 && l->name[0] != '\0');
+		/* Every listener has a default site; names are sorted. */
+		REQUIRE(l->nsites >= 1);
+		for (i = 1; i < l->nexact; i++)
+			REQUIRE(site_name_cmp(&l->exact[i - 1],
+			    &l->exact[i]) <= 0);
 		n++;
 	}
 	REQUIRE(n >= 1 && n <= LISTENERS_MAX);
 	REQUIRE(conf->workers >= 1 && conf->workers <= conf->max_workers);
 	REQUIRE(conf->max_workers <= WORKERS_MAX);
-	REQUIRE(conf->nindex >= 1 && conf->nindex <= INDEX_NAMES_MAX);
-	for (i = 0; i < conf->nindex; i++)
-		REQUIRE(conf->index[i][0] != '\0' &&
-		    strchr(conf->index[i], '/') == NULL);
+	REQUIRE(conf->top.nindex >= 1 && conf->top.nindex <= INDEX_NAMES_MAX);
+	for (i = 0; i < conf->top.nindex; i++)
+		REQUIRE(conf->top.index[i][0] != '\0' &&
+		    strchr(conf->top.index[i], '/') == NULL);
 	REQUIRE(conf->keepalive_timeout >= 0 &&
 	    conf->keepalive_timeout <= TIMEOUT_MAX_S);
 	REQUIRE(conf->header_timeout >= 1 &&
@@ -221,10 +237,11 @@ fuzz_invariants(const struct config *conf)
 	/* Every number and flag the table stores is within its row's range. */
 	for (d = directives; d < directives + nitems(directives); d++)
 		if (d->store != STORE_OTHER)
-			REQUIRE(config_fetch(conf, d) >= d->min &&
-			    config_fetch(conf, d) <= d->max);
+			REQUIRE(config_fetch(conf, &conf->top, d) >= d->min &&
+			    config_fetch(conf, &conf->top, d) <= d->max);
 	REQUIRE(conf->pidfile[0] == '\0' || conf->pidfile[0] == '/');
-	REQUIRE(conf->access_log[0] == '\0' || conf->access_log[0] == '/');
+	REQUIRE(conf->top.access_log[0] == '\0' ||
+	    conf->top.access_log[0] == '/');
 	REQUIRE(conf->error_log_to != LOG_TO_FILE ||
 	    conf->error_log[0] == '/');
 }

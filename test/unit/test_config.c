@@ -986,12 +986,12 @@ test_fields(void)
 	unit_check(strcmp(conf->path, path) == 0, "fields: path %s",
 	    conf->path);
 	want = subst("@D/www");
-	unit_check(strcmp(conf->root, want) == 0, "fields: root %s",
-	    conf->root);
+	unit_check(strcmp(conf->top.root, want) == 0, "fields: root %s",
+	    conf->top.root);
 	free(want);
-	unit_check(conf->root_line == 1 && conf->pidfile_line == 2 &&
+	unit_check(conf->top.root_line == 1 && conf->pidfile_line == 2 &&
 	    conf->user_line == 4 && conf->group_line == 5 &&
-	    conf->access_log_line == 6 && conf->error_log_line == 7,
+	    conf->top.access_log_line == 6 && conf->error_log_line == 7,
 	    "fields: directive lines");
 	unit_check(conf->error_log_to == LOG_TO_FILE, "fields: error_log file");
 	unit_check(conf->workers_auto && conf->workers == util_nprocs(),
@@ -1029,8 +1029,8 @@ test_fields(void)
 	    "fields: default listener");
 	unit_check(conf != NULL && conf->user[0] == '\0' &&
 	    conf->group[0] == '\0' && conf->pidfile[0] == '\0' &&
-	    conf->access_log[0] == '\0' && conf->error_log_to ==
-	    LOG_TO_STDERR && conf->nindex == 1 && !conf->autoindex,
+	    conf->top.access_log[0] == '\0' && conf->error_log_to ==
+	    LOG_TO_STDERR && conf->top.nindex == 1 && !conf->top.autoindex,
 	    "fields: unset defaults");
 	config_free(conf);
 	free(err);
@@ -1255,8 +1255,8 @@ test_setters(void)
 		    RANGE(1024, 2048, 1024) },
 		{ "b", T_SIZE, CTX_MAIN, 1, false, FIELD(max_body_size),
 		    RANGE(0, (long long)1 << 40, 0) },
-		{ "f", T_FLAG, CTX_MAIN, 1, false, FIELD(autoindex),
-		    FLAG(false) },
+		{ "f", T_FLAG, CTX_MAIN, 1, false,
+		    FIELD(tls_session_tickets), FLAG(false) },
 		{ "u", T_NAME, CTX_MAIN, 1, false, FIELD(user), NO_RANGE },
 		{ "p", T_PATH, CTX_MAIN, 1, false, FIELD(pidfile), NO_RANGE },
 	};
@@ -1308,7 +1308,7 @@ test_setters(void)
 		(void)strlcpy(value, cases[i].value, sizeof(value));
 		argv[0] = (char *)(uintptr_t)d->name;
 		argv[1] = value;
-		config_store(conf, d, d->def);
+		config_store(config_field(p, d), d, d->def);
 		capture_start();
 		rc = types[d->type].set(p, d, 1, argv);
 		err = capture_end();
@@ -1320,9 +1320,9 @@ test_setters(void)
 		ok = strcmp(err, want) == 0 && rc == (cases[i].err == NULL ?
 		    0 : -1);
 		if (ok && cases[i].err == NULL && d->store != STORE_OTHER)
-			ok = config_fetch(conf, d) == cases[i].stored;
+			ok = config_fetch(conf, NULL, d) == cases[i].stored;
 		if (ok && cases[i].err == NULL && d->store == STORE_OTHER)
-			ok = strcmp(config_cfield(conf, d), value) == 0;
+			ok = strcmp(config_cfield(conf, NULL, d), value) == 0;
 		unit_check(ok, "%s setter: %s \"%s\" %s", types[d->type].name,
 		    d->name, cases[i].value,
 		    cases[i].err == NULL ? "stored" : "refused");
@@ -1335,10 +1335,12 @@ test_setters(void)
 	}
 	/* Each C type is written whole, seen through the field itself. */
 	for (i = 0; i < 5; i++)
-		config_store(conf, &rows_num[i], rows_num[i].max);
+		config_store(config_field(p, &rows_num[i]), &rows_num[i],
+		    rows_num[i].max);
 	unit_check(conf->max_requests == 9 && conf->send_timeout == 86400 &&
 	    conf->max_header_size == 2048 &&
-	    conf->max_body_size == (off_t)1 << 40 && conf->autoindex,
+	    conf->max_body_size == (off_t)1 << 40 &&
+	    conf->tls_session_tickets,
 	    "int, size_t, off_t and bool fields hold the stored maximum");
 	free(p);
 	free(conf);

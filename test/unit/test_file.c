@@ -258,7 +258,7 @@ static const char *const cmp_names[] = {
 static char	 tmpdir[] = "/tmp/tine-test-file-XXXXXX";
 static char	 rootpath[PATH_MAX];
 static int	 rootfd = -1;
-static struct config conf;
+static struct scope conf;
 
 /*
  * Test input made printable for the TAP line (a raw LF would end it, a
@@ -634,7 +634,7 @@ check_resolve(const char *name, const char *path, const char *query,
 	if ((res->location = malloc(res->location_cap)) == NULL)
 		abort();
 	before = count_fds();
-	st = file_resolve(rootfd, &conf, path, query,
+	st = file_resolve(rootfd, &conf, conf.autoindex, path, query,
 	    query ? strlen(query) : 0, res);
 	ok = st == want;
 	if (st == 0) {
@@ -746,7 +746,8 @@ test_resolve(void)
 		if (setgroups(0, NULL) == -1 || setgid(TEST_NOBODY) == -1 ||
 		    setuid(TEST_NOBODY) == -1)
 			_exit(2);
-		st = file_resolve(rootfd, &conf, "/secret", NULL, 0, res);
+		st = file_resolve(rootfd, &conf, conf.autoindex, "/secret",
+		    NULL, 0, res);
 		_exit(st == HTTP_FORBIDDEN && res->fd == -1 ? 0 : 1);
 	} else {
 		status = -1;
