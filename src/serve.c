@@ -415,22 +415,20 @@ serve_path(struct conn *c)
 	return serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
 }
 
-/* ?format=prometheus, or a client that prefers text (a scraper). */
+/*
+ * ?format=prometheus, or a client that weighs text/plain above JSON (a
+ * scraper): the same query and Accept rules as the listings.
+ */
 static enum status_format
 serve_status_format(const struct conn *c)
 {
-	const struct http_str	*q = &c->req.query, *a = &c->req.accept;
-	static const char	 key[] = "format=prometheus";
-	size_t			 i, klen = sizeof(key) - 1;
+	int	 text;
 
-	for (i = 0; q->p != NULL && i + klen <= q->len; i++)
-		if ((i == 0 || q->p[i - 1] == '&') &&
-		    memcmp(q->p + i, key, klen) == 0 &&
-		    (i + klen == q->len || q->p[i + klen] == '&'))
-			return STATUS_PROMETHEUS;
-	if (a->p != NULL && memmem(a->p, a->len, "text/plain", 10) != NULL)
+	if (http_query_has(c->req.query, "format=prometheus"))
 		return STATUS_PROMETHEUS;
-	return STATUS_JSON;
+	text = http_accept_quality(&c->req, "text", "plain");
+	return text > 0 && text > http_accept_quality(&c->req, "application",
+	    "json") ? STATUS_PROMETHEUS : STATUS_JSON;
 }
 
 /*

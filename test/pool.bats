@@ -418,6 +418,17 @@ EOF
 	done
 	run -0 req '/status?format=prometheus' -D - -o /dev/null
 	[[ $output == *"Content-Type: text/plain; version=0.0.4"* ]]
+	# Accept is weighed: text/plain refused, or ranked below JSON,
+	# gets JSON; a scraper's list that ranks it above gets text.
+	run -0 req /status -H 'Accept: text/plain;q=0, application/json' \
+	    -D - -o /dev/null
+	[[ $output == *"Content-Type: application/json"* ]]
+	run -0 req /status -H 'Accept: application/json, text/plain;q=0.5' \
+	    -D - -o /dev/null
+	[[ $output == *"Content-Type: application/json"* ]]
+	run -0 req /status -H 'Accept: text/plain;version=0.0.4;q=0.5, */*;q=0.1' \
+	    -D - -o /dev/null
+	[[ $output == *"Content-Type: text/plain; version=0.0.4"* ]]
 }
 
 @test "status endpoint: off by default, and 403 for a client outside status_allow" {
