@@ -1727,6 +1727,7 @@ config_open_location(struct parse *p, int argc, char **argv)
 		return;
 	}
 	(*count)++;
+	site_glob_prepare(loc);
 	loc->line = p->line;
 	loc->id = p->nlocs++;
 	config_scope_init(&loc->sc);

@@ -409,22 +409,50 @@ serve_scope(struct conn *c, const struct scope **idx, bool *autoindex)
  * site and location ids: the same path may name another file through
  * another root or index list.
  */
+/* Decimal digits of v at p, then a colon; returns the end. */
+static char *
+serve_key_id(char *p, unsigned v)
+{
+	char	 d[12];
+	size_t	 n = sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	memcpy(p, d + n, sizeof(d) - n);
+	p += sizeof(d) - n;
+	*p++ = ':';
+	return p;
+}
+
+/*
+ * "SITE:LOC:PATH", formatted by hand: this runs for every request to a
+ * config with sites or locations, where snprintf(3) cost a quarter of
+ * what routing adds.
+ */
 static const char *
 serve_key(struct conn *c)
 {
+	char	*k = c->buf->key, *p;
+	size_t	 len = strlen(c->buf->path);
+
 	if (c->site->id == 0 && c->loc == NULL)
 		return c->buf->path;
 	/*
 	 * Too long: a key one byte longer than any stored one, so never
 	 * found and never stored (conn.h); the file is served uncached.
+	 * Two ids take at most 22 bytes with their colons.
 	 */
-	if (xsnprintf(c->buf->key, sizeof(c->buf->key), "%d:%d:%s",
-	    c->site->id, c->loc != NULL ? c->loc->id + 1 : 0,
-	    c->buf->path) == -1) {
-		memset(c->buf->key, '-', sizeof(c->buf->key) - 1);
-		c->buf->key[sizeof(c->buf->key) - 1] = '\0';
+	if (len + 22 >= sizeof(c->buf->key)) {
+		memset(k, '-', sizeof(c->buf->key) - 1);
+		k[sizeof(c->buf->key) - 1] = '\0';
+		return k;
 	}
-	return c->buf->key;
+	p = serve_key_id(k, (unsigned)c->site->id);
+	p = serve_key_id(p, c->loc != NULL ? (unsigned)c->loc->id + 1 : 0);
+	memcpy(p, c->buf->path, len + 1);
+	return k;
 }
 
 /*
