@@ -12,10 +12,11 @@
 #define LOG_TARGET_BYTES	(ACCESS_LINE_MAX / 2)	/* escaped request
 							   line, NUL */
 #define LOG_FIELD_BYTES		1024	/* escaped Referer or User-Agent */
+#define LOG_USER_BYTES		64	/* of a user name, before escaping */
 #define LOG_FIXED_BYTES		64	/* the rest of a line but address
 					   and time */
 _Static_assert(ACCESS_BUF_BYTES >= LOG_TARGET_BYTES + 2 * LOG_FIELD_BYTES +
-    LOG_FIXED_BYTES + 128, "an access-log line must fit the log buffer");
+    LOG_FIXED_BYTES + 4 * LOG_USER_BYTES + 128, "an access-log line must fit the log buffer");
 
 /* Decimal digits of v at p; returns the end. */
 static char *
@@ -88,11 +89,19 @@ access_log_response(const struct conn *c)
 	max = c->addrlen + whenlen + LOG_FIXED_BYTES +
 	    access_escaped_max(line, LOG_TARGET_BYTES) +
 	    access_escaped_max(ref, LOG_FIELD_BYTES) +
-	    access_escaped_max(ua, LOG_FIELD_BYTES);
+	    access_escaped_max(ua, LOG_FIELD_BYTES) + 4 * LOG_USER_BYTES;
 	if ((start = log_access_reserve(max)) == NULL)
 		return;
 	p = access_put_str(start, c->addr, c->addrlen);
-	p = ACCESS_PUT_LIT(p, " - - [");
+	/* The user auth_basic verified: a name from the auth_file. */
+	p = ACCESS_PUT_LIT(p, " - ");
+	if (c->user != NULL)
+		p += log_escape(p, 4 * LOG_USER_BYTES + 1, c->user,
+		    c->user_len < LOG_USER_BYTES ? c->user_len :
+		    LOG_USER_BYTES);
+	else
+		*p++ = '-';
+	p = ACCESS_PUT_LIT(p, " [");
 	p = access_put_str(p, when, whenlen);
 	p = ACCESS_PUT_LIT(p, "] \"");
 	if (line != NULL)	/* e.g. 408: no request line to show */

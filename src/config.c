@@ -5,12 +5,14 @@
  * table of directives (value type, contexts, field) drives all three. Has
  * no side effects: it never binds, creates, writes or changes identity.
  */
+#include <sys/param.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -19,8 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "site.h"
 #include "tine.h"
 
@@ -79,6 +83,13 @@ enum config_type {
 	T_CIDRS,	/* addresses with optional prefixes, added up */
 	T_TEXT,		/* any non-empty text, checked by its user */
 	T_TLS_PROTOCOLS, /* TLSv1.2 and/or TLSv1.3 */
+	T_HEADER,	/* NAME VALUE: a response field line, added up */
+	T_RETURN,	/* CODE [URL] */
+	T_FALLBACK,	/* a URL path beneath root, or off */
+	T_ERROR_PAGE,	/* CODE... PATH, added up */
+	T_ACCESS,	/* allow / deny: CIDRs or all, added up in order */
+	T_REALM,	/* auth_basic: a realm, or off */
+	T_AUTH_FILE,	/* an htpasswd file, loaded now */
 };
 
 /* The C type of a number or flag field, so that one setter fits all. */
@@ -88,6 +99,7 @@ enum config_store {
 	STORE_INT,
 	STORE_SIZE,	/* size_t */
 	STORE_OFF,	/* off_t */
+	STORE_STR,	/* const char *, pointing into the config's strings */
 };
 
 struct directive {
@@ -121,12 +133,13 @@ struct directive {
  */
 #define SCOPE_STORE(f)	_Generic(((struct scope *)NULL)->f,		\
 			    bool: STORE_BOOL, int: STORE_INT,		\
+			    const char *: STORE_STR,			\
 			    default: STORE_OTHER)
 #define SFIELD(f)	offsetof(struct scope, f),			\
 			sizeof(((struct scope *)NULL)->f), SCOPE_STORE(f), 0
 #define SLIST(f, n)	offsetof(struct scope, f),			\
-			sizeof(((struct scope *)NULL)->f[0]), STORE_OTHER, \
-			offsetof(struct scope, n)
+			sizeof(((struct scope *)NULL)->f[0]),		\
+			SCOPE_STORE(f[0]), offsetof(struct scope, n)
 #define NO_FIELD	0, 0, STORE_OTHER, 0
 #define RANGE(lo, hi, d)	(lo), (hi), (d)
 #define SECONDS(lo, d)	(lo), TIMEOUT_MAX_S, (d)
@@ -143,12 +156,19 @@ static config_set_fn	config_set_number, config_set_size, config_set_flag,
 			config_set_dir, config_set_list, config_set_listen,
 			config_set_workers, config_set_error_log,
 			config_set_url_path, config_set_cidrs,
-			config_set_text, config_set_tls_protocols;
+			config_set_text, config_set_tls_protocols,
+			config_set_header, config_set_return,
+			config_set_fallback, config_set_error_page,
+			config_set_access, config_set_realm,
+			config_set_auth_file;
 static config_dump_fn	config_dump_number, config_dump_flag,
 			config_dump_text, config_dump_text_off,
 			config_dump_list, config_dump_listen,
 			config_dump_workers, config_dump_error_log,
-			config_dump_cidrs, config_dump_tls_protocols;
+			config_dump_cidrs, config_dump_tls_protocols,
+			config_dump_header, config_dump_return,
+			config_dump_error_page, config_dump_access,
+			config_dump_auth_file;
 
 struct type_ops {
 	const char	*name;		/* for the unit test's output */
@@ -183,6 +203,20 @@ static const struct type_ops types[] = {
 	[T_TEXT] =	{ "text", config_set_text, config_dump_text, false },
 	[T_TLS_PROTOCOLS] = { "TLS protocols", config_set_tls_protocols,
 			    config_dump_tls_protocols, false },
+	[T_HEADER] =	{ "header", config_set_header, config_dump_header,
+			    false },
+	[T_RETURN] =	{ "return", config_set_return, config_dump_return,
+			    false },
+	[T_FALLBACK] =	{ "URL path or off", config_set_fallback,
+			    config_dump_text_off, false },
+	[T_ERROR_PAGE] = { "error pages", config_set_error_page,
+			    config_dump_error_page, false },
+	[T_ACCESS] =	{ "access", config_set_access, config_dump_access,
+			    false },
+	[T_REALM] =	{ "realm or off", config_set_realm,
+			    config_dump_text_off, false },
+	[T_AUTH_FILE] =	{ "htpasswd file", config_set_auth_file,
+			    config_dump_auth_file, false },
 };
 
 /*
@@ -255,6 +289,27 @@ static const struct directive directives[] = {
 	    FIELD(tls_ciphers), NO_RANGE },
 	{ "tls_session_tickets", T_FLAG,	CTX_MAIN, 1, false,
 	    FIELD(tls_session_tickets), FLAG(true) },
+	/*
+	 * The rules. Their lists (header, allow/deny, error_page) hold a
+	 * level's own lines and are combined per request (rule.c), so
+	 * config_inherit() leaves them alone (config_own_list()).
+	 */
+	{ "header",		T_HEADER,	CTX_ANY, CONFIG_VALUES_MAX, true,
+	    SFIELD(headers), NO_RANGE },
+	{ "return",		T_RETURN,	CTX_SERVER | CTX_LOCATION, 2,
+	    false, SFIELD(ret), NO_RANGE },
+	{ "fallback",		T_FALLBACK,	CTX_ANY, 1, false,
+	    SFIELD(fallback), NO_RANGE },
+	{ "error_page",		T_ERROR_PAGE,	CTX_ANY, CONFIG_VALUES_MAX,
+	    true, SFIELD(error_pages), NO_RANGE },
+	{ "allow",		T_ACCESS,	CTX_ANY, CONFIG_VALUES_MAX, true,
+	    SFIELD(access), NO_RANGE },
+	{ "deny",		T_ACCESS,	CTX_ANY, CONFIG_VALUES_MAX, true,
+	    SFIELD(access), NO_RANGE },
+	{ "auth_basic",		T_REALM,	CTX_SERVER | CTX_LOCATION, 1,
+	    false, SFIELD(auth_realm), NO_RANGE },
+	{ "auth_file",		T_AUTH_FILE,	CTX_ANY, 1, false,
+	    SFIELD(auth), NO_RANGE },
 };
 
 /* State of one config_load() run. */
@@ -389,6 +444,7 @@ config_store(void *f, const struct directive *d, long long n)
 	case STORE_OFF:
 		*(off_t *)f = (off_t)n;
 		break;
+	case STORE_STR:
 	case STORE_OTHER:
 		break;	/* no number to store: the unit test checks rows */
 	}
@@ -409,10 +465,72 @@ config_fetch(const struct config *conf, const struct scope *sc,
 		return (long long)*(const size_t *)f;
 	case STORE_OFF:
 		return (long long)*(const off_t *)f;
+	case STORE_STR:
 	case STORE_OTHER:
 		break;
 	}
 	return 0;
+}
+
+/*
+ * A copy of s that lives as long as the config: scopes point to it, and
+ * inheritance copies the pointer, so the config frees every copy once.
+ */
+static const char *
+config_strdup(struct parse *p, const char *s)
+{
+	struct config	*conf = p->conf;
+	char		**strs, *dup;
+
+	if ((strs = reallocarray(conf->strs, (size_t)conf->nstrs + 1,
+	    sizeof(*strs))) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return NULL;
+	}
+	conf->strs = strs;
+	if ((dup = strdup(s)) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return NULL;
+	}
+	strs[conf->nstrs++] = dup;
+	return dup;
+}
+
+/*
+ * Stores text in a row's field: a copy for a scope's string, else into
+ * the config's own array of d->size bytes. 0, or -1 after reporting.
+ */
+static int
+config_put_str(struct parse *p, const struct directive *d, void *f,
+    const char *s, const char *tok)
+{
+	const char	*dup;
+
+	if (d->store == STORE_STR) {
+		if ((dup = config_strdup(p, s)) == NULL)
+			return -1;
+		*(const char **)f = dup;
+		return 0;
+	}
+	if (strlcpy(f, s, d->size) >= d->size) {
+		*(char *)f = '\0';
+		config_error(p, "%s \"%s\": too long (max %zu bytes)",
+		    d->name, config_show_tok(p, tok), d->size - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* A text field as a string, whether the field holds it or points to it. */
+static const char *
+config_text(const struct config *conf, const struct scope *sc,
+    const struct directive *d)
+{
+	const void	*f = config_cfield(conf, sc, d);
+
+	if (d->store == STORE_STR)
+		return *(const char *const *)f;
+	return f;
 }
 
 /*
@@ -602,14 +720,12 @@ static int
 config_set_path(struct parse *p, const struct directive *d, int argc,
     char **argv)
 {
-	char	*dst = config_field(p, d);
+	char	 path[PATH_MAX];
 
 	(void)argc;
-	if (config_path(p, d->name, argv[1], dst, d->size) == -1) {
-		dst[0] = '\0';
+	if (config_path(p, d->name, argv[1], path, sizeof(path)) == -1)
 		return -1;
-	}
-	return 0;
+	return config_put_str(p, d, config_field(p, d), path, argv[1]);
 }
 
 /* "off" is the keyword even when quoted; a file named off is "./off". */
@@ -617,12 +733,8 @@ static int
 config_set_path_off(struct parse *p, const struct directive *d, int argc,
     char **argv)
 {
-	char	*dst = config_field(p, d);
-
-	if (strcmp(argv[1], "off") == 0) {
-		dst[0] = '\0';
-		return 0;
-	}
+	if (strcmp(argv[1], "off") == 0)
+		return config_put_str(p, d, config_field(p, d), "", argv[1]);
 	return config_set_path(p, d, argc, argv);
 }
 
@@ -636,7 +748,6 @@ config_set_dir(struct parse *p, const struct directive *d, int argc,
 {
 	struct stat	 st;
 	char		 path[PATH_MAX], real[PATH_MAX];
-	char		*dst = config_field(p, d);
 
 	(void)argc;
 	if (config_path(p, d->name, argv[1], path, sizeof(path)) == -1)
@@ -651,13 +762,7 @@ config_set_dir(struct parse *p, const struct directive *d, int argc,
 		    config_show_tok(p, argv[1]));
 		return -1;
 	}
-	if (strlcpy(dst, real, d->size) >= d->size) {
-		dst[0] = '\0';
-		config_error(p, "%s \"%s\": path too long", d->name,
-		    config_show_tok(p, argv[1]));
-		return -1;
-	}
-	return 0;
+	return config_put_str(p, d, config_field(p, d), real, argv[1]);
 }
 
 /* Names looked up inside a directory: plain file names, in order. */
@@ -682,12 +787,16 @@ config_set_list(struct parse *p, const struct directive *d, int argc,
 			rc = -1;
 			continue;
 		}
-		/* argc is at most nargs_max, the number of entries. */
-		if (strlcpy(list + (size_t)*count * d->size, name, d->size) >=
-		    d->size) {
+		if (strlen(name) >= INDEX_NAME_MAX) {
 			config_error(p, "%s name \"%s\" is too long "
-			    "(max %zu bytes)", d->name,
-			    config_show_tok(p, name), d->size - 1);
+			    "(max %d bytes)", d->name,
+			    config_show_tok(p, name), INDEX_NAME_MAX - 1);
+			rc = -1;
+			continue;
+		}
+		/* argc is at most nargs_max, the number of entries. */
+		if (config_put_str(p, d, list + (size_t)*count * d->size,
+		    name, name) == -1) {
 			rc = -1;
 			continue;
 		}
@@ -968,14 +1077,15 @@ config_set_cidrs(struct parse *p, const struct directive *d, int argc,
 	return rc;
 }
 
-/* Whether a client address may read the status endpoint. */
+/*
+ * Whether an address is in c: an IPv4-mapped IPv6 client (a dual-stack
+ * listener) is matched as IPv4.
+ */
 bool
-config_cidr_match(const struct config *conf, const struct sockaddr *sa)
+config_cidr_contains(const struct cidr *c, const struct sockaddr *sa)
 {
-	const struct cidr	*c;
-	const uint8_t		*a;
-	uint8_t			 v4[4];
-	int			 i, fam, bits, full;
+	const uint8_t	*a;
+	int		 fam, bits, full;
 
 	if (sa->sa_family == AF_INET) {
 		fam = AF_INET;
@@ -985,29 +1095,387 @@ config_cidr_match(const struct config *conf, const struct sockaddr *sa)
 		a = (const uint8_t *)&((const struct sockaddr_in6 *)
 		    (const void *)sa)->sin6_addr;
 		fam = AF_INET6;
-		/* An IPv4-mapped client is matched as IPv4. */
 		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)
 		    (const void *)a)) {
-			memcpy(v4, a + 12, sizeof(v4));
-			a = v4;
+			a += 12;
 			fam = AF_INET;
 		}
 	} else
 		return false;
-	for (i = 0; i < conf->nstatus_allow; i++) {
-		c = &conf->status_allow[i];
-		if (c->family != fam)
-			continue;
-		full = c->prefix / 8;
-		bits = c->prefix % 8;
-		if (memcmp(c->addr, a, (size_t)full) != 0)
-			continue;
-		if (bits != 0 && ((c->addr[full] ^ a[full]) &
-		    (0xff << (8 - bits))) != 0)
-			continue;
-		return true;
-	}
+	if (c->family != fam)
+		return false;
+	full = c->prefix / 8;
+	bits = c->prefix % 8;
+	if (memcmp(c->addr, a, (size_t)full) != 0)
+		return false;
+	return bits == 0 || ((c->addr[full] ^ a[full]) &
+	    (0xff << (8 - bits))) == 0;
+}
+
+/* Whether a client address may read the status endpoint. */
+bool
+config_cidr_match(const struct config *conf, const struct sockaddr *sa)
+{
+	int	 i;
+
+	for (i = 0; i < conf->nstatus_allow; i++)
+		if (config_cidr_contains(&conf->status_allow[i], sa))
+			return true;
 	return false;
+}
+
+/*
+ * The rules' setters. Their values reach response heads and file
+ * lookups, so each is checked here, once: no control character, no
+ * quote where a quoted-string carries it, paths that stay beneath root.
+ */
+
+/* Header fields tine writes itself or that frame the message. */
+static const char *const config_own_headers[] = {
+	"Accept-Ranges", "Allow", "Connection", "Content-Length",
+	"Content-Range", "Content-Type", "Date", "ETag", "Keep-Alive",
+	"Last-Modified", "Location", "Retry-After", "TE", "Trailer",
+	"Transfer-Encoding", "Upgrade", "WWW-Authenticate",
+};
+
+/* RFC 9110 §5.6.2 tchar. */
+static bool
+config_tchar(unsigned char c)
+{
+	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
+	    c) != NULL);
+}
+
+/* Visible ASCII and any byte above it; spaces and tabs if ws. */
+static bool
+config_printable(const char *s, bool ws)
+{
+	const unsigned char	*u;
+
+	for (u = (const unsigned char *)s; *u != '\0'; u++)
+		if ((*u < 0x21 && !(ws && (*u == ' ' || *u == '\t'))) ||
+		    *u == 0x7f)
+			return false;
+	return true;
+}
+
+/* Appends one entry of size bytes to a scope's list; NULL on no memory. */
+static void *
+config_grow(struct parse *p, void *list, int *n, size_t size)
+{
+	char	*l;
+
+	if ((l = reallocarray(list, (size_t)*n + 1, size)) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return NULL;
+	}
+	memset(l + (size_t)*n * size, 0, size);
+	(*n)++;
+	return l;
+}
+
+/* header NAME VALUE...: the words of the value joined by one space. */
+static int
+config_set_header(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	struct scope		*sc = p->sc;
+	struct rule_header	*h;
+	char			 line[CONFIG_LINE_MAX + 8];
+	const char		*dup;
+	size_t			 i, len;
+	int			 n, k;
+
+	(void)d;
+	if (argc < 2) {
+		config_error(p, "header takes a name and a value");
+		return -1;
+	}
+	for (i = 0; argv[1][i] != '\0'; i++)
+		if (!config_tchar((unsigned char)argv[1][i]))
+			break;
+	if (i == 0 || argv[1][i] != '\0') {
+		config_error(p, "header name \"%s\" is not a token",
+		    config_show_tok(p, argv[1]));
+		return -1;
+	}
+	for (i = 0; i < nitems(config_own_headers); i++)
+		if (strcasecmp(argv[1], config_own_headers[i]) == 0) {
+			config_error(p, "header %s is written by tine itself",
+			    config_own_headers[i]);
+			return -1;
+		}
+	n = xsnprintf(line, sizeof(line), "%s:", argv[1]);
+	for (k = 2; k <= argc && n != -1; k++) {
+		if (!config_printable(argv[k], true)) {
+			config_error(p, "header %s: control character in "
+			    "value", argv[1]);
+			return -1;
+		}
+		len = (size_t)n;
+		n = xsnprintf(line + len, sizeof(line) - len, " %s",
+		    argv[k]);
+		if (n != -1)
+			n += (int)len;
+	}
+	if (n == -1 || xsnprintf(line + n, sizeof(line) - (size_t)n,
+	    "\r\n") == -1) {
+		config_error(p, "header %s: too long", argv[1]);
+		return -1;
+	}
+	if ((dup = config_strdup(p, line)) == NULL ||
+	    (h = config_grow(p, sc->headers, &sc->nheaders,
+	    sizeof(*h))) == NULL)
+		return -1;
+	sc->headers = h;
+	h[sc->nheaders - 1].line = dup;
+	h[sc->nheaders - 1].len = strlen(dup);
+	return 0;
+}
+
+/* The variables of a return URL; -1 when one is unknown. */
+static int
+config_return_vars(const char *url, size_t *literal)
+{
+	static const char *const vars[] = { "$scheme", "$host",
+	    "$request_uri", "$path", "$query" };
+	const char	*s;
+	size_t		 i, n;
+	int		 count = 0;
+
+	*literal = 0;
+	for (s = url; *s != '\0'; ) {
+		if (*s != '$') {
+			s++;
+			(*literal)++;
+			continue;
+		}
+		/* The longest name that matches: $path before $p... */
+		for (n = 0, i = 0; i < nitems(vars); i++)
+			if (strncmp(s, vars[i], strlen(vars[i])) == 0 &&
+			    strlen(vars[i]) > n)
+				n = strlen(vars[i]);
+		if (n == 0 || isalnum((unsigned char)s[n]) || s[n] == '_')
+			return -1;
+		s += n;
+		count++;
+	}
+	return count;
+}
+
+/* The codes return answers with: redirects take a URL, the rest a page. */
+static bool
+config_return_redirect(int code)
+{
+	return code == 301 || code == 302 || code == 303 || code == 307 ||
+	    code == 308;
+}
+
+static bool
+config_return_page(int code)
+{
+	static const int codes[] = { 204, 400, 403, 404, 405, 410, 429, 451,
+	    500, 501, 503 };
+	size_t		 i;
+
+	for (i = 0; i < nitems(codes); i++)
+		if (codes[i] == code)
+			return true;
+	return false;
+}
+
+static int
+config_set_return(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	struct rule_return	*r = config_field(p, d);
+	long long		 code;
+	size_t			 lit;
+
+	if (config_number(p, d->name, argv[1], 200, 599, "", &code) == -1)
+		return -1;
+	if (config_return_redirect((int)code)) {
+		if (argc < 2 || argv[2][0] == '\0') {
+			config_error(p, "return %lld takes a URL", code);
+			return -1;
+		}
+		if (!config_printable(argv[2], false)) {
+			config_error(p, "return URL \"%s\": spaces and control "
+			    "characters must be percent-encoded",
+			    config_show_tok(p, argv[2]));
+			return -1;
+		}
+		if (config_return_vars(argv[2], &lit) == -1) {
+			config_error(p, "return URL \"%s\": unknown variable "
+			    "(there are $scheme, $host, $request_uri, $path "
+			    "and $query)", config_show_tok(p, argv[2]));
+			return -1;
+		}
+		if ((r->url = config_strdup(p, argv[2])) == NULL)
+			return -1;
+	} else if (!config_return_page((int)code)) {
+		config_error(p, "return %lld: use a redirect (301, 302, 303, "
+		    "307, 308), 204, or an error tine has a page for (400, "
+		    "403, 404, 405, 410, 429, 451, 500, 501, 503)", code);
+		return -1;
+	} else if (argc > 1) {
+		config_error(p, "return %lld takes no URL", code);
+		return -1;
+	} else
+		r->url = NULL;
+	r->code = (int)code;
+	return 0;
+}
+
+/*
+ * A path beneath root, as the file system sees it: absolute, without
+ * ".", ".." or empty segments (nothing to normalise at request time) and
+ * without control characters; a trailing slash names a directory.
+ */
+static int
+config_rule_path(struct parse *p, const char *kw, const char *tok)
+{
+	const char	*s;
+
+	if (tok[0] != '/' || !config_printable(tok, true) ||
+	    strlen(tok) >= PATH_MAX / 2) {
+		config_error(p, "%s \"%s\" must be a path beneath root "
+		    "starting with /", kw, config_show_tok(p, tok));
+		return -1;
+	}
+	for (s = tok; *s != '\0'; s++)
+		if (s[0] == '/' && (s[1] == '/' ||
+		    (s[1] == '.' && (s[2] == '/' || s[2] == '\0' ||
+		    (s[2] == '.' && (s[3] == '/' || s[3] == '\0')))))) {
+			config_error(p, "%s \"%s\": no empty, \".\" or \"..\" "
+			    "segments", kw, config_show_tok(p, tok));
+			return -1;
+		}
+	return 0;
+}
+
+static int
+config_set_fallback(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	(void)argc;
+	if (strcmp(argv[1], "off") != 0 &&
+	    config_rule_path(p, d->name, argv[1]) == -1)
+		return -1;
+	return config_put_str(p, d, config_field(p, d),
+	    strcmp(argv[1], "off") == 0 ? "" : argv[1], argv[1]);
+}
+
+/* error_page CODE... PATH; a code given twice at one level is an error. */
+static int
+config_set_error_page(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	struct scope		*sc = p->sc;
+	struct rule_error_page	*e;
+	const char		*path;
+	long long		 code;
+	int			 i, j;
+
+	if (argc < 2) {
+		config_error(p, "error_page takes codes and a path");
+		return -1;
+	}
+	if (config_rule_path(p, d->name, argv[argc]) == -1 ||
+	    (path = config_strdup(p, argv[argc])) == NULL)
+		return -1;
+	for (i = 1; i < argc; i++) {
+		if (config_number(p, d->name, argv[i], 400, 599, "",
+		    &code) == -1)
+			return -1;
+		for (j = 0; j < sc->nerror_pages; j++)
+			if (sc->error_pages[j].status == code) {
+				config_error(p, "error_page %lld given twice "
+				    "here", code);
+				return -1;
+			}
+		if ((e = config_grow(p, sc->error_pages, &sc->nerror_pages,
+		    sizeof(*e))) == NULL)
+			return -1;
+		sc->error_pages = e;
+		e[sc->nerror_pages - 1].status = (int)code;
+		e[sc->nerror_pages - 1].path = path;
+	}
+	return 0;
+}
+
+/* allow / deny: entries in file order, across both directives. */
+static int
+config_set_access(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	struct scope		*sc = p->sc;
+	struct rule_access	*a, r;
+	int			 i;
+
+	for (i = 1; i <= argc; i++) {
+		memset(&r, 0, sizeof(r));
+		r.allow = strcmp(d->name, "allow") == 0;
+		if (strcmp(argv[i], "all") == 0)
+			r.all = true;
+		else if (config_parse_cidr(argv[i], &r.cidr) == -1) {
+			config_error(p, "%s \"%s\" is not all, an address or "
+			    "address/prefix", d->name,
+			    config_show_tok(p, argv[i]));
+			return -1;
+		}
+		if ((a = config_grow(p, sc->access, &sc->naccess,
+		    sizeof(*a))) == NULL)
+			return -1;
+		sc->access = a;
+		a[sc->naccess - 1] = r;
+	}
+	return 0;
+}
+
+/* auth_basic REALM or off; the realm goes into a quoted-string as is. */
+static int
+config_set_realm(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	(void)argc;
+	if (strcmp(argv[1], "off") != 0 && (argv[1][0] == '\0' ||
+	    strlen(argv[1]) > 256 || !config_printable(argv[1], true) ||
+	    strpbrk(argv[1], "\"\\") != NULL)) {
+		config_error(p, "auth_basic realm \"%s\": 1 to 256 characters, "
+		    "no control character, '\"' or '\\'",
+		    config_show_tok(p, argv[1]));
+		return -1;
+	}
+	return config_put_str(p, d, config_field(p, d),
+	    strcmp(argv[1], "off") == 0 ? "" : argv[1], argv[1]);
+}
+
+/* The htpasswd file is read now, by the master: it may be root's alone. */
+static int
+config_set_auth_file(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	struct config		*conf = p->conf;
+	struct auth_file	*af, **list;
+	char			 path[PATH_MAX], err[ERRSTR_MAX + PATH_MAX];
+
+	(void)argc;
+	if (config_path(p, d->name, argv[1], path, sizeof(path)) == -1)
+		return -1;
+	if ((list = reallocarray(conf->auths, (size_t)conf->nauths + 1,
+	    sizeof(*list))) == NULL) {
+		config_error(p, "%s", strerror(errno));
+		return -1;
+	}
+	conf->auths = list;
+	if ((af = auth_load(path, err, sizeof(err))) == NULL) {
+		config_error(p, "auth_file %s", err);
+		return -1;
+	}
+	list[conf->nauths++] = af;
+	*(const struct auth_file **)config_field(p, d) = af;
+	return 0;
 }
 
 /*
@@ -1139,6 +1607,18 @@ config_site_name(struct parse *p, const char *tok, char **out)
 	return 0;
 }
 
+/* A new level: its strings empty (never NULL), no root yet. */
+static void
+config_scope_init(struct scope *sc)
+{
+	sc->root = "";
+	sc->root_id = -1;
+	sc->access_log = "";
+	sc->access_log_id = -1;
+	sc->tls_certificate = "";
+	sc->tls_key = "";
+}
+
 /* server NAME... {: a new site, at top level only. */
 static void
 config_open_server(struct parse *p, int argc, char **argv)
@@ -1170,6 +1650,7 @@ config_open_server(struct parse *p, int argc, char **argv)
 	conf->sites = sites;
 	site = &sites[conf->nsites];
 	memset(site, 0, sizeof(*site));
+	config_scope_init(&site->sc);
 	site->id = conf->nsites;
 	site->line = p->line;
 	if (argc > 2 && (site->names = calloc((size_t)argc - 2,
@@ -1227,7 +1708,7 @@ config_open_location(struct parse *p, int argc, char **argv)
 	(*count)++;
 	loc->line = p->line;
 	loc->id = p->nlocs++;
-	loc->sc.root_id = -1;
+	config_scope_init(&loc->sc);
 	p->sc = &loc->sc;
 	p->ctx = CTX_LOCATION;
 	p->loc_line = p->line;
@@ -1276,6 +1757,8 @@ config_scope_set(struct parse *p, const struct directive *d)
 		sc->tls_certificate_line = p->line;
 	else if (strcmp(d->name, "tls_key") == 0)
 		sc->tls_key_line = p->line;
+	else if (strcmp(d->name, "auth_basic") == 0)
+		sc->auth_basic_line = p->line;
 }
 
 static void
@@ -1350,11 +1833,9 @@ config_defaults(struct config *conf)
 	conf->workers_auto = true;
 	conf->workers = util_nprocs();
 	conf->error_log_to = LOG_TO_STDERR;
-	/* "index.html" fits INDEX_NAME_MAX. */
-	(void)strlcpy(conf->top.index[0], "index.html",
-	    sizeof(conf->top.index[0]));
+	config_scope_init(&conf->top);
+	conf->top.index[0] = "index.html";
 	conf->top.nindex = 1;
-	conf->top.root_id = -1;
 	/* Loopback only, until status_allow says otherwise. */
 	(void)config_parse_cidr("127.0.0.1", &conf->status_allow[0]);
 	(void)config_parse_cidr("::1", &conf->status_allow[1]);
@@ -1380,6 +1861,17 @@ config_runtime_lines(struct parse *p)
 }
 
 /*
+ * Rows whose lists stay with the level that wrote them: a request
+ * combines the levels (rule.c), so nothing is copied or merged here.
+ */
+static bool
+config_own_list(const struct directive *d)
+{
+	return d->type == T_HEADER || d->type == T_ERROR_PAGE ||
+	    d->type == T_ACCESS;
+}
+
+/*
  * Fills what dst leaves unset with src's values: the inheritance of
  * SPEC, "every other directive replaces the inherited value", for the
  * rows allowed in ctx. The rows a later level adds to (header) will
@@ -1394,6 +1886,7 @@ config_inherit(struct scope *dst, const struct scope *src, unsigned ctx)
 	for (i = 0; i < nitems(directives); i++) {
 		d = &directives[i];
 		if (!config_scoped(d) || (d->ctx & ctx) == 0 ||
+		    config_own_list(d) ||
 		    (dst->set & ((uint64_t)1 << i)) != 0 ||
 		    (src->set & ((uint64_t)1 << i)) == 0)
 			continue;
@@ -1468,6 +1961,7 @@ config_finish_scopes(struct parse *p)
 		}
 		conf->nsites = 1;
 		conf->implicit_site = true;
+		config_scope_init(&conf->sites[0].sc);
 	}
 	for (i = 0; i < conf->nlocs; i++) {
 		loc = &conf->locs[i];
@@ -1505,6 +1999,93 @@ config_finish_scopes(struct parse *p)
 			loc->sc.root_id = config_intern(p, &conf->roots,
 			    &conf->root_lines, &conf->nroots, loc->sc.root,
 			    loc->sc.root_line);
+		}
+	}
+	p->line = 0;
+}
+
+/* Bytes a level's header lines add to a response head. */
+static size_t
+config_header_bytes(const struct scope *sc)
+{
+	size_t	 n = 0;
+	int	 i;
+
+	for (i = 0; i < sc->nheaders; i++)
+		n += sc->headers[i].len;
+	return n;
+}
+
+/*
+ * auth_basic needs an auth_file where a request meets it: a site's
+ * location, or any site's view of a top-level location.
+ */
+static void
+config_check_auth(struct parse *p, const struct scope *sc,
+    const struct scope *outer, int line)
+{
+	const char		*realm = sc->auth_realm;
+	const struct auth_file	*af = sc->auth;
+
+	if (realm == NULL && outer != NULL)
+		realm = outer->auth_realm;
+	if (af == NULL && outer != NULL)
+		af = outer->auth;
+	if (realm == NULL || realm[0] == '\0' || af != NULL)
+		return;
+	p->line = sc->auth_basic_line != 0 ? sc->auth_basic_line : line;
+	config_error(p, "auth_basic needs an auth_file (here or around)");
+}
+
+/*
+ * What the rules need from the rest: auth files where auth_basic is
+ * on, and the sizes of the buffers a worker reserves at start for the
+ * longest head (header lines of top, site and location, the realm) and
+ * the longest return URL ($variables are at most a request head each).
+ */
+static void
+config_finish_rules(struct parse *p)
+{
+	struct config		*conf = p->conf;
+	const struct site	*site;
+	const struct scope	*sc;
+	size_t			 top_loc = 0, loc, site_max = 0, lit, n;
+	int			 i, j, vars;
+
+	for (i = 0; i < conf->nlocs; i++)
+		top_loc = MAX(top_loc, config_header_bytes(&conf->locs[i].sc));
+	conf->return_url_max = 0;
+	for (i = 0; i < conf->nsites; i++) {
+		site = &conf->sites[i];
+		config_check_auth(p, &site->sc, NULL, site->line);
+		loc = top_loc;
+		for (j = 0; j < site->nlocs; j++) {
+			loc = MAX(loc, config_header_bytes(&site->locs[j].sc));
+			config_check_auth(p, &site->locs[j].sc, NULL,
+			    site->locs[j].line);
+		}
+		for (j = 0; j < conf->nlocs; j++)
+			config_check_auth(p, &conf->locs[j].sc, &site->sc,
+			    conf->locs[j].line);
+		site_max = MAX(site_max, config_header_bytes(&site->sc) + loc);
+	}
+	conf->rule_head_max = config_header_bytes(&conf->top) + site_max +
+	    sizeof("WWW-Authenticate: Basic realm=\"\", charset=\"UTF-8\""
+	    "\r\n") + 256;
+	for (i = -1; i < conf->nsites; i++) {
+		for (j = -1; j < (i < 0 ? conf->nlocs : conf->sites[i].nlocs);
+		    j++) {
+			if (i < 0)
+				sc = j < 0 ? &conf->top : &conf->locs[j].sc;
+			else
+				sc = j < 0 ? &conf->sites[i].sc :
+				    &conf->sites[i].locs[j].sc;
+			if (sc->ret.url == NULL ||
+			    (vars = config_return_vars(sc->ret.url,
+			    &lit)) < 0)
+				continue;
+			n = lit + (size_t)vars * conf->max_header_size;
+			conf->return_url_max = MAX(conf->return_url_max, n);
 		}
 	}
 	p->line = 0;
@@ -1709,6 +2290,7 @@ config_finish(struct parse *p)
 	}
 	p->line = 0;
 	config_finish_scopes(p);
+	config_finish_rules(p);
 	config_finish_listen(p);
 	config_finish_tls(p);
 	p->line = 0;
@@ -1843,13 +2425,24 @@ fail:
 	return NULL;
 }
 
+/* The lists a scope owns; its strings are the config's. */
+static void
+config_free_scope(struct scope *sc)
+{
+	free(sc->headers);
+	free(sc->access);
+	free(sc->error_pages);
+}
+
 static void
 config_free_locs(struct location *locs, int n)
 {
 	int	 i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(locs[i].glob);
+		config_free_scope(&locs[i].sc);
+	}
 	free(locs);
 }
 
@@ -1879,8 +2472,16 @@ config_free(struct config *conf)
 		free(site->names);
 		free(site->listen);
 		config_free_locs(site->locs, site->nlocs);
+		config_free_scope(&site->sc);
 	}
 	free(conf->sites);
+	config_free_scope(&conf->top);
+	for (i = 0; i < conf->nstrs; i++)
+		free(conf->strs[i]);
+	free(conf->strs);
+	for (i = 0; i < conf->nauths; i++)
+		auth_free(conf->auths[i]);
+	free(conf->auths);
 	config_free_locs(conf->locs, conf->nlocs);
 	free(conf->roots);
 	free((void *)conf->root_lines);
@@ -2155,9 +2756,9 @@ static void
 config_dump_text(const struct config *conf, const struct scope *sc,
     const struct directive *d, FILE *fp)
 {
-	const char	*s = config_cfield(conf, sc, d);
+	const char	*s = config_text(conf, sc, d);
 
-	if (s[0] != '\0')
+	if (s != NULL && s[0] != '\0')
 		config_dump_str(fp, d->name, s);
 }
 
@@ -2166,9 +2767,10 @@ static void
 config_dump_text_off(const struct config *conf, const struct scope *sc,
     const struct directive *d, FILE *fp)
 {
-	const char	*s = config_cfield(conf, sc, d);
+	const char	*s = config_text(conf, sc, d);
 
-	config_dump_str(fp, d->name, s[0] != '\0' ? s : "off");
+	if (s != NULL)
+		config_dump_str(fp, d->name, s[0] != '\0' ? s : "off");
 }
 
 static void
@@ -2182,7 +2784,9 @@ config_dump_list(const struct config *conf, const struct scope *sc,
 	(void)fputs(d->name, fp);
 	for (i = 0; i < count; i++) {
 		(void)putc(' ', fp);
-		config_dump_value(fp, list + (size_t)i * d->size);
+		config_dump_value(fp, d->store == STORE_STR ?
+		    *(const char *const *)(const void *)(list +
+		    (size_t)i * d->size) : list + (size_t)i * d->size);
 	}
 	(void)putc('\n', fp);
 }
@@ -2256,6 +2860,107 @@ config_dump_cidrs(const struct config *conf, const struct scope *sc,
 		(void)fprintf(fp, " %s/%d", a, conf->status_allow[i].prefix);
 	}
 	(void)putc('\n', fp);
+}
+
+/* A level's own header lines, as written (without the CRLF). */
+static void
+config_dump_header(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
+{
+	const char	*line, *colon;
+	int		 i;
+
+	(void)conf;
+	for (i = 0; i < sc->nheaders; i++) {
+		line = sc->headers[i].line;
+		colon = strchr(line, ':');
+		(void)fprintf(fp, "%s %.*s ", d->name, (int)(colon - line),
+		    line);
+		/* ": value\r\n": the value alone, one string. */
+		(void)fputc('"', fp);
+		for (line = colon + 1 + (colon[1] == ' '); *line != '\r';
+		    line++) {
+			if (*line == '"' || *line == '\\')
+				(void)putc('\\', fp);
+			(void)putc(*line, fp);
+		}
+		(void)fputs("\"\n", fp);
+	}
+}
+
+static void
+config_dump_return(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
+{
+	(void)conf;
+	if (sc->ret.code == 0)
+		return;
+	(void)fprintf(fp, "%s %d", d->name, sc->ret.code);
+	if (sc->ret.url != NULL) {
+		(void)putc(' ', fp);
+		config_dump_value(fp, sc->ret.url);
+	}
+	(void)putc('\n', fp);
+}
+
+/* One line per path, with every code that shares it. */
+static void
+config_dump_error_page(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
+{
+	int	 i, j;
+
+	(void)conf;
+	for (i = 0; i < sc->nerror_pages; i++) {
+		for (j = 0; j < i; j++)
+			if (sc->error_pages[j].path == sc->error_pages[i].path)
+				break;
+		if (j < i)
+			continue;	/* printed with an earlier code */
+		(void)fputs(d->name, fp);
+		for (j = i; j < sc->nerror_pages; j++)
+			if (sc->error_pages[j].path == sc->error_pages[i].path)
+				(void)fprintf(fp, " %d",
+				    sc->error_pages[j].status);
+		(void)putc(' ', fp);
+		config_dump_value(fp, sc->error_pages[i].path);
+		(void)putc('\n', fp);
+	}
+}
+
+/*
+ * allow and deny share one ordered list, printed by the allow row; the
+ * deny row prints nothing, so the order survives a round trip.
+ */
+static void
+config_dump_access(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
+{
+	const struct rule_access	*a;
+	char				 s[INET6_ADDRSTRLEN];
+	int				 i;
+
+	(void)conf;
+	if (strcmp(d->name, "allow") != 0)
+		return;
+	for (i = 0; i < sc->naccess; i++) {
+		a = &sc->access[i];
+		(void)fputs(a->allow ? "allow " : "deny ", fp);
+		if (a->all)
+			(void)fputs("all\n", fp);
+		else if (inet_ntop(a->cidr.family, a->cidr.addr, s,
+		    sizeof(s)) != NULL)
+			(void)fprintf(fp, "%s/%d\n", s, a->cidr.prefix);
+	}
+}
+
+static void
+config_dump_auth_file(const struct config *conf, const struct scope *sc,
+    const struct directive *d, FILE *fp)
+{
+	(void)conf;
+	if (sc->auth != NULL)
+		config_dump_str(fp, d->name, sc->auth->path);
 }
 
 /*

@@ -105,9 +105,13 @@ conn_buffers_init(struct conn_buffers *b, const struct config *conf)
 	 * the query, each byte of which may need three.
 	 */
 	b->file.location_cap = FILE_URL_MAX + 1 + 3 * conf->max_header_size;
+	/* A return URL: its text, each $variable a request head at most. */
+	if (b->file.location_cap < conf->return_url_max + 1)
+		b->file.location_cap = conf->return_url_max + 1;
 	if ((b->file.location = malloc(b->file.location_cap)) == NULL)
 		goto fail;
-	b->out_cap = CONN_HEAD_FIXED_BYTES + b->file.location_cap;
+	b->out_cap = CONN_HEAD_FIXED_BYTES + b->file.location_cap +
+	    conf->rule_head_max;
 	if ((b->out = malloc(b->out_cap)) == NULL)
 		goto fail;
 	return 0;
@@ -151,6 +155,10 @@ conn_reset_request(struct conn *c)
 	c->shrank = false;
 	c->site = c->lis != NULL ? c->lis->sites[0] : NULL;
 	c->loc = NULL;
+	c->routed = false;
+	c->error_page = false;
+	c->user = NULL;
+	c->user_len = 0;
 	if (c->buf != NULL && c->buf->file.fd != -1) {
 		(void)close(c->buf->file.fd);	/* read-only: nothing lost */
 		c->buf->file.fd = -1;

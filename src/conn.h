@@ -17,6 +17,7 @@
 #include "cache.h"
 #include "file.h"
 #include "http.h"
+#include "rule.h"
 #include "tine.h"
 
 /*
@@ -100,6 +101,11 @@ struct conn {
 	const struct listener	*lis;		/* it came in on */
 	const struct site	*site;		/* this request's */
 	const struct location	*loc;		/* this request's, or NULL */
+	struct rules		 rules;		/* of site and location */
+	bool			 routed;	/* rules selected: they apply */
+	bool			 error_page;	/* sending one: no other */
+	const char		*user;		/* verified by auth_basic */
+	size_t			 user_len;
 	int			 tls_id;	/* certificate the handshake
 						   sent (tls_ctxs entry) */
 	bool			 sni;		/* the client sent SNI */

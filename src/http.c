@@ -108,6 +108,7 @@ enum http_field {
 	HF_EXPECT,
 	HF_CONTENT_LENGTH,
 	HF_TRANSFER_ENCODING,
+	HF_AUTHORIZATION,
 	HF_COUNT
 };
 
@@ -128,6 +129,7 @@ static const struct {
 	[HF_ACCEPT] = HF_NAME("Accept"),
 	[HF_CONNECTION] = HF_NAME("Connection"),
 	[HF_EXPECT] = HF_NAME("Expect"),
+	[HF_AUTHORIZATION] = HF_NAME("Authorization"),
 	[HF_CONTENT_LENGTH] = HF_NAME("Content-Length"),
 	[HF_TRANSFER_ENCODING] = HF_NAME("Transfer-Encoding"),
 #undef HF_NAME
@@ -712,6 +714,11 @@ http_parse_field(struct http_request *req, struct http_parse *st,
 	case HF_RANGE:
 		if (st->seen[f] == 1)
 			req->range = v;
+		break;
+	case HF_AUTHORIZATION:
+		if (st->seen[f] == 1)
+			req->authorization = v;
+		req->authorization_multi = st->seen[f] > 1;
 		break;
 	case HF_CONNECTION:
 		/* §7.6.1: a list of tokens; unknown options are ignored. */
@@ -1796,6 +1803,8 @@ static const struct {
 	    "The resource has moved to a new address."),
 	HTTP_ENTRY(302, "Found",
 	    "The resource is temporarily at another address."),
+	HTTP_ENTRY(303, "See Other",
+	    "The answer is at another address."),
 	HTTP_ENTRY_NOPAGE(304, "Not Modified"),
 	HTTP_ENTRY(307, "Temporary Redirect",
 	    "The resource is temporarily at another address."),
@@ -1813,6 +1822,8 @@ static const struct {
 	    "The request method is not allowed for this resource."),
 	HTTP_ENTRY(408, "Request Timeout",
 	    "The server timed out waiting for the request."),
+	HTTP_ENTRY(410, "Gone",
+	    "The requested resource is no longer available."),
 	HTTP_ENTRY(411, "Length Required",
 	    "This request needs a Content-Length."),
 	HTTP_ENTRY(412, "Precondition Failed",
@@ -1834,6 +1845,8 @@ static const struct {
 	HTTP_ENTRY(431, "Request Header Fields Too Large",
 	    "The request header fields are larger than the server "
 	    "accepts."),
+	HTTP_ENTRY(451, "Unavailable For Legal Reasons",
+	    "The requested resource is unavailable for legal reasons."),
 	HTTP_ENTRY(500, "Internal Server Error",
 	    "The server met an internal error."),
 	HTTP_ENTRY(501, "Not Implemented",
@@ -1985,6 +1998,22 @@ http_out_off(struct http_out *o, off_t v)
 }
 
 /*
+ * The header rules' lines (2xx, 3xx, 304), outer levels first: formatted
+ * and checked when the config was read.
+ */
+static void
+http_out_fields(struct http_out *o, const struct http_response *resp)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < nitems(resp->fields); i++)
+		for (j = 0; j < resp->nfields[i]; j++)
+			http_out_mem(o, resp->fields[i][j].line,
+			    resp->fields[i][j].len);
+}
+
+/*
  * The only writer of status lines (STYLE §6). Fields are copied, not
  * printf'd: this runs for every response. The version is always
  * HTTP/1.1 (RFC 9110 §6.2: a server sends its own highest version).
@@ -2088,6 +2117,14 @@ http_build_head(char *buf, size_t size, const struct http_response *resp)
 	}
 	if (resp->no_store)
 		HTTP_OUT_LIT(&o, "Cache-Control: no-store\r\n");
+	if (resp->auth_realm != NULL) {
+		/* RFC 7617 §2; the realm was checked at load: no '"', '\'. */
+		HTTP_OUT_LIT(&o, "WWW-Authenticate: Basic realm=\"");
+		http_out_own(&o, resp->auth_realm);
+		HTTP_OUT_LIT(&o, "\", charset=\"UTF-8\"\r\n");
+	}
+	if (st < 400)
+		http_out_fields(&o, resp);
 	if (resp->close)
 		HTTP_OUT_LIT(&o, "Connection: close\r\n");
 	else if (resp->keepalive_10)

@@ -14,8 +14,13 @@ enum http_status {
 	HTTP_NO_CONTENT = 204,
 	HTTP_PARTIAL_CONTENT = 206,
 	HTTP_MOVED_PERMANENTLY = 301,
+	HTTP_FOUND = 302,
+	HTTP_SEE_OTHER = 303,
 	HTTP_NOT_MODIFIED = 304,
+	HTTP_TEMPORARY_REDIRECT = 307,
+	HTTP_PERMANENT_REDIRECT = 308,
 	HTTP_BAD_REQUEST = 400,
+	HTTP_UNAUTHORIZED = 401,
 	HTTP_FORBIDDEN = 403,
 	HTTP_NOT_FOUND = 404,
 	HTTP_METHOD_NOT_ALLOWED = 405,
@@ -89,6 +94,8 @@ struct http_request {
 	bool			 if_match_multi; /* If-Match sent twice+ */
 	bool			 if_none_match_multi;
 	bool			 accept_multi;	/* Accept sent twice+ */
+	struct http_str		 authorization;
+	bool			 authorization_multi; /* sent twice+ */
 };
 
 /* State of the end-of-head scan across partial reads. */
@@ -152,6 +159,10 @@ struct http_response {
 	bool			 no_store;	/* Cache-Control: no-store */
 	unsigned int		 retry_after;	/* Retry-After seconds; 0:
 						   none */
+	const char		*auth_realm;	/* for 401; NULL: none */
+	/* header rules of top, site and location, for 2xx, 3xx, 304 */
+	const struct rule_header *fields[3];
+	int			 nfields[3];
 };
 
 /*

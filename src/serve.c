@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "cache.h"
 #include "file.h"
 #include "http.h"
@@ -44,6 +45,8 @@ serve_begin(struct conn *c, int status)
 	    c->req.method == HTTP_METHOD_HEAD;
 	c->resp.content_length = -1;
 	c->resp.size = -1;
+	if (c->routed && status < 400)
+		rule_fields(&c->rules, &c->resp);
 }
 
 /*
@@ -117,11 +120,49 @@ serve_send(struct conn *c, const char *body, size_t bodylen, int fd,
 	}
 }
 
+/*
+ * error_page: a file beneath the request's root, sent whole with the
+ * error's status (no validators: it stands for no resource). -1 when it
+ * cannot be served, for the built-in page instead; logged, as it is a
+ * config that does not match the files.
+ */
+static int
+serve_error_file(struct conn *c, const char *path, int *rv)
+{
+	struct conn_buffers	*b = c->buf;
+	struct cache_entry	*e = &b->uncached;
+	char			 esc[LOG_NAME_BYTES];
+	int			 status;
+
+	if (b->file.fd != -1) {
+		(void)close(b->file.fd);
+		b->file.fd = -1;
+	}
+	status = file_resolve(c->rootfd, &c->site->sc, false, path, NULL, 0,
+	    &b->file);
+	if (status != 0 || b->file.kind != FILE_REGULAR) {
+		(void)log_escape(esc, sizeof(esc), path, strlen(path));
+		log_warnx("error_page %s: %s", esc, status != 0 ?
+		    http_reason(status) : "not a regular file");
+		if (b->file.fd != -1) {
+			(void)close(b->file.fd);
+			b->file.fd = -1;
+		}
+		return -1;
+	}
+	cache_describe(e, b->file.path, b->file.fd, &b->file.st);
+	c->resp.content_type = e->type;
+	c->resp.content_length = e->st.st_size;
+	*rv = serve_send(c, NULL, 0, e->fd, 0, e->st.st_size, e->path);
+	return 0;
+}
+
 int
 serve_error(struct conn *c, int status)
 {
-	const char	*body;
+	const char	*body, *page;
 	size_t		 len;
+	int		 rv;
 
 	/* Errors that leave the stream's framing in doubt end it. */
 	switch (status) {
@@ -149,8 +190,17 @@ serve_error(struct conn *c, int status)
 	case HTTP_SERVICE_UNAVAILABLE:
 		c->resp.retry_after = CACHE_RETRY_AFTER_S;
 		break;
+	case HTTP_UNAUTHORIZED:
+		c->resp.auth_realm = c->routed ? c->rules.realm : NULL;
+		break;
 	default:
 		break;
+	}
+	if (c->routed && !c->error_page &&
+	    (page = rule_error_page(&c->rules, status)) != NULL) {
+		c->error_page = true;
+		if (serve_error_file(c, page, &rv) == 0)
+			return rv;
 	}
 	body = http_error_body(status, &len);
 	c->resp.content_type = serve_html;
@@ -326,14 +376,10 @@ serve_cache_file(struct conn *c, const char *key, struct cache_entry *stale,
 /*
  * What serves the normalised path in b->path: the location that matches
  * it (site.c), whose own root, index and autoindex replace the site's;
- * the root's descriptor; and the cache key, the path itself for the
- * first site without a location (the one-site config pays nothing), else
- * prefixed with the site and location ids: the same path may name
- * another file through another root or index list.
+ * the root's descriptor; and the rules of site and location (rule.c).
  */
 static void
-serve_scope(struct conn *c, const struct scope **idx, bool *autoindex,
-    const char **key)
+serve_scope(struct conn *c, const struct scope **idx, bool *autoindex)
 {
 	const struct site	*site = c->site;
 	const struct location	*loc = NULL;
@@ -353,20 +399,135 @@ serve_scope(struct conn *c, const struct scope **idx, bool *autoindex,
 			*autoindex = loc->sc.autoindex;
 	}
 	c->rootfd = c->rootfds[root_id];
-	if (site->id == 0 && loc == NULL) {
-		*key = c->buf->path;
-		return;
-	}
+	rule_select(&c->rules, c->conf, site, loc);
+	c->routed = true;
+}
+
+/*
+ * The cache key of b->path: the path itself for the first site without
+ * a location (the one-site config pays nothing), else prefixed with the
+ * site and location ids: the same path may name another file through
+ * another root or index list.
+ */
+static const char *
+serve_key(struct conn *c)
+{
+	if (c->site->id == 0 && c->loc == NULL)
+		return c->buf->path;
 	/*
 	 * Too long: a key one byte longer than any stored one, so never
 	 * found and never stored (conn.h); the file is served uncached.
 	 */
 	if (xsnprintf(c->buf->key, sizeof(c->buf->key), "%d:%d:%s",
-	    site->id, loc != NULL ? loc->id + 1 : 0, c->buf->path) == -1) {
+	    c->site->id, c->loc != NULL ? c->loc->id + 1 : 0,
+	    c->buf->path) == -1) {
 		memset(c->buf->key, '-', sizeof(c->buf->key) - 1);
 		c->buf->key[sizeof(c->buf->key) - 1] = '\0';
 	}
-	*key = c->buf->key;
+	return c->buf->key;
+}
+
+/*
+ * auth_basic: the credentials of the Authorization field against the
+ * auth_file. A missing or malformed field is refused at once (it holds
+ * no secret to time); a well-formed one costs one crypt(3) whether the
+ * user exists or not (auth.c). The decoded password is wiped.
+ */
+static bool
+serve_auth(struct conn *c)
+{
+	const struct auth_file	*af = c->rules.auth;
+	const struct http_str	*v = &c->req.authorization;
+	char			 cred[AUTH_CRED_MAX + 4];
+	const char		*user, *pw;
+	size_t			 ulen;
+	int			 i;
+
+	if (v->p == NULL || c->req.authorization_multi || af == NULL ||
+	    auth_credentials(v->p, v->len, cred, sizeof(cred), &user, &ulen,
+	    &pw) == -1)
+		return false;
+	i = auth_verify(af, user, ulen, pw);
+	explicit_bzero(cred, sizeof(cred));
+	if (i < 0)
+		return false;
+	c->user = af->users[i].name;
+	c->user_len = af->users[i].len;
+	return true;
+}
+
+/* $host without a Host field (HTTP/1.0): the site's first exact name. */
+static const char *
+serve_default_host(const struct site *site)
+{
+	int	 i;
+
+	for (i = 0; i < site->nnames; i++)
+		if (site->names[i][0] != '*')
+			return site->names[i];
+	return "localhost";
+}
+
+/* return CODE [URL]: a redirect with the URL filled in, or a page. */
+static int
+serve_return(struct conn *c)
+{
+	const struct rule_return	*r = c->rules.ret;
+	struct rule_vars		 v;
+	const char			*body;
+	size_t				 len;
+
+	if (r->url == NULL) {
+		if (r->code != HTTP_NO_CONTENT)
+			return serve_error(c, r->code);
+		serve_begin(c, r->code);
+		return serve_send(c, NULL, 0, -1, 0, 0, NULL);
+	}
+	memset(&v, 0, sizeof(v));
+	v.https = c->lis->tls;
+	v.host = c->req.host.p;
+	v.hostlen = c->req.host.len;
+	v.default_host = serve_default_host(c->site);
+	v.path = c->req.path.p;
+	v.pathlen = c->req.path.len;
+	v.query = c->req.query.p;
+	v.querylen = c->req.query.len;
+	/* location_cap was sized for the longest return URL at start. */
+	if (rule_expand(r->url, &v, c->buf->file.location,
+	    c->buf->file.location_cap) == -1)
+		return serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+	serve_begin(c, r->code);
+	c->resp.location = c->buf->file.location;
+	body = http_error_body(r->code, &len);
+	c->resp.content_type = serve_html;
+	c->resp.content_length = (off_t)len;
+	return serve_send(c, body, len, -1, 0, 0, NULL);
+}
+
+/*
+ * The rules that answer before any file: allow/deny (403), auth_basic
+ * (401), return. 1 when the request goes on to its file, else 0 with
+ * *rv the result of the answer sent.
+ */
+static int
+serve_rules(struct conn *c, int *rv)
+{
+	const struct rules	*r = &c->rules;
+
+	if (r->naccess > 0 && rule_denied(r,
+	    (const struct sockaddr *)&c->peer)) {
+		*rv = serve_error(c, HTTP_FORBIDDEN);
+		return 0;
+	}
+	if (r->realm != NULL && !serve_auth(c)) {
+		*rv = serve_error(c, HTTP_UNAUTHORIZED);
+		return 0;
+	}
+	if (r->ret != NULL) {
+		*rv = serve_return(c);
+		return 0;
+	}
+	return 1;
 }
 
 /*
@@ -374,7 +535,8 @@ serve_scope(struct conn *c, const struct scope **idx, bool *autoindex,
  * checked within the last second is served from it with no system call;
  * otherwise it is resolved afresh (the same confined open as without a
  * cache, so symlinks and permissions are judged anew) and the entry is
- * kept, replaced or dropped by what that finds.
+ * kept, replaced or dropped by what that finds. A path that does not
+ * exist is retried once as the fallback path, when there is one.
  */
 static int
 serve_path(struct conn *c)
@@ -384,15 +546,19 @@ serve_path(struct conn *c)
 	const struct scope	*idx;
 	const char		*key;
 	int64_t			 now;
-	int			 status;
-	bool			 autoindex;
+	int			 status, rv;
+	bool			 autoindex, fell_back = false;
 
 	status = file_normalize(c->req.path.p, c->req.path.len, b->path,
 	    sizeof(b->path));
 	if (status != 0)
 		return serve_error(c, status);
-	serve_scope(c, &idx, &autoindex, &key);
+	serve_scope(c, &idx, &autoindex);
+	if (serve_rules(c, &rv) == 0)
+		return rv;
 	now = util_now_ms();
+again:
+	key = serve_key(c);
 	if ((e = cache_get(key, now)) != NULL)
 		return serve_file(c, e);
 	e = cache_peek(key);	/* stale, or NULL */
@@ -401,6 +567,14 @@ serve_path(struct conn *c)
 	if (status != 0 || b->file.kind != FILE_REGULAR) {
 		if (e != NULL)
 			cache_drop(e);
+		if (status == HTTP_NOT_FOUND && c->rules.fallback != NULL &&
+		    !fell_back) {
+			fell_back = true;
+			/* Checked at load: fits, and normalised. */
+			(void)strlcpy(b->path, c->rules.fallback,
+			    sizeof(b->path));
+			goto again;
+		}
 		if (status != 0)
 			return serve_error(c, status);
 	}

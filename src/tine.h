@@ -87,6 +87,32 @@ struct cidr {
 };
 
 struct site;
+struct auth_file;	/* auth.c */
+
+/* header NAME VALUE: the field line as sent, "Name: value\r\n". */
+struct rule_header {
+	const char		*line;
+	size_t			 len;
+};
+
+/* allow or deny CIDR (or all). */
+struct rule_access {
+	struct cidr		 cidr;
+	bool			 all;
+	bool			 allow;
+};
+
+/* return CODE [URL]. */
+struct rule_return {
+	int			 code;
+	const char		*url;		/* with $variables; or NULL */
+};
+
+/* error_page CODE... PATH: one entry per code. */
+struct rule_error_page {
+	int			 status;
+	const char		*path;		/* a URL path beneath root */
+};
 
 /*
  * A name of a site on one listener, for routing by Host and SNI: exact
@@ -127,21 +153,37 @@ TAILQ_HEAD(listener_list, listener);
  */
 struct scope {
 	uint64_t		 set;
-	char			 root[PATH_MAX];	/* absolute, no trailing / */
+	/* Strings are never NULL: "" is unset or off. */
+	const char		*root;		/* absolute, no trailing / */
 	int			 root_id;	/* index in config's roots */
-	char			 index[INDEX_NAMES_MAX][INDEX_NAME_MAX];
+	const char		*index[INDEX_NAMES_MAX];
 	int			 nindex;
 	bool			 autoindex;
 	bool			 autoindex_set;	/* given or inherited here */
-	char			 access_log[PATH_MAX];	/* "" = off */
+	const char		*access_log;	/* "" = off */
 	int			 access_log_id;	/* in config's access_logs */
-	char			 tls_certificate[PATH_MAX];	/* "" = none */
-	char			 tls_key[PATH_MAX];		/* "" = none */
+	const char		*tls_certificate;	/* "" = none */
+	const char		*tls_key;		/* "" = none */
 	/* Config lines of values checked at run time; 0 = default. */
 	int			 root_line;
 	int			 access_log_line;
 	int			 tls_certificate_line;
 	int			 tls_key_line;
+	/*
+	 * The rules (rule.c). Lists hold this level's own lines only; a
+	 * request combines the levels (rule_select()). NULL or 0: unset.
+	 */
+	struct rule_header	*headers;	/* header: formatted lines */
+	int			 nheaders;
+	struct rule_access	*access;	/* allow and deny, in order */
+	int			 naccess;
+	struct rule_error_page	*error_pages;
+	int			 nerror_pages;
+	struct rule_return	 ret;		/* return; code 0: none */
+	const char		*fallback;	/* NULL: unset; "": off */
+	const char		*auth_realm;	/* NULL: unset; "": off */
+	const struct auth_file	*auth;		/* NULL: unset */
+	int			 auth_basic_line;
 };
 
 /* location GLOB { }: a rule for the request paths its glob matches. */
@@ -191,6 +233,12 @@ struct config {
 	struct site		*sites;	/* file order; at least one */
 	int			 nsites;
 	bool			 implicit_site;	/* no server block */
+	char			**strs;		/* every string scopes point to */
+	int			 nstrs;
+	struct auth_file	**auths;	/* every auth_file loaded */
+	int			 nauths;
+	size_t			 rule_head_max;	/* bytes rules add to a head */
+	size_t			 return_url_max; /* longest return URL */
 	const char		**roots;	/* distinct roots of all scopes */
 	const int		*root_lines;
 	int			 nroots;
@@ -249,6 +297,8 @@ int		 config_parse_listen(const char *, struct listener *, char *,
 		    size_t);
 void		 config_dump(const struct config *, FILE *);
 bool		 config_cidr_match(const struct config *,
+		    const struct sockaddr *);
+bool		 config_cidr_contains(const struct cidr *,
 		    const struct sockaddr *);
 
 /* log.c: error log (master and workers) and access log (workers). */

@@ -1112,6 +1112,14 @@ static const struct {
 	{ "access_log", CTX_MAIN | CTX_SERVER },
 	{ "tls_certificate", CTX_MAIN | CTX_SERVER },
 	{ "tls_key", CTX_MAIN | CTX_SERVER },
+	{ "header", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
+	{ "return", CTX_SERVER | CTX_LOCATION },
+	{ "fallback", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
+	{ "error_page", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
+	{ "allow", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
+	{ "deny", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
+	{ "auth_basic", CTX_SERVER | CTX_LOCATION },
+	{ "auth_file", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
 };
 
 static bool
@@ -1134,13 +1142,13 @@ test_table(void)
 		unit_check(types[i].name != NULL && types[i].set != NULL &&
 		    types[i].dump != NULL, "type %zu (%s) has a setter and "
 		    "a dumper", i, types[i].name != NULL ? types[i].name : "?");
-	unit_check(nitems(types) == T_TLS_PROTOCOLS + 1,
+	unit_check(nitems(types) == T_AUTH_FILE + 1,
 	    "every type is in types[]");
 	for (i = 0; i < nitems(directives); i++) {
 		d = &directives[i];
 		ok = d->type < nitems(types) && d->nargs_max >= 1 &&
 		    d->nargs_max + 2 <= CONFIG_ARGS_MAX &&
-		    (d->ctx & CTX_MAIN) != 0 && (d->ctx & ~CTX_ANY) == 0 &&
+		    d->ctx != 0 && (d->ctx & ~CTX_ANY) == 0 &&
 		    config_lookup(d->name) == d;
 		for (j = 0; j < i; j++)
 			if (strcmp(directives[j].name, d->name) == 0)
@@ -1151,8 +1159,12 @@ test_table(void)
 			    (d->store != STORE_INT || d->max <= INT_MAX) &&
 			    (d->store != STORE_BOOL || d->max == 1) &&
 			    (d->type != T_SECONDS || d->max == TIMEOUT_MAX_S);
+		/* A scope's text points to the config's strings. */
 		if (ok && is_text_type(d->type))
-			ok = d->store == STORE_OTHER && d->size > 0 &&
+			ok = config_scoped(d) ? d->store == STORE_STR &&
+			    d->size == sizeof(char *) &&
+			    d->off + d->size <= sizeof(struct scope) :
+			    d->store == STORE_OTHER && d->size > 0 &&
 			    d->off + d->size <= sizeof(struct config);
 		if (ok && d->type == T_LIST)
 			ok = d->count_off != 0 && d->off + d->size *

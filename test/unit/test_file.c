@@ -697,8 +697,8 @@ test_resolve(void)
 	if ((res->location = malloc(res->location_cap)) == NULL)
 		abort();
 	conf.nindex = 2;
-	(void)strlcpy(conf.index[0], "index.html", sizeof(conf.index[0]));
-	(void)strlcpy(conf.index[1], "default.htm", sizeof(conf.index[1]));
+	conf.index[0] = "index.html";
+	conf.index[1] = "default.htm";
 	conf.autoindex = false;
 
 	test_resolve_symlinks();
