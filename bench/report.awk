@@ -691,7 +691,8 @@ function sites_tables(    k, scen, j, n, what, each, busy) {
 	    "and a site-level `header`, " : "**without** `header` rules " \
 	    "(build/tine does not know the directive, or " \
 	    "`--sites-headers off`), ") "some with `index` or " \
-	    "`autoindex`, and a root and an access log per site. " \
+	    "`autoindex`, and a root " (logon ? "and an access log " : "") \
+	    "per site. " \
 	    sconns " keep-alive connections send `Host: " shost "` (the " \
 	    "middle of the list): `/4k.html` is matched by the site's " \
 	    "last location only (`*.html`, so the first-match scan tries " \
