@@ -744,6 +744,11 @@ function sites_tables(    k, scen, j, n, what, each, busy) {
 		sratios("rps", scen)
 		printf "%s | %s |\n", fmt(sr_med, "%.3f×"), each
 	}
+	# Two requests that cost tine-1 the same: what the noise alone makes
+	noise()
+	printf "| noise: tine-1 `/4k.html` / tine-1 `/4k.txt` | %s | %s | " \
+	    "– | %s |\n", fmt(sr_med, "%.3f×"), sr_min == "" ? "n/a" : \
+	    sprintf("%.3f–%.3f", sr_min, sr_max), sr_list
 	sites_instructions()
 	if (prof["tine-1", "pss_total"] != "" &&
 	    prof["tine-100", "pss_total"] != "") {
@@ -776,6 +781,30 @@ function sratios(m, scen,    r, x, y, q, list) {
 			continue
 		x = val[m, scen, "tine-100", r]
 		y = val[m, scen, "tine-1", r]
+		if (y <= 0)
+			continue
+		q = x / y
+		list = list " " q
+		sr_list = sr_list (sr_list == "" ? "" : " ") sprintf("%.3f", q)
+		if (sr_min == "" || q < sr_min)
+			sr_min = q
+		if (sr_max == "" || q > sr_max)
+			sr_max = q
+	}
+	sr_med = median(list)
+}
+
+# tine-1's /4k.html over its /4k.txt in each round: the same work (no
+# location either way), so what differs is noise. Sets what sratios sets.
+function noise(    r, x, y, q, list) {
+	list = ""
+	sr_min = sr_max = sr_list = ""
+	for (r = 1; r <= srounds; r++) {
+		if (!(("cpu", "sites-last", "tine-1", r) in val) ||
+		    !(("cpu", "sites-none", "tine-1", r) in val))
+			continue
+		x = val["cpu", "sites-last", "tine-1", r]
+		y = val["cpu", "sites-none", "tine-1", r]
 		if (y <= 0)
 			continue
 		q = x / y
