@@ -330,6 +330,7 @@ struct parse {
 							   kept across its
 							   locations */
 	int		 nlocs;		/* locations, for their ids */
+	bool		 auth_file_bad;	/* an auth_file line failed */
 	int		 nlisteners;
 	int		 nshow;
 	char		 show[2][CONFIG_SHOW_BYTES];
@@ -1471,6 +1472,7 @@ config_set_auth_file(struct parse *p, const struct directive *d, int argc,
 	conf->auths = list;
 	if ((af = auth_load(path, err, sizeof(err))) == NULL) {
 		config_error(p, "auth_file %s", err);
+		p->auth_file_bad = true;	/* no "needs an auth_file" */
 		return -1;
 	}
 	list[conf->nauths++] = af;
@@ -2027,11 +2029,11 @@ config_check_auth(struct parse *p, const struct scope *sc,
 	const char		*realm = sc->auth_realm;
 	const struct auth_file	*af = sc->auth;
 
-	if (realm == NULL && outer != NULL)
-		realm = outer->auth_realm;
+	/* A realm from the site was checked with the site. */
 	if (af == NULL && outer != NULL)
 		af = outer->auth;
-	if (realm == NULL || realm[0] == '\0' || af != NULL)
+	if (realm == NULL || realm[0] == '\0' || af != NULL ||
+	    p->auth_file_bad)
 		return;
 	p->line = sc->auth_basic_line != 0 ? sc->auth_basic_line : line;
 	config_error(p, "auth_basic needs an auth_file (here or around)");
