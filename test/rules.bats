@@ -197,6 +197,23 @@ have_ipv6_loopback() {
 	lacks Cache-Control
 }
 
+@test "header: a Server line never doubles tine's own Server field" {
+	# Server is not a list (RFC 9110, 5.3 and 10.2.4): a second line is
+	# malformed. -t may refuse it (on its line, the 8th), or tine may
+	# send one Server field; two it may not.
+	write_conf "header Server hidden"
+	run --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	if [ "$status" -ne 0 ]; then
+		[[ $stderr == *"$CONF:8: "* ]]
+		return 0
+	fi
+	start_tine
+	fetch /
+	[ "$CODE" = 200 ] || fail_with "GET /"
+	[ "$(grep -ci '^server:' "$T/head")" = 1 ] ||
+		fail_with "two Server fields"
+}
+
 @test "header: conditional and range requests through a location" {
 	write_conf "location /assets/* {" "	header Cache-Control max-age=60" "}"
 	start_tine
