@@ -15,7 +15,9 @@
  * every handshake is a full one.
  *
  * usage: load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS)
- *             [-s STATUS] [-t TIMEOUT] ADDR:PORT PATH
+ *             [-H HOST] [-s STATUS] [-t TIMEOUT] ADDR:PORT PATH
+ * -H sends HOST as the Host field (default: ADDR:PORT), so that a server
+ * with several sites routes the requests to one of them.
  * prints one line: requests= errors= starved= conn_min= conn_max= p50_us=
  * p99_us= elapsed_s= rps= bytes= client_cpu_pct= (the client's own CPU
  * time over the run's wall time: near 100 it, not the server, is the
@@ -660,7 +662,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: load [-C] [-S [-R]] -c CONNS "
-	    "(-d SECONDS | -n REQUESTS) [-s STATUS] [-t TIMEOUT] "
+	    "(-d SECONDS | -n REQUESTS) [-H HOST] [-s STATUS] [-t TIMEOUT] "
 	    "ADDR:PORT PATH\n");
 	exit(2);
 }
@@ -704,13 +706,19 @@ main(int argc, char *argv[])
 	uint64_t		 t0, t_last_sweep, now, t_done;
 	unsigned long		 cmin = ULONG_MAX, cmax = 0, starved = 0;
 	char			*colon, *endp;
+	const char		*host = NULL;
 	int			 ch, i, n, wait_ms;
 
 	L.want_status = 200;
-	while ((ch = getopt(argc, argv, "CRSc:d:n:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "CH:RSc:d:n:s:t:")) != -1) {
 		switch (ch) {
 		case 'C':
 			L.close_mode = true;
+			break;
+		case 'H':
+			if (optarg[0] == '\0' || strpbrk(optarg, "\r\n") != NULL)
+				usage();
+			host = optarg;
 			break;
 		case 'R':
 			L.resume = true;
@@ -756,7 +764,8 @@ main(int argc, char *argv[])
 		usage();
 	*colon = ':';
 	n = snprintf(L.req, sizeof(L.req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: tine-bench\r\n%s\r\n", argv[1], argv[0],
+	    "User-Agent: tine-bench\r\n%s\r\n", argv[1],
+	    host != NULL ? host : argv[0],
 	    L.close_mode ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(L.req))
 		usage();

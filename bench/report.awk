@@ -10,7 +10,10 @@
 #   S server mode syscall calls-per-request (mode: ka, close, tka, thand)
 # Variables: servers, scenarios (space-separated), logon, rounds, cg, sc;
 # for HTTPS tservers (the servers that ran it), tscenarios (scenario-key
-# pairs, such as tka4-ecdsa), keys.
+# pairs, such as tka4-ecdsa), keys; for the sites scenario (R lines of
+# sites-last and sites-none, servers tine-1 and tine-100) srounds (0:
+# not run), snum (sites), slocs (locations per site), shost, shdr (1:
+# header rules on), sconns, sworkers.
 # With tine-a among the servers (scripts/bench --ab), an A/B table of tine
 # and tine-a comes first.
 
@@ -117,6 +120,8 @@ $1 == "R" {
 	    ns / 1000 / f["requests"] : 0
 	errors[scen, s] += f["errors"]
 	val["ccpu", scen, s, r] = f["client_cpu_pct"]
+	val["scpu", scen, s, r] = f["elapsed_s"] > 0 ? \
+	    ns / 1e7 / f["elapsed_s"] : 0
 	if ("handshakes" in f) {
 		hs[scen, s] += f["handshakes"]
 		hsr[scen, s] += f["resumed"]
@@ -142,6 +147,17 @@ $1 == "F" {
 	fname[$2, nf[$2]] = name
 	next
 }
+$1 == "SF" {
+	# SF self difference tine-100 tine-1 function (file): sites
+	name = $0
+	sub(/^SF [a-z]+ [-0-9]+ [0-9]+ [0-9]+ /, "", name)
+	nsf++
+	sfd[nsf] = $3
+	sf100[nsf] = $4
+	sf1[nsf] = $5
+	sfname[nsf] = name
+	next
+}
 $1 == "S" {
 	sys[$2, $3, $4] = $5
 	if (!($4 in sysname)) {
@@ -161,6 +177,8 @@ END {
 		plain_tables()
 	if (ntls > 0)
 		https_tables()
+	if (srounds > 0)
+		sites_tables()
 	print ""
 	print "## tine's targets"
 	print ""
@@ -173,6 +191,8 @@ END {
 		plain_targets()
 	if (ntls > 0)
 		https_targets()
+	if (srounds > 0)
+		sites_target()
 	print ""
 	print "n/a: a server the target compares with was not run " \
 	    "(`--quick` runs tine, nginx and floor; `--servers` chooses)."
@@ -651,4 +671,217 @@ function https_targets(    nk, kk, k, kind, i, scen, a, b, ok, m, v) {
 	v = prof["tine", "sys_tka"]
 	target("system calls per keep-alive HTTPS request ≤ 3",
 	    fmt(v, "%.2f"), v == "" ? "" : v <= 3)
+}
+
+# The sites scenario: the two configs side by side for each path, then
+# tine-100 / tine-1 per round (median, and the lowest and highest).
+function sites_tables(    k, scen, j, n, what, each, busy) {
+	print ""
+	print "## Sites and rules: " snum " sites of " slocs " locations " \
+	    "against one site"
+	print ""
+	print "Two tines on the same document root, each with " sworkers \
+	    " workers pinned to CPU 0, run one after the other in each " \
+	    "round (which one first alternates): **tine-1** has the " \
+	    "one-site config (no blocks), **tine-100** " snum " `server` " \
+	    "blocks (every fifth a wildcard `*.wNN.example.test`, the " \
+	    "others two exact names) of " slocs " `location` blocks each " \
+	    "(globs such as `/assets/*`, `/api/v[0-9]/*`, `/img/*.png`, " \
+	    "`*.css`, `*.html`), " (shdr ? "each with a `header` rule, " \
+	    "and a site-level `header`, " : "**without** `header` rules " \
+	    "(build/tine does not know the directive, or " \
+	    "`--sites-headers off`), ") "some with `index` or " \
+	    "`autoindex`, and a root " (logon ? "and an access log " : "") \
+	    "per site. " \
+	    sconns " keep-alive connections send `Host: " shost "` (the " \
+	    "middle of the list): `/4k.html` is matched by the site's " \
+	    "last location only (`*.html`, so the first-match scan tries " \
+	    "all " slocs "), `/4k.txt` (the same 4 KiB) by none. CPU " \
+	    "µs/req as in the load tables; server and client CPU: their " \
+	    "CPU time over the run's wall time (the server has one CPU, " \
+	    "so near 100 % it is the limit). Medians over " srounds \
+	    " round(s)."
+	print ""
+	print "| path | config | req/s | CPU µs/req | server CPU % | " \
+	    "client CPU % | errors |"
+	print "|---|---|---:|---:|---:|---:|---:|"
+	for (k = 1; k <= 2; k++) {
+		scen = k == 1 ? "sites-last" : "sites-none"
+		what = k == 1 ? "`/4k.html` (last location)" : \
+		    "`/4k.txt` (no location)"
+		for (j = 1; j <= 2; j++) {
+			n = j == 1 ? "tine-1" : "tine-100"
+			if (!((scen, n) in ran))
+				continue
+			printf "| %s | %s | %s | %s | %s | %s | %d |\n", what, n,
+			    fmt(smed("rps", scen, n), "%.0f"),
+			    fmt(smed("cpu", scen, n), "%.2f"),
+			    fmt(smed("scpu", scen, n), "%.0f"),
+			    fmt(smed("ccpu", scen, n), "%.0f"),
+			    errors[scen, n]
+		}
+	}
+	busy = smed("scpu", "sites-last", "tine-1")
+	if (busy != "" && busy < 90) {
+		print ""
+		printf "The servers had %.0f %% of their CPU (median): " \
+		    "something else ran on it (see the load average), so " \
+		    "req/s says little and CPU per request is noisier than " \
+		    "on a quiet machine.\n", busy
+	}
+	print ""
+	print "| path | CPU/req tine-100 / tine-1 | lowest–highest round | " \
+	    "req/s tine-100 / tine-1 | each round (CPU) |"
+	print "|---|---:|---:|---:|---|"
+	for (k = 1; k <= 2; k++) {
+		scen = k == 1 ? "sites-last" : "sites-none"
+		what = k == 1 ? "`/4k.html` (last location)" : \
+		    "`/4k.txt` (no location)"
+		sratios("cpu", scen)
+		printf "| %s | %s | %s | ", what, fmt(sr_med, "%.3f×"),
+		    sr_min == "" ? "n/a" : sprintf("%.3f–%.3f", sr_min, sr_max)
+		each = sr_list
+		sratios("rps", scen)
+		printf "%s | %s |\n", fmt(sr_med, "%.3f×"), each
+	}
+	# Two requests that cost tine-1 the same: what the noise alone makes
+	noise()
+	printf "| noise: tine-1 `/4k.html` / tine-1 `/4k.txt` | %s | %s | " \
+	    "– | %s |\n", fmt(sr_med, "%.3f×"), sr_min == "" ? "n/a" : \
+	    sprintf("%.3f–%.3f", sr_min, sr_max), sr_list
+	sites_instructions()
+	if (prof["tine-1", "pss_total"] != "" &&
+	    prof["tine-100", "pss_total"] != "") {
+		print ""
+		printf "Memory after the runs: tine-1 %d KiB PSS in %d " \
+		    "processes (master RSS %d KiB), tine-100 %d KiB in %d " \
+		    "(master RSS %d KiB).\n", prof["tine-1", "pss_total"],
+		    prof["tine-1", "procs"], prof["tine-1", "rss_master"],
+		    prof["tine-100", "pss_total"], prof["tine-100", "procs"],
+		    prof["tine-100", "rss_master"]
+	}
+}
+
+function smed(m, scen, s,    r, list) {
+	list = ""
+	for (r = 1; r <= srounds; r++)
+		if ((m, scen, s, r) in val)
+			list = list " " val[m, scen, s, r]
+	return median(list)
+}
+
+# tine-100 / tine-1 in each round of scen: sets sr_med, sr_min, sr_max
+# and sr_list (the ratios in round order, for the table).
+function sratios(m, scen,    r, x, y, q, list) {
+	list = ""
+	sr_min = sr_max = sr_list = ""
+	for (r = 1; r <= srounds; r++) {
+		if (!((m, scen, "tine-100", r) in val) ||
+		    !((m, scen, "tine-1", r) in val))
+			continue
+		x = val[m, scen, "tine-100", r]
+		y = val[m, scen, "tine-1", r]
+		if (y <= 0)
+			continue
+		q = x / y
+		list = list " " q
+		sr_list = sr_list (sr_list == "" ? "" : " ") sprintf("%.3f", q)
+		if (sr_min == "" || q < sr_min)
+			sr_min = q
+		if (sr_max == "" || q > sr_max)
+			sr_max = q
+	}
+	sr_med = median(list)
+}
+
+# tine-1's /4k.html over its /4k.txt in each round: the same work (no
+# location either way), so what differs is noise. Sets what sratios sets.
+function noise(    r, x, y, q, list) {
+	list = ""
+	sr_min = sr_max = sr_list = ""
+	for (r = 1; r <= srounds; r++) {
+		if (!(("cpu", "sites-last", "tine-1", r) in val) ||
+		    !(("cpu", "sites-none", "tine-1", r) in val))
+			continue
+		x = val["cpu", "sites-last", "tine-1", r]
+		y = val["cpu", "sites-none", "tine-1", r]
+		if (y <= 0)
+			continue
+		q = x / y
+		list = list " " q
+		sr_list = sr_list (sr_list == "" ? "" : " ") sprintf("%.3f", q)
+		if (sr_min == "" || q < sr_min)
+			sr_min = q
+		if (sr_max == "" || q > sr_max)
+			sr_max = q
+	}
+	sr_med = median(list)
+}
+
+function sites_target(    a, b, m, ok) {
+	sratios("cpu", "sites-last")
+	a = sr_med
+	sratios("cpu", "sites-none")
+	b = sr_med
+	m = "n/a"
+	ok = ""
+	if (a != "" && b != "") {
+		m = sprintf("%.3f× last location, %.3f× no location, " \
+		    "%d errors", a, b, errors["sites-last", "tine-100"] + \
+		    errors["sites-none", "tine-100"])
+		ok = a <= 1.10 && b <= 1.10 &&
+		    errors["sites-last", "tine-100"] == 0 &&
+		    errors["sites-none", "tine-100"] == 0
+	}
+	target(snum " sites × " slocs " locations" \
+	    (shdr ? "" : " (no header rules)") ": CPU/req ≤ 1.10× the " \
+	    "one-site config", m, ok)
+}
+
+# Instructions per request (callgrind), then the functions that make the
+# difference for /4k.html, most added first.
+function sites_instructions(    k, key, what, a, b, i, j, t, idx, shown) {
+	if (prof["tine-1", "ir_last"] == "" &&
+	    prof["tine-100", "ir_last"] == "")
+		return
+	print ""
+	print "User-space instructions per request (callgrind, one worker, " \
+	    "every process of the server; exact, unlike the CPU time " \
+	    "above, which also counts the kernel's share, most of a " \
+	    "keep-alive request):"
+	print ""
+	print "| path | tine-1 | tine-100 | tine-100 / tine-1 |"
+	print "|---|---:|---:|---:|"
+	for (k = 1; k <= 2; k++) {
+		key = k == 1 ? "ir_last" : "ir_none"
+		what = k == 1 ? "`/4k.html` (last location)" : \
+		    "`/4k.txt` (no location)"
+		a = prof["tine-1", key]
+		b = prof["tine-100", key]
+		printf "| %s | %s | %s | %s |\n", what, fmt(a, "%.0f"),
+		    fmt(b, "%.0f"),
+		    a == "" || b == "" || a == 0 ? "n/a" : \
+		    sprintf("%.2f×", b / a)
+	}
+	if (nsf == 0)
+		return
+	for (i = 1; i <= nsf; i++)
+		idx[i] = i
+	for (i = 2; i <= nsf; i++) {	# insertion sort, descending
+		t = idx[i]
+		for (j = i - 1; j >= 1 && sfd[idx[j]] + 0 < sfd[t] + 0; j--)
+			idx[j + 1] = idx[j]
+		idx[j + 1] = t
+	}
+	print ""
+	print "Where the difference goes, `/4k.html`: self instructions per " \
+	    "request of the functions that differ most (the worker):"
+	print ""
+	print "| function | tine-1 | tine-100 | difference |"
+	print "|---|---:|---:|---:|"
+	for (i = 1; i <= nsf && shown < 12; i++) {
+		printf "| %s | %d | %d | %+d |\n", sfname[idx[i]],
+		    sf1[idx[i]], sf100[idx[i]], sfd[idx[i]]
+		shown++
+	}
 }

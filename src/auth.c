@@ -149,6 +149,7 @@ auth_parse(const char *path, const char *buf, size_t len, char *err,
 		(void)auth_error(err, errsize, "%s: no user:hash line", path);
 		goto fail;
 	}
+	arc4random_buf(af->key, sizeof(af->key));
 	qsort(af->users, (size_t)af->nusers, sizeof(*af->users),
 	    auth_user_cmp);
 	for (i = 1; i < (size_t)af->nusers; i++)
@@ -275,6 +276,26 @@ auth_credentials(const char *v, size_t len, char *buf, size_t size,
 	return 0;
 }
 
+/* The stand-in for an unknown name: SHA-256 of key and name picks it. */
+static const char *
+auth_stand_in(const struct auth_file *af, const char *user, size_t ulen)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE], buf[sizeof(af->key) +
+			    AUTH_CRED_MAX];
+	unsigned int	 mdlen;
+	uint32_t	 n;
+
+	if (user == NULL || ulen > AUTH_CRED_MAX)
+		return af->dummy;
+	memcpy(buf, af->key, sizeof(af->key));
+	memcpy(buf + sizeof(af->key), user, ulen);
+	if (EVP_Digest(buf, sizeof(af->key) + ulen, md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen < sizeof(n))
+		return af->dummy;
+	memcpy(&n, md, sizeof(n));
+	return af->users[n % (uint32_t)af->nusers].hash;
+}
+
 int
 auth_verify(const struct auth_file *af, const char *user, size_t ulen,
     const char *pw)
@@ -290,7 +311,7 @@ auth_verify(const struct auth_file *af, const char *user, size_t ulen,
 		u = bsearch(&key, af->users, (size_t)af->nusers,
 		    sizeof(*af->users), auth_user_cmp);
 	}
-	hash = u != NULL ? u->hash : af->dummy;
+	hash = u != NULL ? u->hash : auth_stand_in(af, user, ulen);
 	len = strlen(hash);
 	out = crypt_rn(pw != NULL ? pw : "", hash, &auth_crypt,
 	    sizeof(auth_crypt));

@@ -24,8 +24,8 @@ struct auth_file {
 	char		*data;		/* the file, NUL for ':' and '\n' */
 	struct auth_user *users;	/* sorted by name */
 	int		 nusers;
-	const char	*dummy;		/* the first user's hash, for unknown
-					   users, so they cost the same */
+	const char	*dummy;		/* the first user's hash */
+	unsigned char	 key[32];	/* picks an unknown user's stand-in */
 };
 
 /*
@@ -51,10 +51,12 @@ int			 auth_credentials(const char *, size_t, char *,
 			    size_t, const char **, size_t *, const char **);
 
 /*
- * The user's index when pw is their password, else -1. Unknown users
- * and a NULL user are checked against a hash of the same kind, and the
- * result compared in constant time, so that the answer takes the same
- * time either way.
+ * The user's index when pw is their password, else -1. An unknown user
+ * is checked against the hash of a user picked by a keyed digest of the
+ * name, and the result compared in constant time: a name costs the same
+ * whether it exists or not, even in a file that mixes hash kinds or
+ * costs (a name always meets the same kind, and which one cannot be
+ * told without the key).
  */
 int			 auth_verify(const struct auth_file *, const char *,
 			    size_t, const char *);

@@ -1046,6 +1046,17 @@ config_parse_cidr(const char *tok, struct cidr *c)
 		if (errstr != NULL)
 			return -1;
 	}
+	/*
+	 * ::ffff:a.b.c.d/96+ is IPv4: config_cidr_contains() matches an
+	 * IPv4-mapped client as IPv4, so the entry must be IPv4 too.
+	 */
+	if (c->family == AF_INET6 && c->prefix >= 96 &&
+	    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(void *)c->addr)) {
+		memmove(c->addr, c->addr + 12, 4);
+		memset(c->addr + 4, 0, 12);
+		c->family = AF_INET;
+		c->prefix -= 96;
+	}
 	return 0;
 }
 
@@ -1133,10 +1144,10 @@ config_cidr_match(const struct config *conf, const struct sockaddr *sa)
 
 /* Header fields tine writes itself or that frame the message. */
 static const char *const config_own_headers[] = {
-	"Accept-Ranges", "Allow", "Connection", "Content-Length",
-	"Content-Range", "Content-Type", "Date", "ETag", "Keep-Alive",
-	"Last-Modified", "Location", "Retry-After", "TE", "Trailer",
-	"Transfer-Encoding", "Upgrade", "WWW-Authenticate",
+	"Accept-Ranges", "Allow", "Connection", "Content-Encoding",
+	"Content-Length", "Content-Range", "Content-Type", "Date", "ETag",
+	"Keep-Alive", "Last-Modified", "Location", "Retry-After", "Server",
+	"TE", "Trailer", "Transfer-Encoding", "Upgrade", "WWW-Authenticate",
 };
 
 /* RFC 9110 §5.6.2 tchar. */
@@ -1460,10 +1471,18 @@ config_set_auth_file(struct parse *p, const struct directive *d, int argc,
 	struct config		*conf = p->conf;
 	struct auth_file	*af, **list;
 	char			 path[PATH_MAX], err[ERRSTR_MAX + PATH_MAX];
+	int			 i;
 
 	(void)argc;
 	if (config_path(p, d->name, argv[1], path, sizeof(path)) == -1)
 		return -1;
+	/* Read once however many levels name it. */
+	for (i = 0; i < conf->nauths; i++)
+		if (strcmp(conf->auths[i]->path, path) == 0) {
+			*(const struct auth_file **)config_field(p, d) =
+			    conf->auths[i];
+			return 0;
+		}
 	if ((list = reallocarray(conf->auths, (size_t)conf->nauths + 1,
 	    sizeof(*list))) == NULL) {
 		config_error(p, "%s", strerror(errno));
@@ -1708,6 +1727,7 @@ config_open_location(struct parse *p, int argc, char **argv)
 		return;
 	}
 	(*count)++;
+	site_glob_prepare(loc);
 	loc->line = p->line;
 	loc->id = p->nlocs++;
 	config_scope_init(&loc->sc);
@@ -1749,6 +1769,10 @@ config_scope_set(struct parse *p, const struct directive *d)
 	size_t		 i = (size_t)(d - directives);
 
 	sc->set |= (uint64_t)1 << i;
+	/* allow and deny share a list, which the allow row prints. */
+	if (d->type == T_ACCESS)
+		sc->set |= (uint64_t)1 << (config_lookup("allow") -
+		    directives);
 	if (strcmp(d->name, "autoindex") == 0)
 		sc->autoindex_set = true;
 	else if (strcmp(d->name, "root") == 0)

@@ -470,9 +470,11 @@ conn_tls_accept(struct conn *c, int64_t deadline)
 	/*
 	 * A new connection on the reused object: SSL_clear() keeps the
 	 * record buffers; the context of the listener's default site comes
-	 * back in case SNI chose another for the last client (the SNI
-	 * callback finds the connection through the app data); the socket
-	 * BIO is new.
+	 * back in case SNI chose another for the last client (the
+	 * ClientHello callback finds the connection through the app data),
+	 * and with it that certificate's session id context, the one the
+	 * client's session is checked against unless SNI switches again;
+	 * the socket BIO is new.
 	 */
 	ERR_clear_error();
 	ctx = c->tls_id >= 0 && (size_t)c->tls_id < c->conf->tls->nsites ?

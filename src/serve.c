@@ -409,22 +409,50 @@ serve_scope(struct conn *c, const struct scope **idx, bool *autoindex)
  * site and location ids: the same path may name another file through
  * another root or index list.
  */
+/* Decimal digits of v at p, then a colon; returns the end. */
+static char *
+serve_key_id(char *p, unsigned v)
+{
+	char	 d[12];
+	size_t	 n = sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	memcpy(p, d + n, sizeof(d) - n);
+	p += sizeof(d) - n;
+	*p++ = ':';
+	return p;
+}
+
+/*
+ * "SITE:LOC:PATH", formatted by hand: this runs for every request to a
+ * config with sites or locations, where snprintf(3) cost a quarter of
+ * what routing adds.
+ */
 static const char *
 serve_key(struct conn *c)
 {
+	char	*k = c->buf->key, *p;
+	size_t	 len = strlen(c->buf->path);
+
 	if (c->site->id == 0 && c->loc == NULL)
 		return c->buf->path;
 	/*
 	 * Too long: a key one byte longer than any stored one, so never
 	 * found and never stored (conn.h); the file is served uncached.
+	 * Two ids take at most 22 bytes with their colons.
 	 */
-	if (xsnprintf(c->buf->key, sizeof(c->buf->key), "%d:%d:%s",
-	    c->site->id, c->loc != NULL ? c->loc->id + 1 : 0,
-	    c->buf->path) == -1) {
-		memset(c->buf->key, '-', sizeof(c->buf->key) - 1);
-		c->buf->key[sizeof(c->buf->key) - 1] = '\0';
+	if (len + 22 >= sizeof(c->buf->key)) {
+		memset(k, '-', sizeof(c->buf->key) - 1);
+		k[sizeof(c->buf->key) - 1] = '\0';
+		return k;
 	}
-	return c->buf->key;
+	p = serve_key_id(k, (unsigned)c->site->id);
+	p = serve_key_id(p, c->loc != NULL ? (unsigned)c->loc->id + 1 : 0);
+	memcpy(p, c->buf->path, len + 1);
+	return k;
 }
 
 /*
@@ -485,7 +513,8 @@ serve_return(struct conn *c)
 	}
 	memset(&v, 0, sizeof(v));
 	v.https = c->lis->tls;
-	v.host = c->req.host.p;
+	/* An empty Host is no Host: "https:///x" would name host "x". */
+	v.host = c->req.host.len > 0 ? c->req.host.p : NULL;
 	v.hostlen = c->req.host.len;
 	v.default_host = serve_default_host(c->site);
 	v.path = c->req.path.p;
@@ -531,13 +560,32 @@ serve_rules(struct conn *c, int *rv)
 }
 
 /*
+ * Whether the index file just found for a directory lies in another
+ * location than the directory: then it is served as if asked for by its
+ * own path, so that a rule on /adm/index.html cannot be walked around by
+ * asking for /adm/.
+ */
+static bool
+serve_index_moves(const struct conn *c)
+{
+	const struct file_result	*f = &c->buf->file;
+
+	return (c->site->nlocs > 0 || c->conf->nlocs > 0) &&
+	    strcmp(f->path, c->buf->path) != 0 &&
+	    site_location(c->conf, c->site, f->path) != c->loc;
+}
+
+/*
  * GET and HEAD of a path beneath root. A path whose cache entry was
  * checked within the last second is served from it with no system call;
  * otherwise it is resolved afresh (the same confined open as without a
  * cache, so symlinks and permissions are judged anew) and the entry is
- * kept, replaced or dropped by what that finds. A path that does not
- * exist is retried once as the fallback path, when there is one.
+ * kept, replaced or dropped by what that finds. Two paths are taken as
+ * if they had been asked for (location and rules matched again): the
+ * fallback, once, for a path that does not exist, and an index file in
+ * another location than its directory. SERVE_HOPS_MAX bounds the two.
  */
+#define SERVE_HOPS_MAX	3
 static int
 serve_path(struct conn *c)
 {
@@ -546,18 +594,18 @@ serve_path(struct conn *c)
 	const struct scope	*idx;
 	const char		*key;
 	int64_t			 now;
-	int			 status, rv;
+	int			 status, rv, hops = 0;
 	bool			 autoindex, fell_back = false;
 
 	status = file_normalize(c->req.path.p, c->req.path.len, b->path,
 	    sizeof(b->path));
 	if (status != 0)
 		return serve_error(c, status);
+	now = util_now_ms();
+again:
 	serve_scope(c, &idx, &autoindex);
 	if (serve_rules(c, &rv) == 0)
 		return rv;
-	now = util_now_ms();
-again:
 	key = serve_key(c);
 	if ((e = cache_get(key, now)) != NULL)
 		return serve_file(c, e);
@@ -568,7 +616,7 @@ again:
 		if (e != NULL)
 			cache_drop(e);
 		if (status == HTTP_NOT_FOUND && c->rules.fallback != NULL &&
-		    !fell_back) {
+		    !fell_back && hops++ < SERVE_HOPS_MAX) {
 			fell_back = true;
 			/* Checked at load: fits, and normalised. */
 			(void)strlcpy(b->path, c->rules.fallback,
@@ -577,6 +625,14 @@ again:
 		}
 		if (status != 0)
 			return serve_error(c, status);
+	} else if (serve_index_moves(c) && hops++ < SERVE_HOPS_MAX) {
+		if (e != NULL)
+			cache_drop(e);
+		(void)close(b->file.fd);	/* read-only */
+		b->file.fd = -1;
+		/* Both are PATH_MAX. */
+		(void)strlcpy(b->path, b->file.path, sizeof(b->path));
+		goto again;
 	}
 	switch (b->file.kind) {
 	case FILE_REGULAR:
@@ -681,10 +737,50 @@ serve_test_hang(const struct conn *c)
 static int
 serve_route(struct conn *c)
 {
+	int	 i;
+
 	c->site = site_route(c->lis, c->req.host.p, c->req.host.len);
-	if (c->lis->tls && c->site->tls_id != c->tls_id)
-		return HTTP_MISDIRECTED_REQUEST;
-	return 0;
+	if (!c->lis->tls || c->site->tls_id == c->tls_id)
+		return 0;
+	/*
+	 * No Host (HTTP/1.0) names no other site: the first site with the
+	 * certificate the handshake chose, the one SNI named, answers.
+	 */
+	if (c->req.host.len == 0)
+		for (i = 0; i < c->lis->nsites; i++)
+			if (c->lis->sites[i]->tls_id == c->tls_id) {
+				c->site = c->lis->sites[i];
+				return 0;
+			}
+	return HTTP_MISDIRECTED_REQUEST;
+}
+
+/*
+ * OPTIONS for a path: the methods, with the header lines of its site
+ * and location (a CORS answer is configured with header) unless
+ * allow/deny turn the client away. Auth does not apply: a browser's
+ * preflight carries no credentials.
+ */
+static int
+serve_options(struct conn *c)
+{
+	const struct scope	*idx;
+	bool			 autoindex;
+	int			 status;
+
+	if (!c->req.asterisk) {
+		status = file_normalize(c->req.path.p, c->req.path.len,
+		    c->buf->path, sizeof(c->buf->path));
+		if (status != 0)
+			return serve_error(c, status);
+		serve_scope(c, &idx, &autoindex);
+		if (c->rules.naccess > 0 && rule_denied(&c->rules,
+		    (const struct sockaddr *)&c->peer))
+			return serve_error(c, HTTP_FORBIDDEN);
+	}
+	serve_begin(c, HTTP_NO_CONTENT);
+	c->resp.allow = serve_allow_methods;
+	return serve_send(c, NULL, 0, -1, 0, 0, NULL);
 }
 
 int
@@ -706,9 +802,7 @@ serve_request(struct conn *c)
 			return serve_status(c);
 		return serve_path(c);
 	case HTTP_METHOD_OPTIONS:
-		serve_begin(c, HTTP_NO_CONTENT);
-		c->resp.allow = serve_allow_methods;
-		return serve_send(c, NULL, 0, -1, 0, 0, NULL);
+		return serve_options(c);
 	case HTTP_METHOD_UNKNOWN:
 		return serve_error(c, HTTP_NOT_IMPLEMENTED);
 	default:

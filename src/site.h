@@ -28,4 +28,7 @@ const struct site	*site_route(const struct listener *, const char *,
 const struct location	*site_location(const struct config *,
 			    const struct site *, const char *);
 
+/* Sorts a location's glob into its kind, for site_location(). */
+void			 site_glob_prepare(struct location *);
+
 #endif /* SITE_H */

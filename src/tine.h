@@ -186,9 +186,26 @@ struct scope {
 	int			 auth_basic_line;
 };
 
+/*
+ * How a location's glob is matched (site_glob_prepare()): most globs are
+ * a literal, a literal and a star, or a star and a literal, which need
+ * no fnmatch(3); the others are filtered by their literal ends first.
+ */
+enum glob_kind {
+	GLOB_EXACT,		/* no special character */
+	GLOB_PREFIX,		/* "lit*" */
+	GLOB_SUFFIX,		/* "*lit" */
+	GLOB_FNMATCH,
+};
+
 /* location GLOB { }: a rule for the request paths its glob matches. */
 struct location {
 	char			*glob;
+	size_t			 glob_len;
+	enum glob_kind		 kind;
+	size_t			 pre_len;	/* literal bytes it starts with */
+	size_t			 suf_len;	/* literal bytes it must end with
+						   (0: no such filter) */
 	int			 line;
 	int			 id;		/* unique in the config */
 	struct scope		 sc;

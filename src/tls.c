@@ -34,7 +34,6 @@
 #define TICKET_AES_BYTES	32	/* AES-256-CBC */
 #define TICKET_HMAC_BYTES	32	/* HMAC-SHA256 */
 #define TICKET_IV_BYTES		16	/* AES block */
-#define TLS_SESSION_CONTEXT	"tine"	/* any fixed string: one server */
 #define TLS_SHOW_MAX		128	/* bytes of a path or list quoted */
 #define TICKET_READ_TRIES	1000	/* a consistent read of the keys */
 #define TLS_SESSION_CACHE_MAX	256	/* per worker, tickets off */
@@ -349,33 +348,136 @@ tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 }
 
 /*
+ * The host name of a server_name extension (RFC 6066 §3), the bytes
+ * after its type and length: a list of exactly one host_name entry of
+ * at most TLSEXT_MAXLEN_host_name bytes without a NUL, filling the
+ * extension. That is what OpenSSL itself accepts on a full handshake
+ * and refuses otherwise, with an alert, so refusing it here changes no
+ * outcome a client may count on. Returns 0 with the name (not
+ * terminated, inside ext), or -1.
+ */
+static int
+tls_sni_name(const unsigned char *ext, size_t len, const char **name,
+    size_t *namelen)
+{
+	size_t	 list, n;
+
+	if (len < 5)
+		return -1;
+	list = (size_t)ext[0] << 8 | ext[1];
+	n = (size_t)ext[3] << 8 | ext[4];
+	if (list != len - 2 || ext[2] != TLSEXT_NAMETYPE_host_name ||
+	    n != len - 5 || n > TLSEXT_MAXLEN_host_name ||
+	    memchr(ext + 5, '\0', n) != NULL)
+		return -1;
+	*name = (const char *)ext + 5;
+	*namelen = n;
+	return 0;
+}
+
+/*
  * SNI: the certificate of the site the name routes to on the listener
  * the connection came in on (site.c), which is the listener's default
  * site for an unknown name; without SNI that default's stays. The
  * connection remembers which certificate it got: a request whose Host
  * routes to a site with another one is misdirected (serve.c).
+ *
+ * The choice is made here, as soon as the ClientHello is in, and not in
+ * the servername callback: OpenSSL looks up the session the client
+ * offers (TLS 1.3 PSK, TLS 1.2 ticket or session id) before it calls
+ * that one, and accepts it when its session id context is that of the
+ * context the handshake is on at that moment. Switched here, that is
+ * the context of the certificate this connection will send, and a
+ * session made under another certificate is a full handshake (see
+ * tls_sid_ctx). A second ClientHello (after a HelloRetryRequest) comes
+ * here again and is routed again.
  */
 static int
-tls_sni_cb(SSL *ssl, int *alert, void *arg)
+tls_hello_cb(SSL *ssl, int *alert, void *arg)
 {
 	const struct tls_ctxs	*t = arg;
 	const struct site	*site;
 	struct conn		*c = SSL_get_app_data(ssl);
+	const unsigned char	*ext;
+	const char		*name;
+	size_t			 extlen, len;
+
+	if (c == NULL || SSL_client_hello_get0_ext(ssl,
+	    TLSEXT_TYPE_server_name, &ext, &extlen) != 1)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	if (tls_sni_name(ext, extlen, &name, &len) == -1) {
+		*alert = SSL_AD_DECODE_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	c->sni = true;
+	site = site_route(c->lis, name, len);
+	if (site->tls_id >= 0 && site->tls_id != c->tls_id &&
+	    (size_t)site->tls_id < t->nsites) {
+		if (SSL_set_SSL_CTX(ssl, t->sites[site->tls_id].ctx) == NULL) {
+			*alert = SSL_AD_INTERNAL_ERROR;
+			return SSL_CLIENT_HELLO_ERROR;
+		}
+		c->tls_id = site->tls_id;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/*
+ * The servername callback only acknowledges the name (an empty
+ * server_name extension in the reply), after OpenSSL parsed it itself:
+ * the certificate is chosen already. On a full handshake that parse
+ * must route where tls_hello_cb did, or the handshake fails rather than
+ * go on with a certificate for another name. (On a TLS 1.2 resumption
+ * OpenSSL reports the name of the session instead, which may be another
+ * name of the same certificate.)
+ */
+static int
+tls_sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	const struct site	*site;
+	struct conn		*c = SSL_get_app_data(ssl);
 	const char		*name;
 
-	(void)alert;
+	(void)arg;
 	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	if (name == NULL || c == NULL)
 		return SSL_TLSEXT_ERR_NOACK;
-	c->sni = true;
-	site = site_route(c->lis, name, strlen(name));
-	if (site->tls_id >= 0 && site->tls_id != c->tls_id &&
-	    (size_t)site->tls_id < t->nsites) {
-		if (SSL_set_SSL_CTX(ssl, t->sites[site->tls_id].ctx) == NULL)
+	if (!SSL_session_reused(ssl)) {
+		site = site_route(c->lis, name, strlen(name));
+		if (site->tls_id >= 0 && site->tls_id != c->tls_id) {
+			*alert = SSL_AD_INTERNAL_ERROR;
 			return SSL_TLSEXT_ERR_ALERT_FATAL;
-		c->tls_id = site->tls_id;
+		}
 	}
 	return SSL_TLSEXT_ERR_OK;
+}
+
+/*
+ * The session id context of a certificate: SHA-256 of its DER, which
+ * fits SSL_MAX_SID_CTX_LENGTH. Every session (ticket or cache entry)
+ * carries the context it was made in, and OpenSSL resumes it only in
+ * the same one: a session made under one certificate never resumes
+ * under another, so a connection is only ever authenticated by the
+ * certificate it is routed to (tls_hello_cb), whichever site's name the
+ * client sends. Sites that share a certificate share the context and
+ * may resume each other's sessions: the same certificate vouches for
+ * them all. Derived from the certificate alone, the context is the same
+ * after a reload with the same certificate, so a reload costs no
+ * resumption; a renewed certificate starts with full handshakes.
+ */
+static int
+tls_sid_ctx(SSL_CTX *ctx)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 n;
+	X509		*leaf;
+
+	if ((leaf = SSL_CTX_get0_certificate(ctx)) == NULL ||
+	    X509_digest(leaf, EVP_sha256(), md, &n) != 1)
+		return -1;
+	if (n > SSL_MAX_SID_CTX_LENGTH)
+		n = SSL_MAX_SID_CTX_LENGTH;
+	return SSL_CTX_set_session_id_context(ctx, md, n) == 1 ? 0 : -1;
 }
 
 /* Whether an error says that a key is not the certificate's. */
@@ -411,6 +513,8 @@ tls_no_passphrase(char *buf, int size, int rwflag, void *u)
  *   kind that works whichever worker the client reaches next; OpenSSL's
  *   own session cache is per process and stays off. With tickets off,
  *   that cache is all there is: resumption on the same worker only.
+ *   Either way a session resumes only under the certificate it was made
+ *   with (tls_sid_ctx).
  * - one ticket per handshake (OpenSSL sends two by default): a browser
  *   uses one per connection it opens and comes back for more.
  * - read-ahead: a record comes in one read() instead of two (header,
@@ -492,10 +596,7 @@ tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
 	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
 	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
-	if (SSL_CTX_set_session_id_context(ctx,
-	    (const unsigned char *)TLS_SESSION_CONTEXT,
-	    sizeof(TLS_SESSION_CONTEXT) - 1) != 1 ||
-	    SSL_CTX_set_num_tickets(ctx, 1) != 1) {
+	if (SSL_CTX_set_num_tickets(ctx, 1) != 1) {
 		tls_conf_error(conf, cert_line, "TLS context: %s",
 		    tls_reason(why, sizeof(why)));
 		goto fail;
@@ -542,6 +643,11 @@ tls_ctx_new(const struct config *conf, const struct tls_ctxs *t,
 		    tls_reason(why, sizeof(why)));
 		goto fail;
 	}
+	if (tls_sid_ctx(ctx) == -1) {
+		tls_conf_error(conf, cert_line, "TLS context: %s",
+		    tls_reason(why, sizeof(why)));
+		goto fail;
+	}
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
@@ -571,8 +677,8 @@ tls_pair(struct tls_ctxs *t, const char *cert, const char *key)
 /*
  * Builds conf->tls: one context per distinct (certificate, key) pair of
  * the top level and the sites, each site's tls_id naming its pair (-1
- * without one). Every context has the SNI callback, as the one a
- * handshake starts on is the listener's default site's.
+ * without one). Every context has the ClientHello and SNI callbacks,
+ * as the one a handshake starts on is the listener's default site's.
  */
 int
 tls_ctx_load(struct config *conf)
@@ -634,9 +740,9 @@ tls_ctx_load(struct config *conf)
 			rc = -1;	/* every pair is reported */
 			continue;
 		}
+		SSL_CTX_set_client_hello_cb(t->sites[i].ctx, tls_hello_cb, t);
 		SSL_CTX_set_tlsext_servername_callback(t->sites[i].ctx,
 		    tls_sni_cb);
-		SSL_CTX_set_tlsext_servername_arg(t->sites[i].ctx, t);
 	}
 	if (rc == -1) {
 		tls_ctx_free(t);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
 # tls.bats: HTTPS (issue 14, SPEC "Sites, rules, TLS, compression"):
 # listen ... tls beside plain listeners, TLS 1.2 and 1.3 only, resumption
-# across workers and reloads, certificate renewal by reload, keys read by
-# the master, the handshake deadline, plain HTTP on a TLS port, files and
-# pipelining over TLS, close_notify and the status counters. Certificates
-# come from a throwaway CA made for each test (make_ca, make_cert).
+# across workers and reloads, and only under the certificate the session
+# was made with, certificate renewal by reload, keys read by the master,
+# the handshake deadline, plain HTTP on a TLS port, files and pipelining
+# over TLS, close_notify and the status counters. Certificates come from
+# a throwaway CA made for each test (make_ca, make_cert).
 
 load helpers
 
@@ -355,11 +356,13 @@ tls_failures_reported() {
 @test "handshake failures not logged one by one are counted once they stop" {
 	write_conf "${TLS_CONF[@]}" "workers 1" "max_workers 1"
 	start_tine
-	for i in 1 2 3 4 5 6; do
-		python3 -c 'import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"\x00\x01\x02\x03"); s.settimeout(5); s.recv(10)' "$TLS_PORT"
-	done
+	# Six in one process: six interpreters can take longer than the
+	# second the test needs them to fall in on a loaded machine.
+	python3 -c 'import socket, sys
+for i in range(6):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"\x00\x01\x02\x03"); s.settimeout(5); s.recv(10)
+    s.close()' "$TLS_PORT"
 	# One line at once; the other five within a second or so.
 	wait_for tls_failures_reported 6
 	grep -q "more TLS handshakes failed since the last report" \
@@ -526,4 +529,88 @@ EOF2
 # access_200s_are N: the access log holds N responses with status 200.
 access_200s_are() {
 	[ "$(grep -c '" 200 ' "$T/access.log")" -eq "$1" ]
+}
+
+# two_certs TICKETS: sites a.test and www.a.test on certificate A (the
+# default site, root www) and b.test on certificate B (root b), all on
+# the TLS listener, tls_session_tickets TICKETS. One worker: without
+# tickets the session cache is that worker's, and every connection
+# reaches it.
+two_certs() {
+	make_cert a 0a a.test www.a.test
+	make_cert b 0b b.test
+	mkdir -p "$T/b"
+	printf 'b\n' >"$T/b/index.html"
+	write_conf "listen 127.0.0.1:$TLS_PORT tls" "workers 1" \
+	    "max_workers 1" "tls_certificate a.pem" "tls_key a.key" \
+	    "tls_session_tickets $1" "server a.test www.a.test {" "}" \
+	    "server b.test {" "	root b" "	tls_certificate b.pem" \
+	    "	tls_key b.key" "}"
+}
+
+# visit NAME in|out FILE [ARGS...]: GET / with SNI and Host NAME on a new
+# connection that reads (-sess_in) or writes (-sess_out) the session in
+# FILE; prints "New|Reused CN STATUS BODY": whether the session resumed,
+# the CN of the certificate the connection is authenticated with, the
+# status code and the body.
+visit() {
+	printf 'GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$1" |
+	    timeout 10 openssl s_client -connect "127.0.0.1:$TLS_PORT" \
+	    -servername "$1" -CAfile "$T/ca/ca.pem" -verify_return_error \
+	    -ign_eof "-sess_$2" "$3" "${@:4}" 2>/dev/null | tr -d '\r' |
+	    awk '/^(New|Reused), / { r = substr($1, 1, length($1) - 1) }
+		/^subject=/ { sub(/.*CN ?= ?/, ""); cn = $0 }
+		/^HTTP\/1\.1 / { st = $2; head = 1; next }
+		head && $0 == "" { head = 0; body = 1; next }
+		body { b = b $0; body = 0 }
+		END { print r, cn, st, b }'
+}
+
+# visit_is WANT VISIT_ARGS...: visit prints WANT; else says what it got.
+visit_is() {
+	local got
+	got=$(visit "${@:2}")
+	[ "$got" = "$1" ] || {
+		echo "visit ${*:2}: got \"$got\", want \"$1\"" >&2
+		return 1
+	}
+}
+
+# cross_cert_resumption TICKETS PROTO: sessions made under one
+# certificate are full handshakes under the other, and resume under
+# their own, also for another name of the same certificate.
+cross_cert_resumption() {
+	two_certs "$1"
+	start_tine
+	visit_is "New a.test 200 hello tine" a.test out "$T/sa" "$2"
+	# A's session offered for b.test: a full handshake with B's
+	# certificate and b's page; never A's certificate vouching for b.
+	visit_is "New b.test 200 b" b.test in "$T/sa" "$2"
+	visit_is "Reused a.test 200 hello tine" www.a.test in "$T/sa" "$2"
+	visit_is "Reused a.test 200 hello tine" a.test in "$T/sa" "$2"
+	visit_is "New b.test 200 b" b.test out "$T/sb" "$2"
+	visit_is "New a.test 200 hello tine" a.test in "$T/sb" "$2"
+	visit_is "Reused b.test 200 b" b.test in "$T/sb" "$2"
+}
+
+@test "TLS 1.3, tickets: a session resumes only under its certificate" {
+	cross_cert_resumption on -tls1_3
+	# The session id context comes from the certificate: the same after
+	# a reload, so B's session still resumes, and only under B.
+	kill -HUP "$TINE_PID"
+	wait_for grep -q "reloaded: generation 1" "$T/error.log"
+	visit_is "Reused b.test 200 b" b.test in "$T/sb" -tls1_3
+	visit_is "New a.test 200 hello tine" a.test in "$T/sb" -tls1_3
+}
+
+@test "TLS 1.2, tickets: a session resumes only under its certificate" {
+	cross_cert_resumption on -tls1_2
+}
+
+@test "TLS 1.3, no tickets: a session resumes only under its certificate" {
+	cross_cert_resumption off -tls1_3
+}
+
+@test "TLS 1.2, no tickets: a session resumes only under its certificate" {
+	cross_cert_resumption off -tls1_2
 }

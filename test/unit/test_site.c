@@ -120,6 +120,55 @@ static const struct {
 	    "127.0.0.1:1 tls\n}\n", false, "plain and tls" },
 };
 
+/* Globs and paths: every kind must answer as fnmatch(3) does. */
+static const char *const globs[] = {
+	"/assets/*", "*.html", "/index.html", "*", "**", "/a/*/b?c",
+	"/a?", "*/x/*", "/img/*.png", "/[ab]/*", "/x\\*y", "*.css*", "",
+	"/a/**", "?*",
+};
+static const char *const glob_paths[] = {
+	"/", "/assets/", "/assets/a.css", "/assets", "/index.html",
+	"/x/index.html", "/a/q/bxc", "/a/q/r/bxc", "/ab", "/a", "/x/x/",
+	"/img/a.png", "/img/a/b.png", "/a/z", "/b/z", "/x*y", "/xzy",
+	"/s.css.map", "/a/", "",
+};
+
+static void
+test_glob_kinds(void)
+{
+	struct location	 loc;
+	size_t		 i, j;
+	int		 same = 1;
+
+	for (i = 0; i < nitems(globs); i++) {
+		memset(&loc, 0, sizeof(loc));
+		loc.glob = (char *)globs[i];
+		site_glob_prepare(&loc);
+		for (j = 0; j < nitems(glob_paths); j++)
+			if (site_glob_match(&loc, glob_paths[j],
+			    strlen(glob_paths[j])) !=
+			    (fnmatch(globs[i], glob_paths[j], 0) == 0)) {
+				same = 0;
+				unit_check(0, "glob %s against %s", globs[i],
+				    glob_paths[j]);
+			}
+	}
+	unit_check(same, "globs: every kind answers as fnmatch(3)");
+	memset(&loc, 0, sizeof(loc));
+	loc.glob = (char *)"/assets/*";
+	site_glob_prepare(&loc);
+	unit_check(loc.kind == GLOB_PREFIX && loc.pre_len == 8,
+	    "globs: /assets/* is a prefix");
+	loc.glob = (char *)"*.html";
+	site_glob_prepare(&loc);
+	unit_check(loc.kind == GLOB_SUFFIX && loc.suf_len == 5,
+	    "globs: *.html is a suffix");
+	loc.glob = (char *)"/[ab]/*";
+	site_glob_prepare(&loc);
+	unit_check(loc.kind == GLOB_FNMATCH && loc.pre_len == 1 &&
+	    loc.suf_len == 0, "globs: brackets go to fnmatch");
+}
+
 int
 main(void)
 {
@@ -130,6 +179,7 @@ main(void)
 	char			 www[PATH_MAX];
 	size_t			 i;
 
+	test_glob_kinds();
 	if (mkdtemp(dir) == NULL)
 		abort();
 	(void)snprintf(conf_path, sizeof(conf_path), "%s/tine.conf", dir);
