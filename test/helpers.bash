@@ -327,8 +327,10 @@ raw() {
 }
 
 # fetch PATH [CURL_ARGS...]: GET with curl; status code in CODE, header
-# block in $T/head (CRs removed), body in $T/body.
+# block in $T/head (CRs removed), body in $T/body (emptied first: curl
+# writes no file for a response without a body, such as a 304).
 fetch() {
+	: >"$T/body"
 	CODE=$(req "$1" "${@:2}" -D "$T/head.raw" -o "$T/body" \
 	    -w '%{http_code}') || true
 	tr -d '\r' <"$T/head.raw" >"$T/head"
