@@ -8,11 +8,13 @@
 #include <time.h>
 
 #include "access.h"
+#include "auth.h"
 
 #define LOG_TARGET_BYTES	(ACCESS_LINE_MAX / 2)	/* escaped request
 							   line, NUL */
 #define LOG_FIELD_BYTES		1024	/* escaped Referer or User-Agent */
-#define LOG_USER_BYTES		64	/* of a user name, before escaping */
+#define LOG_USER_BYTES		AUTH_USER_MAX	/* a user name, before
+						   escaping */
 #define LOG_FIXED_BYTES		64	/* the rest of a line but address
 					   and time */
 _Static_assert(ACCESS_BUF_BYTES >= LOG_TARGET_BYTES + 2 * LOG_FIELD_BYTES +

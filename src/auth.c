@@ -103,6 +103,11 @@ auth_parse_line(struct auth_file *af, char *s, int line, const char *path,
 	if ((colon = strchr(s, ':')) == NULL || colon == s)
 		return auth_error(err, errsize, "%s:%d: not a user:hash line",
 		    path, line);
+	/* The access log shows the name as one field. */
+	if (memchr(s, ' ', (size_t)(colon - s)) != NULL ||
+	    colon - s > AUTH_USER_MAX)
+		return auth_error(err, errsize, "%s:%d: a user name has no "
+		    "space and at most %d bytes", path, line, AUTH_USER_MAX);
 	*colon = '\0';
 	if (auth_check_hash(colon + 1, path, line, err, errsize) == -1)
 		return -1;

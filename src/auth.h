@@ -11,6 +11,7 @@
 
 #define AUTH_FILE_MAX		(4 * 1024 * 1024)	/* bytes of a file */
 #define AUTH_CRED_MAX		1024	/* decoded user:password, bytes */
+#define AUTH_USER_MAX		128	/* a user name, bytes */
 
 struct auth_user {
 	const char	*name;		/* into the file's bytes */

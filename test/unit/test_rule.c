@@ -199,6 +199,8 @@ static const struct {
 	{ "u:$2y$05$short", "malformed" },
 	{ ":$6$salt$hash", "not a user:hash" },
 	{ "nocolon", "not a user:hash" },
+	{ "a b:$6$saltsalt$Fk5pQ0oW4m0r2vI5bQ0hT1kY7x3ZfH7bF4rJp8c9dT6aN1eL"
+	    "2sX3uV4wY5zA6bC7dE8fG9hI0jK1lM2nO3pQ4r", "no space" },
 	{ "u:$6$saltsalt$Fk5pQ0oW4m0r2vI5bQ0hT1kY7x3ZfH7bF4rJp8c9dT6aN1eL"
 	    "2sX3uV4wY5zA6bC7dE8fG9hI0jK1lM2nO3pQ4r", NULL },
 };
@@ -228,8 +230,9 @@ test_htpasswd(void)
 	af = auth_parse("pw", "", 0, err, sizeof(err));
 	unit_check(af == NULL && strstr(err, "no user") != NULL,
 	    "htpasswd: empty file refused");
-	(void)snprintf(text, sizeof(text), "%s\n%s\n", htpasswd[7].line,
-	    htpasswd[7].line);
+	(void)snprintf(text, sizeof(text), "%s\n%s\n",
+	    htpasswd[nitems(htpasswd) - 1].line,
+	    htpasswd[nitems(htpasswd) - 1].line);
 	af = auth_parse("pw", text, strlen(text), err, sizeof(err));
 	unit_check(af == NULL && strstr(err, "pw:2: user repeats line 1") !=
 	    NULL, "htpasswd: repeated user refused (%s)", err);
