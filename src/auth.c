@@ -24,6 +24,14 @@
 
 /* Work area of crypt_rn(): 32 KiB, so static rather than on the stack. */
 static struct crypt_data	 auth_crypt;
+/*
+ * The key that picks an unknown name's stand-in: one for the life of
+ * the process (the master's, inherited by every worker), so a reload
+ * that reads the file again does not move a name to another hash, which
+ * would tell an unknown name from a user, whose cost never changes.
+ */
+static unsigned char		 auth_key[32];
+static bool			 auth_key_set;
 
 static int __attribute__((format(printf, 3, 4)))
 auth_error(char *err, size_t errsize, const char *fmt, ...)
@@ -46,6 +54,7 @@ auth_check_hash(const char *hash, const char *path, int line, char *err,
 {
 	static const char	 fix[] = "make it with htpasswd -B (bcrypt) "
 	    "or mkpasswd -m yescrypt";
+	int			 salt;
 
 	if (strncmp(hash, "$apr1$", 6) == 0)
 		return auth_error(err, errsize, "%s:%d: MD5 (apr1) hashes "
@@ -62,8 +71,14 @@ auth_check_hash(const char *hash, const char *path, int line, char *err,
 		return auth_error(err, errsize, "%s:%d: not a bcrypt, "
 		    "yescrypt or SHA-crypt hash (plain text?): %s", path, line,
 		    fix);
-	/* A bcrypt hash is exactly 60 characters; a cut one never matches. */
-	if (crypt_checksalt(hash) != CRYPT_SALT_OK ||
+	/*
+	 * libxcrypt calls SHA-crypt legacy (CRYPT_SALT_METHOD_LEGACY) but
+	 * verifies it; SPEC takes it. A bcrypt hash is exactly 60
+	 * characters; a cut one never matches.
+	 */
+	salt = crypt_checksalt(hash);
+	if ((salt != CRYPT_SALT_OK && !(salt == CRYPT_SALT_METHOD_LEGACY &&
+	    hash[0] == '$' && (hash[1] == '5' || hash[1] == '6'))) ||
 	    (hash[1] == '2' && strlen(hash) != 60) ||
 	    strchr(hash, ':') != NULL)
 		return auth_error(err, errsize, "%s:%d: malformed hash",
@@ -154,7 +169,11 @@ auth_parse(const char *path, const char *buf, size_t len, char *err,
 		(void)auth_error(err, errsize, "%s: no user:hash line", path);
 		goto fail;
 	}
-	arc4random_buf(af->key, sizeof(af->key));
+	if (!auth_key_set) {
+		arc4random_buf(auth_key, sizeof(auth_key));
+		auth_key_set = true;
+	}
+	memcpy(af->key, auth_key, sizeof(af->key));
 	qsort(af->users, (size_t)af->nusers, sizeof(*af->users),
 	    auth_user_cmp);
 	for (i = 1; i < (size_t)af->nusers; i++)

@@ -26,7 +26,8 @@ struct auth_file {
 	struct auth_user *users;	/* sorted by name */
 	int		 nusers;
 	const char	*dummy;		/* the first user's hash */
-	unsigned char	 key[32];	/* picks an unknown user's stand-in */
+	unsigned char	 key[32];	/* picks an unknown user's stand-in;
+					   the same for the process's life */
 };
 
 /*

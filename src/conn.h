@@ -109,6 +109,7 @@ struct conn {
 	int			 tls_id;	/* certificate the handshake
 						   sent (tls_ctxs entry) */
 	bool			 sni;		/* the client sent SNI */
+	const struct site	*sni_site;	/* the site SNI named */
 	size_t			 len;		/* bytes in buf->in */
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;

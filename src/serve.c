@@ -535,11 +535,12 @@ serve_return(struct conn *c)
 
 /*
  * The rules that answer before any file: allow/deny (403), auth_basic
- * (401), return. 1 when the request goes on to its file, else 0 with
- * *rv the result of the answer sent.
+ * (401), return (not for a path tine took on its own, rerouted). 1 when
+ * the request goes on to its file, else 0 with *rv the result of the
+ * answer sent.
  */
 static int
-serve_rules(struct conn *c, int *rv)
+serve_rules(struct conn *c, bool rerouted, int *rv)
 {
 	const struct rules	*r = &c->rules;
 
@@ -552,7 +553,12 @@ serve_rules(struct conn *c, int *rv)
 		*rv = serve_error(c, HTTP_UNAUTHORIZED);
 		return 0;
 	}
-	if (r->ret != NULL) {
+	/*
+	 * A return answers the URL the client asked for; an index file or
+	 * fallback path taken on its way is no such URL ("location
+	 * /index.html { return 301 / }" must not send / back to itself).
+	 */
+	if (r->ret != NULL && !rerouted) {
 		*rv = serve_return(c);
 		return 0;
 	}
@@ -604,7 +610,7 @@ serve_path(struct conn *c)
 	now = util_now_ms();
 again:
 	serve_scope(c, &idx, &autoindex);
-	if (serve_rules(c, &rv) == 0)
+	if (serve_rules(c, hops > 0, &rv) == 0)
 		return rv;
 	key = serve_key(c);
 	if ((e = cache_get(key, now)) != NULL)
@@ -739,19 +745,25 @@ serve_route(struct conn *c)
 {
 	int	 i;
 
-	c->site = site_route(c->lis, c->req.host.p, c->req.host.len);
-	if (!c->lis->tls || c->site->tls_id == c->tls_id)
-		return 0;
 	/*
-	 * No Host (HTTP/1.0) names no other site: the first site with the
-	 * certificate the handshake chose, the one SNI named, answers.
+	 * No Host (HTTP/1.0) names no other site: on TLS the site SNI
+	 * named answers, or without SNI the first with the certificate
+	 * the handshake chose.
 	 */
-	if (c->req.host.len == 0)
+	if (c->lis->tls && c->req.host.len == 0) {
+		if (c->sni_site != NULL && c->sni_site->tls_id == c->tls_id) {
+			c->site = c->sni_site;
+			return 0;
+		}
 		for (i = 0; i < c->lis->nsites; i++)
 			if (c->lis->sites[i]->tls_id == c->tls_id) {
 				c->site = c->lis->sites[i];
 				return 0;
 			}
+	}
+	c->site = site_route(c->lis, c->req.host.p, c->req.host.len);
+	if (!c->lis->tls || c->site->tls_id == c->tls_id)
+		return 0;
 	return HTTP_MISDIRECTED_REQUEST;
 }
 
@@ -768,7 +780,7 @@ serve_options(struct conn *c)
 	bool			 autoindex;
 	int			 status;
 
-	if (!c->req.asterisk) {
+	if (!c->req.asterisk && !serve_is_status_path(c)) {
 		status = file_normalize(c->req.path.p, c->req.path.len,
 		    c->buf->path, sizeof(c->buf->path));
 		if (status != 0)

@@ -411,6 +411,7 @@ tls_hello_cb(SSL *ssl, int *alert, void *arg)
 	}
 	c->sni = true;
 	site = site_route(c->lis, name, len);
+	c->sni_site = site;
 	if (site->tls_id >= 0 && site->tls_id != c->tls_id &&
 	    (size_t)site->tls_id < t->nsites) {
 		if (SSL_set_SSL_CTX(ssl, t->sites[site->tls_id].ctx) == NULL) {

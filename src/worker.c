@@ -466,6 +466,7 @@ worker_accept_one(int i)
 	c->lis = w.lis[i];
 	c->tls_id = c->lis->sites[0]->tls_id;
 	c->sni = false;
+	c->sni_site = NULL;
 	conn_open(c, fd, tls ? &conn_tls_ops : &conn_plain_ops,
 	    worker_idle_timeout_ms(w.conf));
 	/*

@@ -58,21 +58,64 @@ code() {
 	grep -qx 'Location: https://example.test/evil.test/x?q' "$T/head"
 }
 
+# get10 SNI: an HTTP/1.0 GET / without Host over TLS with that SNI.
+get10() {
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -quiet \
+	    -servername "$1" -connect "127.0.0.1:$PORT" 2>/dev/null
+}
+
 @test "ruleguard: HTTP/1.0 without Host on TLS is answered by the site SNI chose" {
 	command -v openssl >/dev/null || skip "no openssl command"
 	make_ca
 	make_cert a 0a a.test
 	make_cert b 0b b.test
+	mkdir -p "$T/c"
+	echo c >"$T/c/index.html"
+	# c.test shares a's certificate; b.test has its own.
 	write_conf --no-default listen "listen 127.0.0.1:$PORT tls" \
 	    "root www" "tls_certificate a.pem" "tls_key a.key" \
-	    "server a.test {" "}" "server b.test {" "	root b" \
+	    "server a.test {" "}" "server c.test {" "	root c" "}" \
+	    "server b.test {" "	root b" \
 	    "	tls_certificate b.pem" "	tls_key b.key" "}"
 	start_tine
-	run -0 bash -c "printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl \
-	    s_client -quiet -servername b.test -connect 127.0.0.1:$PORT \
-	    2>/dev/null"
+	run -0 get10 b.test
 	[[ $output == *"HTTP/1.1 200 OK"* ]]
 	[[ $output == *$'\r\n\r\nb'* ]]
+	run -0 get10 c.test
+	[[ $output == *"HTTP/1.1 200 OK"* ]]
+	[[ $output == *$'\r\n\r\nc'* ]]
+}
+
+@test "ruleguard: a return on an index file does not send its directory to itself" {
+	write_conf "fallback /index.html" "location /index.html {" \
+	    "	return 301 /" "}"
+	start_tine
+	[ "$(code /index.html)" = 301 ]
+	[ "$(code /)" = 200 ]
+	[ "$(req /)" = home ]
+	[ "$(code /missing)" = 200 ]
+	[ "$(req /missing)" = home ]
+}
+
+@test "ruleguard: OPTIONS on the status endpoint meets no site rule" {
+	write_conf "status_path /status" "header X-Site 1" \
+	    "location /status {" "	deny all" "}"
+	start_tine
+	rq -e 'OPTIONS /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+	grep -qx 'HTTP/1.1 204 No Content' "$T/head"
+	! grep -q X-Site "$T/head"
+	[ "$(code /status)" = 200 ]
+}
+
+@test "ruleguard: SHA-256-crypt users are taken like SHA-512 ones" {
+	command -v mkpasswd >/dev/null || skip "no mkpasswd (whois)"
+	printf 'dave:%s\n' "$(mkpasswd -m sha-256 d-pw)" >"$T/sha256"
+	write_conf "location /adm/* {" "	auth_basic adm" \
+	    "	auth_file sha256" "}"
+	run -0 "$TINE_BIN" -t -f "$T/tine.conf"
+	start_tine
+	[ "$(code /adm/ -u dave:d-pw)" = 200 ]
+	[ "$(code /adm/ -u dave:x)" = 401 ]
 }
 
 @test "ruleguard: OPTIONS carries the location's header lines and obeys deny" {

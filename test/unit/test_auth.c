@@ -2,8 +2,8 @@
  * test_auth.c: unit tests for auth.c's stand-in for unknown users: in a
  * file that mixes hash kinds, an unknown name is checked against a hash
  * picked by a keyed digest of the name, so that names spread over every
- * kind, the same name always meets the same one, and the pick changes
- * with the key (a new one each time the file is read).
+ * kind, the same name always meets the same one, also when the file is
+ * read again (a reload), and the pick changes with the key.
  */
 #include <stdarg.h>
 
@@ -38,14 +38,19 @@ main(void)
 			if (h == af->users[k].hash)
 				seen[k]++;
 		same &= auth_stand_in(af, name, strlen(name)) == h;
+		same &= strcmp(auth_stand_in(again, name, strlen(name)),
+		    h) == 0;
+		again->key[0] ^= 1;
 		moved += strcmp(auth_stand_in(again, name, strlen(name)),
 		    h) != 0;
+		again->key[0] ^= 1;
 	}
 	unit_check(seen[0] > 0 && seen[1] > 0 && seen[2] > 0 &&
 	    seen[0] + seen[1] + seen[2] == 300,
 	    "stand-in: unknown names meet every kind (%d %d %d)", seen[0],
 	    seen[1], seen[2]);
-	unit_check(same, "stand-in: a name always meets the same hash");
+	unit_check(same, "stand-in: a name always meets the same hash, also "
+	    "in the file read again");
 	unit_check(moved > 0, "stand-in: another key, other picks");
 	unit_check(auth_stand_in(af, NULL, 0) == af->dummy,
 	    "stand-in: no name at all meets the first user's hash");

@@ -293,33 +293,35 @@ test_credentials(void)
 static void
 test_verify(void)
 {
-	static const char *const prefixes[] = { "$2b$", "$y$", "$6$" };
+	static const char *const prefixes[] = { "$2b$", "$y$", "$6$", "$5$" };
+	static const char *const users[] = { "carol", "alice", "bob", "dave" };
+	static const char *const pws[] = { "c-pw", "a-pw", "b-pw", "d-pw" };
 	struct auth_file	*af;
 	char			 text[1024], err[256], *h;
 	size_t			 i, len = 0;
-	int			 alice, bob, carol;
+	int			 alice, bob, carol, dave;
 
 	for (i = 0; i < nitems(prefixes); i++) {
 		h = crypt_gensalt_ra(prefixes[i], 0, NULL, 0);
 		if (h == NULL)
 			abort();
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
-		    "%s:%s\n", i == 0 ? "carol" : i == 1 ? "alice" : "bob",
-		    crypt(i == 0 ? "c-pw" : i == 1 ? "a-pw" : "b-pw", h));
+		    "%s:%s\n", users[i], crypt(pws[i], h));
 		free(h);
 	}
 	af = auth_parse("pw", text, len, err, sizeof(err));
-	unit_check(af != NULL && af->nusers == 3 &&
+	unit_check(af != NULL && af->nusers == 4 &&
 	    strncmp(af->dummy, "$2b$", 4) == 0,
-	    "verify: bcrypt, yescrypt, SHA-crypt users load (%s)",
+	    "verify: bcrypt, yescrypt, SHA-512 and SHA-256 users load (%s)",
 	    af == NULL ? err : "");
 	if (af == NULL)
 		return;
 	alice = auth_verify(af, "alice", 5, "a-pw");
 	bob = auth_verify(af, "bob", 3, "b-pw");
 	carol = auth_verify(af, "carol", 5, "c-pw");
+	dave = auth_verify(af, "dave", 4, "d-pw");
 	unit_check(alice >= 0 && strcmp(af->users[alice].name, "alice") == 0 &&
-	    bob >= 0 && carol >= 0, "verify: right passwords");
+	    bob >= 0 && carol >= 0 && dave >= 0, "verify: right passwords");
 	unit_check(auth_verify(af, "alice", 5, "b-pw") == -1 &&
 	    auth_verify(af, "bob", 3, "") == -1 &&
 	    auth_verify(af, "alic", 4, "a-pw") == -1 &&
