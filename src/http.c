@@ -109,6 +109,7 @@ enum http_field {
 	HF_CONTENT_LENGTH,
 	HF_TRANSFER_ENCODING,
 	HF_AUTHORIZATION,
+	HF_ACCEPT_ENCODING,
 	HF_COUNT
 };
 
@@ -130,6 +131,7 @@ static const struct {
 	[HF_CONNECTION] = HF_NAME("Connection"),
 	[HF_EXPECT] = HF_NAME("Expect"),
 	[HF_AUTHORIZATION] = HF_NAME("Authorization"),
+	[HF_ACCEPT_ENCODING] = HF_NAME("Accept-Encoding"),
 	[HF_CONTENT_LENGTH] = HF_NAME("Content-Length"),
 	[HF_TRANSFER_ENCODING] = HF_NAME("Transfer-Encoding"),
 #undef HF_NAME
@@ -719,6 +721,12 @@ http_parse_field(struct http_request *req, struct http_parse *st,
 		if (st->seen[f] == 1)
 			req->authorization = v;
 		req->authorization_multi = st->seen[f] > 1;
+		break;
+	case HF_ACCEPT_ENCODING:
+		if (st->seen[f] == 1)
+			req->accept_encoding = v;
+		req->has_accept_encoding = true;
+		req->accept_encoding_multi = st->seen[f] > 1;
 		break;
 	case HF_CONNECTION:
 		/* §7.6.1: a list of tokens; unknown options are ignored. */
@@ -1736,6 +1744,148 @@ http_accept_quality(const struct http_request *req, const char *type,
 	if (!a.valid)
 		return -1;
 	return a.spec > 0 ? a.q : 0;
+}
+
+/* The weights of one Accept-Encoding request, in thousandths; -1: not listed. */
+struct http_codings {
+	int	 q[HTTP_CODING_COUNT];
+	int	 star;
+};
+
+static const char *const http_coding_names[HTTP_CODING_COUNT] = {
+	[HTTP_CODING_IDENTITY] = "identity",
+	[HTTP_CODING_BR] = "br",
+	[HTTP_CODING_ZSTD] = "zstd",
+	[HTTP_CODING_GZIP] = "gzip",
+};
+
+/*
+ * One Accept-Encoding line (RFC 9110 §12.5.3): codings with an optional
+ * weight, "*" for any other; "x-gzip" is gzip (§8.4.1.3). The first
+ * mention of a coding counts. An element that does not parse is skipped
+ * up to the next comma outside a quoted-string; the rest still counts.
+ */
+static void
+http_codings_line(struct http_str v, struct http_codings *c)
+{
+	const char *p = v.p, *end = v.p + v.len, *t, *pn, *pv;
+	size_t tn, pnl;
+	int q, i, *slot;
+	bool ok, have_q;
+
+	while (p < end) {
+		while (p < end && (HTTP_IS_OWS(*p) || *p == ','))
+			p++;
+		if (p == end)
+			break;
+		t = p;
+		ok = (tn = http_skip_token(&p, end)) > 0;
+		q = 1000;
+		have_q = false;
+		while (ok) {
+			while (p < end && HTTP_IS_OWS(*p))
+				p++;
+			if (p == end || *p == ',')
+				break;
+			if (*p++ != ';') {
+				ok = false;
+				break;
+			}
+			while (p < end && HTTP_IS_OWS(*p))
+				p++;
+			pn = p;
+			pnl = http_skip_token(&p, end);
+			if (pnl == 0 || p == end || *p != '=') {
+				ok = false;
+				break;
+			}
+			pv = ++p;
+			if (p < end && *p == '"')
+				ok = http_skip_quoted(&p, end) &&
+				    !http_name_is(pn, pnl, "q");
+			else
+				ok = http_skip_token(&p, end) > 0;
+			if (ok && !have_q && http_name_is(pn, pnl, "q")) {
+				have_q = true;
+				ok = (q = http_parse_qvalue(pv,
+				    (size_t)(p - pv))) != -1;
+			}
+		}
+		if (!ok) {
+			while (p < end && *p != ',') {
+				if (*p == '"')
+					(void)http_skip_quoted(&p, end);
+				else
+					p++;
+			}
+			continue;
+		}
+		slot = NULL;
+		if (http_name_is(t, tn, "*"))
+			slot = &c->star;
+		else if (http_name_is(t, tn, "x-gzip"))
+			slot = &c->q[HTTP_CODING_GZIP];
+		for (i = 0; slot == NULL && i < HTTP_CODING_COUNT; i++)
+			if (http_name_is(t, tn, http_coding_names[i]))
+				slot = &c->q[i];
+		if (slot != NULL && *slot == -1)
+			*slot = q;
+	}
+}
+
+/*
+ * The coding to send of those available (bits 1 << HTTP_CODING_*),
+ * by SPEC: the highest weight wins, br then zstd then gzip at equal
+ * weight; a coding not listed takes the weight of "*", if any; identity
+ * not listed (nor through "*") ranks below every listed coding; when no
+ * available coding is acceptable, identity. Without the field: identity.
+ */
+enum http_coding
+http_accept_encoding(const struct http_request *req, unsigned available)
+{
+	struct http_codings c;
+	struct http_str line, name;
+	const char *p, *end, *colon;
+	enum http_coding best = HTTP_CODING_IDENTITY;
+	int i, q, bestq;
+
+	if (!req->has_accept_encoding)
+		return HTTP_CODING_IDENTITY;
+	for (i = 0; i < HTTP_CODING_COUNT; i++)
+		c.q[i] = -1;
+	c.star = -1;
+	if (!req->accept_encoding_multi)
+		http_codings_line(req->accept_encoding, &c);
+	else {
+		/* §5.3: repeated lines are one list, walked in place. */
+		p = req->fields.p;
+		end = p + req->fields.len;
+		while (http_next_line(&p, end, &line)) {
+			if ((colon = memchr(line.p, ':', line.len)) == NULL)
+				continue;
+			name.p = line.p;
+			name.len = (size_t)(colon - line.p);
+			if (http_str_eq(name,
+			    http_fields[HF_ACCEPT_ENCODING].name,
+			    http_fields[HF_ACCEPT_ENCODING].len))
+				http_codings_line(http_trim(colon + 1,
+				    line.len - name.len - 1), &c);
+		}
+	}
+	/* Identity unlisted: above nothing, below any listed coding. */
+	bestq = c.q[HTTP_CODING_IDENTITY] >= 0 ?
+	    c.q[HTTP_CODING_IDENTITY] : 0;
+	for (i = HTTP_CODING_BR; i < HTTP_CODING_COUNT; i++) {
+		if ((available & (1u << i)) == 0)
+			continue;
+		q = c.q[i] >= 0 ? c.q[i] : c.star;
+		if (q > 0 && q >= bestq && (best == HTTP_CODING_IDENTITY ?
+		    true : q > bestq)) {
+			best = (enum http_coding)i;
+			bestq = q;
+		}
+	}
+	return best;
 }
 
 bool

@@ -96,6 +96,18 @@ struct http_request {
 	bool			 accept_multi;	/* Accept sent twice+ */
 	struct http_str		 authorization;
 	bool			 authorization_multi; /* sent twice+ */
+	struct http_str		 accept_encoding;
+	bool			 has_accept_encoding;
+	bool			 accept_encoding_multi; /* sent twice+ */
+};
+
+/* Content codings tine can send (RFC 9110 §8.4.1), in preference order. */
+enum http_coding {
+	HTTP_CODING_IDENTITY,
+	HTTP_CODING_BR,
+	HTTP_CODING_ZSTD,
+	HTTP_CODING_GZIP,
+	HTTP_CODING_COUNT
 };
 
 /* State of the end-of-head scan across partial reads. */
@@ -241,6 +253,13 @@ int		 http_make_etag(char *, size_t, ino_t, off_t, time_t, long);
  * the empty line. Returns the length, or -1 if it does not fit.
  */
 int		 http_build_head(char *, size_t, const struct http_response *);
+
+/*
+ * The coding of the response, chosen by Accept-Encoding among those
+ * available (bits 1 << HTTP_CODING_*; identity always is).
+ */
+enum http_coding	 http_accept_encoding(const struct http_request *,
+			    unsigned);
 
 /* Reason phrase for a status ("Not Found"). */
 const char	*http_reason(int);

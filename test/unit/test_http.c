@@ -1389,6 +1389,70 @@ test_accept(void)
 	}
 }
 
+/* Accept-Encoding (RFC 9110 §12.5.3, SPEC's negotiation rules). */
+#define ALL	((1u << HTTP_CODING_BR) | (1u << HTTP_CODING_ZSTD) | \
+		 (1u << HTTP_CODING_GZIP))
+#define GZ	(1u << HTTP_CODING_GZIP)
+static const struct {
+	const char	*lines[2];	/* NULL: no field */
+	unsigned	 avail;
+	enum http_coding want;
+} coding_cases[] = {
+	{ { NULL }, ALL, HTTP_CODING_IDENTITY },
+	{ { "" }, ALL, HTTP_CODING_IDENTITY },
+	{ { "gzip, deflate, br, zstd" }, ALL, HTTP_CODING_BR },
+	{ { "gzip, deflate, br, zstd" }, GZ, HTTP_CODING_GZIP },
+	{ { "gzip, zstd" }, ALL, HTTP_CODING_ZSTD },
+	{ { "gzip;q=1, br;q=0.5" }, ALL, HTTP_CODING_GZIP },
+	{ { "br;q=0.5, zstd;q=0.5, gzip;q=0.5" }, ALL, HTTP_CODING_BR },
+	{ { "br;q=0" }, ALL, HTTP_CODING_IDENTITY },
+	{ { "*" }, ALL, HTTP_CODING_BR },
+	{ { "*;q=0.5, br;q=0" }, ALL, HTTP_CODING_ZSTD },
+	{ { "*;q=0" }, ALL, HTTP_CODING_IDENTITY },
+	{ { "identity;q=0" }, 0, HTTP_CODING_IDENTITY },
+	{ { "identity;q=0, gzip" }, ALL, HTTP_CODING_GZIP },
+	{ { "identity, gzip;q=0.5" }, ALL, HTTP_CODING_IDENTITY },
+	{ { "identity;q=0.5, gzip;q=0.5" }, ALL, HTTP_CODING_GZIP },
+	{ { "GZIP, Br;Q=0.9" }, ALL, HTTP_CODING_GZIP },
+	{ { "x-gzip" }, ALL, HTTP_CODING_GZIP },
+	{ { "compress, deflate, unknown" }, ALL, HTTP_CODING_IDENTITY },
+	{ { "br;q=2, gzip" }, ALL, HTTP_CODING_GZIP },	/* bad q skipped */
+	{ { "br;q=\"1\", gzip;q=0.1" }, ALL, HTTP_CODING_GZIP },
+	{ { "br;level=5;q=0.2, gzip;q=0.1" }, ALL, HTTP_CODING_BR },
+	{ { "br;q=0.5;q=1, gzip;q=0.6" }, ALL, HTTP_CODING_GZIP },
+	{ { "br;q=0, br" }, ALL, HTTP_CODING_IDENTITY },	/* first counts */
+	{ { "gzip", "br" }, ALL, HTTP_CODING_BR },		/* one list */
+	{ { "br;q=0.1", "gzip" }, ALL, HTTP_CODING_GZIP },
+	{ { ",, ,zstd,," }, ALL, HTTP_CODING_ZSTD },
+};
+
+static void
+test_accept_encoding(void)
+{
+	struct http_request req;
+	char head[512], *in;
+	size_t i, j;
+	int n, r;
+	enum http_coding got;
+
+	for (i = 0; i < nitems(coding_cases); i++) {
+		n = snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: h\r\n");
+		for (j = 0; j < 2 && coding_cases[i].lines[j] != NULL; j++)
+			n += snprintf(head + n, sizeof(head) - (size_t)n,
+			    "Accept-Encoding: %s\r\n", coding_cases[i].lines[j]);
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
+		in = test_copy(head, (size_t)n);
+		r = http_parse_head(in, (size_t)n, &req);
+		got = http_accept_encoding(&req, coding_cases[i].avail);
+		unit_check(r == 0 && got == coding_cases[i].want,
+		    "accept-encoding %zu [%s]: %d (want %d)", i,
+		    coding_cases[i].lines[0] != NULL ?
+		    coding_cases[i].lines[0] : "none", (int)got,
+		    (int)coding_cases[i].want);
+		free(in);
+	}
+}
+
 static void
 test_query(void)
 {
@@ -1709,6 +1773,7 @@ main(void)
 	test_etag_printf();
 	test_accept();
 	test_query();
+	test_accept_encoding();
 	test_build_head();
 	test_error_pages();
 	test_tchar();
