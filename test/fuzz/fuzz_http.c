@@ -200,6 +200,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    http_accept_quality(&req, "text", "html") == -1);
 	if (req.accept.p == NULL)
 		FUZZ_ASSERT(q == -1);
+	/* A coding the representation has, or identity; none without it. */
+	for (unsigned m = 0; m < 1u << HTTP_CODING_COUNT; m++) {
+		enum http_coding c = http_accept_encoding(&req, m);
+
+		FUZZ_ASSERT(c == HTTP_CODING_IDENTITY || (m & (1u << c)) != 0);
+		if (!req.has_accept_encoding)
+			FUZZ_ASSERT(c == HTTP_CODING_IDENTITY);
+	}
 	for (size_t i = 0; i < nitems(sizes); i++) {
 		s = http_range_select(&req, sizes[i], "\"abc\"", 784111777,
 		    &r);
