@@ -79,8 +79,10 @@ cache_drop(struct cache_entry *e)
 	if (!e->live)
 		return;
 	cache_free_data(e);
-	(void)close(e->fd);	/* read-only: nothing to lose */
+	if (e->fd != -1)
+		(void)close(e->fd);	/* read-only: nothing to lose */
 	e->fd = -1;
+	e->absent = false;
 	e->key[0] = '\0';
 	e->live = false;
 	cache.hash[e - cache.e] = 0;
@@ -249,15 +251,13 @@ cache_fill(struct cache_entry *e, const char *key, const char *path, int fd,
 	cache_load_data(e);
 }
 
-struct cache_entry *
-cache_put(const char *key, const char *path, int fd, const struct stat *st,
-    int64_t now)
+/* The slot for a new entry: a free one, else the least recently used. */
+static struct cache_entry *
+cache_slot(const char *key)
 {
 	struct cache_entry	*e, *victim = NULL;
 	size_t			 i;
 
-	if (strlen(key) >= CACHE_PATH_BYTES || strlen(path) >= CACHE_PATH_BYTES)
-		return NULL;
 	if ((e = cache_find(key)) != NULL)
 		cache_drop(e);
 	for (i = 0; i < nitems(cache.e); i++) {
@@ -270,8 +270,42 @@ cache_put(const char *key, const char *path, int fd, const struct stat *st,
 			victim = e;
 	}
 	cache_drop(victim);
-	cache_fill(victim, key, path, fd, st, now);
 	return victim;
+}
+
+struct cache_entry *
+cache_put(const char *key, const char *path, int fd, const struct stat *st,
+    int64_t now)
+{
+	struct cache_entry	*e;
+
+	if (strlen(key) >= CACHE_PATH_BYTES || strlen(path) >= CACHE_PATH_BYTES)
+		return NULL;
+	e = cache_slot(key);
+	cache_fill(e, key, path, fd, st, now);
+	return e;
+}
+
+void
+cache_put_absent(const char *key, int64_t now)
+{
+	struct cache_entry	*e;
+
+	if (strlen(key) >= CACHE_PATH_BYTES)
+		return;
+	e = cache_slot(key);
+	(void)strlcpy(e->key, key, sizeof(e->key));
+	e->path[0] = '\0';
+	e->fd = -1;
+	e->absent = true;
+	e->type = NULL;
+	e->data = NULL;
+	e->datalen = 0;
+	e->live = true;
+	cache.nlive++;
+	e->checked_ms = now;
+	e->used = ++cache.clock;
+	cache.hash[e - cache.e] = cache_hash(key);
 }
 
 static bool

@@ -31,6 +31,8 @@
 
 struct cache_entry {
 	bool		 live;			/* false: slot free */
+	bool		 absent;		/* no such file (fd -1): a
+						   sibling looked for */
 	char		 key[CACHE_PATH_BYTES];	/* normalised request path */
 	char		 path[CACHE_PATH_BYTES];	/* the file it names */
 	int		 fd;
@@ -46,6 +48,11 @@ struct cache_entry {
 
 /* A fresh (checked within CACHE_CHECK_MS) entry for key, or NULL. */
 struct cache_entry	*cache_get(const char *, int64_t);
+/*
+ * Records that key names no regular file, for CACHE_CHECK_MS: a missing
+ * precompressed sibling then costs no system call per request.
+ */
+void			 cache_put_absent(const char *, int64_t);
 /* The entry for key, fresh or not, or NULL. */
 struct cache_entry	*cache_peek(const char *);
 /*

@@ -247,6 +247,8 @@ static const struct directive directives[] = {
 	    SLIST(index, nindex), NO_RANGE },
 	{ "autoindex",		T_FLAG,		CTX_ANY, 1, false,
 	    SFIELD(autoindex), FLAG(false) },
+	{ "precompressed",	T_FLAG,		CTX_ANY, 1, false,
+	    SFIELD(precompressed), FLAG(false) },
 	{ "keepalive_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
 	    FIELD(keepalive_timeout), SECONDS(0, DEFAULT_KEEPALIVE_TIMEOUT_S) },
 	{ "header_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
@@ -1775,6 +1777,8 @@ config_scope_set(struct parse *p, const struct directive *d)
 		    directives);
 	if (strcmp(d->name, "autoindex") == 0)
 		sc->autoindex_set = true;
+	else if (strcmp(d->name, "precompressed") == 0)
+		sc->precompressed_set = true;
 	else if (strcmp(d->name, "root") == 0)
 		sc->root_line = p->line;
 	else if (strcmp(d->name, "access_log") == 0)
@@ -1925,6 +1929,7 @@ config_inherit(struct scope *dst, const struct scope *src, unsigned ctx)
 		dst->set |= (uint64_t)1 << i;
 	}
 	dst->autoindex_set = true;	/* every row is given now */
+	dst->precompressed_set = true;
 	if (dst->root_line == 0)
 		dst->root_line = src->root_line;
 	if (dst->access_log_line == 0)

@@ -2206,6 +2206,11 @@ http_build_head(char *buf, size_t size, const struct http_response *resp)
 		http_out_str(&o, resp->content_type);
 		HTTP_OUT_LIT(&o, "\r\n");
 	}
+	if (resp->content_encoding != NULL && st != HTTP_NOT_MODIFIED) {
+		HTTP_OUT_LIT(&o, "Content-Encoding: ");
+		http_out_own(&o, resp->content_encoding);
+		HTTP_OUT_LIT(&o, "\r\n");
+	}
 	/* §8.6: never in 1xx or 204; omitted in 304 (§15.4.5). */
 	body_len = st != HTTP_NO_CONTENT && st != HTTP_NOT_MODIFIED;
 	if (resp->content_length >= 0 && body_len) {

@@ -172,6 +172,7 @@ struct http_response {
 	unsigned int		 retry_after;	/* Retry-After seconds; 0:
 						   none */
 	const char		*auth_realm;	/* for 401; NULL: none */
+	const char		*content_encoding; /* NULL: none */
 	/* header rules of top, site and location, for 2xx, 3xx, 304 */
 	const struct rule_header *fields[3];
 	int			 nfields[3];

@@ -28,6 +28,17 @@
 #define LOG_NAME_BYTES		1024	/* an escaped file name in a log */
 
 static const char	serve_allow_methods[] = "GET, HEAD, OPTIONS";
+
+/*
+ * The representation of a file that is sent: the file's own type for a
+ * precompressed sibling, its coding, and whether the choice depended on
+ * Accept-Encoding (Vary).
+ */
+struct serve_rep {
+	const char	*type;		/* NULL: the entry's own */
+	const char	*coding;	/* Content-Encoding; NULL: none */
+	bool		 vary;
+};
 static const char	serve_html[] = "text/html; charset=utf-8";
 
 /*
@@ -250,7 +261,7 @@ serve_file_range(struct conn *c, struct cache_entry *e, off_t off, off_t len)
  * so it is never earlier.
  */
 static int
-serve_file(struct conn *c, struct cache_entry *e)
+serve_file(struct conn *c, struct cache_entry *e, const struct serve_rep *rep)
 {
 	struct http_range	 r;
 	const struct stat	*st = &e->st;
@@ -272,6 +283,8 @@ serve_file(struct conn *c, struct cache_entry *e)
 			return serve_error(c, status);
 	}
 	serve_begin(c, status);
+	if (rep != NULL && rep->vary)
+		c->resp.vary = "Accept-Encoding";
 	if (mtime > now)
 		mtime = now;
 	else if (mtime != 0 && e->last_modified[0] != '\0')
@@ -282,7 +295,10 @@ serve_file(struct conn *c, struct cache_entry *e)
 	c->resp.size = st->st_size;
 	if (status == HTTP_NOT_MODIFIED)
 		return serve_send(c, NULL, 0, -1, 0, 0, NULL);
-	c->resp.content_type = e->type;
+	c->resp.content_type = rep != NULL && rep->type != NULL ? rep->type :
+	    e->type;
+	if (rep != NULL)
+		c->resp.content_encoding = rep->coding;
 	if (status == HTTP_PARTIAL_CONTENT) {
 		c->resp.range = r;
 		c->resp.content_length = r.last - r.first + 1;
@@ -291,6 +307,18 @@ serve_file(struct conn *c, struct cache_entry *e)
 	c->resp.content_length = st->st_size;
 	return serve_file_range(c, e, 0, st->st_size);
 }
+
+/* The siblings precompressed serves, in the order of enum http_coding. */
+static const char *const serve_sibling_ext[HTTP_CODING_COUNT] = {
+	[HTTP_CODING_BR] = ".br",
+	[HTTP_CODING_ZSTD] = ".zst",
+	[HTTP_CODING_GZIP] = ".gz",
+};
+static const char *const serve_coding_name[HTTP_CODING_COUNT] = {
+	[HTTP_CODING_BR] = "br",
+	[HTTP_CODING_ZSTD] = "zstd",
+	[HTTP_CODING_GZIP] = "gzip",
+};
 
 /*
  * JSON for ?format=json, or for an Accept field that weighs
@@ -378,6 +406,15 @@ serve_cache_file(struct conn *c, const char *key, struct cache_entry *stale,
  * it (site.c), whose own root, index and autoindex replace the site's;
  * the root's descriptor; and the rules of site and location (rule.c).
  */
+/* precompressed of the request's location, else of its site. */
+static bool
+serve_precompressed(const struct conn *c)
+{
+	if (c->loc != NULL && c->loc->sc.precompressed_set)
+		return c->loc->sc.precompressed;
+	return c->site->sc.precompressed;
+}
+
 static void
 serve_scope(struct conn *c, const struct scope **idx, bool *autoindex)
 {
@@ -565,6 +602,87 @@ serve_rules(struct conn *c, bool rerouted, int *rv)
 	return 1;
 }
 
+/* Whether a sibling is no older than its file: else it is stale. */
+static bool
+serve_sibling_fresh(const struct stat *sib, const struct stat *f)
+{
+	return sib->st_mtim.tv_sec > f->st_mtim.tv_sec ||
+	    (sib->st_mtim.tv_sec == f->st_mtim.tv_sec &&
+	    sib->st_mtim.tv_nsec >= f->st_mtim.tv_nsec);
+}
+
+/*
+ * The cache entry of F's sibling F.ext (key and path with ext), found
+ * the same confined way as any file and remembered either way: a
+ * missing one as absent, so that it costs no system call per request
+ * within CACHE_CHECK_MS. NULL when there is none to serve.
+ */
+static struct cache_entry *
+serve_sibling(struct conn *c, const char *key, const char *ext,
+    const struct scope *idx, int64_t now)
+{
+	struct file_result	 sf;
+	struct cache_entry	*s;
+	char			 skey[CACHE_PATH_BYTES], spath[PATH_MAX];
+
+	if (xsnprintf(skey, sizeof(skey), "%s%s", key, ext) == -1 ||
+	    xsnprintf(spath, sizeof(spath), "%s%s", c->buf->path, ext) == -1)
+		return NULL;
+	if ((s = cache_get(skey, now)) != NULL)
+		return s->absent ? NULL : s;
+	if ((s = cache_peek(skey)) != NULL)
+		cache_drop(s);
+	memset(&sf, 0, sizeof(sf));
+	sf.fd = -1;
+	/* Unused by a regular file's answer; a sibling that is a directory
+	   writes its redirect there and is not served. */
+	sf.location = c->buf->file.location;
+	sf.location_cap = c->buf->file.location_cap;
+	if (file_resolve(c->rootfd, idx, false, spath, NULL, 0, &sf) != 0 ||
+	    sf.kind != FILE_REGULAR) {
+		if (sf.fd != -1)
+			(void)close(sf.fd);
+		cache_put_absent(skey, now);
+		return NULL;
+	}
+	if ((s = cache_put(skey, sf.path, sf.fd, &sf.st, now)) == NULL)
+		(void)close(sf.fd);	/* too long to keep: not served */
+	return s;
+}
+
+/*
+ * A regular file, or with precompressed on the smallest of its siblings
+ * the client accepts (F.br, F.zst, F.gz, no older than F), sent with
+ * F's type, its own validators and Content-Encoding; either way the
+ * answer says Vary: Accept-Encoding.
+ */
+static int
+serve_found(struct conn *c, struct cache_entry *e, const char *key,
+    const struct scope *idx, int64_t now)
+{
+	struct cache_entry	*sib[HTTP_CODING_COUNT] = { NULL };
+	struct serve_rep	 rep = { NULL, NULL, true };
+	unsigned		 avail = 0;
+	int			 i;
+	enum http_coding	 coding;
+
+	if (!serve_precompressed(c))
+		return serve_file(c, e, NULL);
+	for (i = HTTP_CODING_BR; i < HTTP_CODING_COUNT; i++) {
+		if (e == &c->buf->uncached)
+			break;	/* no cache key: identity only */
+		sib[i] = serve_sibling(c, key, serve_sibling_ext[i], idx, now);
+		if (sib[i] != NULL && serve_sibling_fresh(&sib[i]->st, &e->st))
+			avail |= 1u << i;
+	}
+	coding = http_accept_encoding(&c->req, avail);
+	if (coding == HTTP_CODING_IDENTITY)
+		return serve_file(c, e, &rep);
+	rep.type = e->type;
+	rep.coding = serve_coding_name[coding];
+	return serve_file(c, sib[coding], &rep);
+}
+
 /*
  * Whether the index file just found for a directory lies in another
  * location than the directory: then it is served as if asked for by its
@@ -613,9 +731,13 @@ again:
 	if (serve_rules(c, hops > 0, &rv) == 0)
 		return rv;
 	key = serve_key(c);
-	if ((e = cache_get(key, now)) != NULL)
-		return serve_file(c, e);
-	e = cache_peek(key);	/* stale, or NULL */
+	if ((e = cache_get(key, now)) != NULL && !e->absent)
+		return serve_found(c, e, key, idx, now);
+	/* Stale, or NULL; one looked for as a sibling and absent: none. */
+	if ((e = cache_peek(key)) != NULL && e->absent) {
+		cache_drop(e);
+		e = NULL;
+	}
 	status = cache_resolve(&e, c->rootfd, idx, autoindex, b->path,
 	    c->req.query.p, c->req.query.len, &b->file);
 	if (status != 0 || b->file.kind != FILE_REGULAR) {
@@ -642,7 +764,8 @@ again:
 	}
 	switch (b->file.kind) {
 	case FILE_REGULAR:
-		return serve_file(c, serve_cache_file(c, key, e, now));
+		return serve_found(c, serve_cache_file(c, key, e, now), key,
+		    idx, now);
 	case FILE_LISTING:
 		return serve_listing(c);
 	case FILE_REDIRECT:

@@ -160,6 +160,8 @@ struct scope {
 	int			 nindex;
 	bool			 autoindex;
 	bool			 autoindex_set;	/* given or inherited here */
+	bool			 precompressed;	/* serve F.br, F.zst, F.gz */
+	bool			 precompressed_set;
 	const char		*access_log;	/* "" = off */
 	int			 access_log_id;	/* in config's access_logs */
 	const char		*tls_certificate;	/* "" = none */

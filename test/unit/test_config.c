@@ -1120,6 +1120,7 @@ static const struct {
 	{ "deny", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
 	{ "auth_basic", CTX_SERVER | CTX_LOCATION },
 	{ "auth_file", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
+	{ "precompressed", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
 };
 
 static bool
