@@ -612,21 +612,27 @@ serve_sibling_fresh(const struct stat *sib, const struct stat *f)
 }
 
 /*
- * The cache entry of F's sibling F.ext (key and path with ext), found
- * the same confined way as any file and remembered either way: a
- * missing one as absent, so that it costs no system call per request
- * within CACHE_CHECK_MS. NULL when there is none to serve.
+ * The cache entry of the sibling F.ext of the file F that e holds (F is
+ * the index file when a directory was asked for), keyed like F with the
+ * same site and location prefix, found the same confined way as any
+ * file and remembered either way: a missing one as absent, so that it
+ * costs no system call per request within CACHE_CHECK_MS. NULL when
+ * there is none to serve.
  */
 static struct cache_entry *
-serve_sibling(struct conn *c, const char *key, const char *ext,
-    const struct scope *idx, int64_t now)
+serve_sibling(struct conn *c, const char *key, const struct cache_entry *e,
+    const char *ext, const struct scope *idx, int64_t now)
 {
 	struct file_result	 sf;
 	struct cache_entry	*s;
 	char			 skey[CACHE_PATH_BYTES], spath[PATH_MAX];
+	size_t			 klen = strlen(key), plen = strlen(c->buf->path);
 
-	if (xsnprintf(skey, sizeof(skey), "%s%s", key, ext) == -1 ||
-	    xsnprintf(spath, sizeof(spath), "%s%s", c->buf->path, ext) == -1)
+	/* key is the request path, or ids and a colon before it. */
+	if (klen < plen || strcmp(key + klen - plen, c->buf->path) != 0 ||
+	    xsnprintf(skey, sizeof(skey), "%.*s%s%s", (int)(klen - plen), key,
+	    e->path, ext) == -1 ||
+	    xsnprintf(spath, sizeof(spath), "%s%s", e->path, ext) == -1)
 		return NULL;
 	if ((s = cache_get(skey, now)) != NULL)
 		return s->absent ? NULL : s;
@@ -671,7 +677,8 @@ serve_found(struct conn *c, struct cache_entry *e, const char *key,
 	for (i = HTTP_CODING_BR; i < HTTP_CODING_COUNT; i++) {
 		if (e == &c->buf->uncached)
 			break;	/* no cache key: identity only */
-		sib[i] = serve_sibling(c, key, serve_sibling_ext[i], idx, now);
+		sib[i] = serve_sibling(c, key, e, serve_sibling_ext[i], idx,
+		    now);
 		if (sib[i] != NULL && serve_sibling_fresh(&sib[i]->st, &e->st))
 			avail |= 1u << i;
 	}

@@ -128,3 +128,20 @@ has() {
 	! grep -qi '^Content-Encoding' "$T/head" || false
 	cmp "$T/body" "$T/www/d.css"
 }
+
+@test "compress: a directory's index file gets its own siblings, nothing else" {
+	mkdir -p "$T/www/dir"
+	cp "$T/www/a.css" "$T/www/dir/index.html"
+	gzip -9 -c "$T/www/dir/index.html" >"$T/www/dir/index.html.gz"
+	# A decoy named as if it were the directory's sibling.
+	printf 'decoy' | gzip >"$T/www/dir/.gz"
+	touch -d '-1 min' "$T/www/dir/index.html"
+	write_conf "precompressed on"
+	start_tine
+	CODE=$(req /dir/ -H 'Accept-Encoding: gzip' -D "$T/head" \
+	    -o "$T/body" -w '%{http_code}')
+	[ "$CODE" = 200 ]
+	tr -d '\r' <"$T/head" | grep -qix 'Content-Encoding: gzip'
+	tr -d '\r' <"$T/head" | grep -qix 'Content-Type: text/html; charset=utf-8'
+	gzip -dc "$T/body" | cmp - "$T/www/dir/index.html"
+}
