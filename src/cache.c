@@ -73,12 +73,27 @@ cache_free_data(struct cache_entry *victim)
 	victim->datalen = 0;
 }
 
+/* Closes the variants held for e and forgets what was looked for. */
+static void
+cache_drop_variants(struct cache_entry *e)
+{
+	int	 i;
+
+	for (i = 0; i < HTTP_CODING_COUNT; i++)
+		if (e->var_open & (1u << i))
+			(void)close(e->var[i].fd);	/* read-only */
+	e->var_open = e->var_none = e->var_served = 0;
+	e->var_looked_ms = 0;
+	e->covered = 0;
+}
+
 void
 cache_drop(struct cache_entry *e)
 {
 	if (!e->live)
 		return;
 	cache_free_data(e);
+	cache_drop_variants(e);
 	if (e->fd != -1)
 		(void)close(e->fd);	/* read-only: nothing to lose */
 	e->fd = -1;

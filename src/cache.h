@@ -15,6 +15,7 @@
 
 #include "tine.h"
 #include "file.h"
+#include "http.h"
 
 #define CACHE_ENTRIES		64
 #define CACHE_PATH_BYTES	256	/* longer paths are not cached */
@@ -28,6 +29,13 @@
 #define CACHE_RETRY_AFTER_S	1	/* Retry-After of a 503 for lack of
 					   descriptors */
 #define CACHE_EMFILE_LOG_S	1	/* one report of it per interval */
+
+/* A variant compress made of the entry's file (compress.c). */
+struct cache_variant {
+	int		 fd;		/* when its bit is in var_open */
+	off_t		 size;
+	char		 etag[CACHE_ETAG_BYTES];	/* the file's, tagged */
+};
 
 struct cache_entry {
 	bool		 live;			/* false: slot free */
@@ -44,6 +52,17 @@ struct cache_entry {
 	size_t		 datalen;
 	int64_t		 checked_ms;
 	uint64_t	 used;			/* LRU clock */
+	/*
+	 * Variants (compress on), bits 1 << HTTP_CODING_*. All zero in a
+	 * new entry: nothing looked for yet. Dropped with the entry, so a
+	 * changed file never keeps the variants of what it was.
+	 */
+	struct cache_variant var[HTTP_CODING_COUNT];
+	unsigned	 var_open;		/* held open in var[] */
+	unsigned	 var_none;		/* not worth it: none made */
+	unsigned	 var_served;		/* since the last look */
+	int64_t		 var_looked_ms;		/* 0: never */
+	int8_t		 covered;		/* 0 unknown, 1 yes, -1 no */
 };
 
 /* A fresh (checked within CACHE_CHECK_MS) entry for key, or NULL. */

@@ -37,6 +37,9 @@
 #define CONFIG_SHOW_MAX		128	/* token bytes echoed in a message */
 #define CONFIG_SHOW_BYTES	(4 * CONFIG_SHOW_MAX + 4) /* vis, "..." */
 #define CONFIG_DEFAULT_LISTEN	"*:8080"
+/* A token's characters (RFC 9110 §5.6.2), letters in lower case. */
+#define CONFIG_TCHARS		"!#$%&'*+-.^_`|~0123456789" \
+				"abcdefghijklmnopqrstuvwxyz"
 #define CONFIG_NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 				"abcdefghijklmnopqrstuvwxyz0123456789._-"
 #define CONFIG_DIGITS		"0123456789"
@@ -90,6 +93,7 @@ enum config_type {
 	T_ACCESS,	/* allow / deny: CIDRs or all, added up in order */
 	T_REALM,	/* auth_basic: a realm, or off */
 	T_AUTH_FILE,	/* an htpasswd file, loaded now */
+	T_TYPES,	/* media types; each line replaces the list */
 };
 
 /* The C type of a number or flag field, so that one setter fits all. */
@@ -124,6 +128,7 @@ struct directive {
 #define CONFIG_STORE(f)	_Generic(((struct config *)NULL)->f,		\
 			    bool: STORE_BOOL, int: STORE_INT,		\
 			    size_t: STORE_SIZE, off_t: STORE_OFF,	\
+			    const char *: STORE_STR,			\
 			    default: STORE_OTHER)
 #define FIELD(f)	offsetof(struct config, f),			\
 			sizeof(((struct config *)NULL)->f), CONFIG_STORE(f), 0
@@ -140,6 +145,9 @@ struct directive {
 #define SLIST(f, n)	offsetof(struct scope, f),			\
 			sizeof(((struct scope *)NULL)->f[0]),		\
 			SCOPE_STORE(f[0]), offsetof(struct scope, n)
+#define CLIST(f, n)	offsetof(struct config, f),			\
+			sizeof(((struct config *)NULL)->f[0]),		\
+			CONFIG_STORE(f[0]), offsetof(struct config, n)
 #define NO_FIELD	0, 0, STORE_OTHER, 0
 #define RANGE(lo, hi, d)	(lo), (hi), (d)
 #define SECONDS(lo, d)	(lo), TIMEOUT_MAX_S, (d)
@@ -154,6 +162,7 @@ typedef void	config_dump_fn(const struct config *, const struct scope *,
 static config_set_fn	config_set_number, config_set_size, config_set_flag,
 			config_set_name, config_set_path, config_set_path_off,
 			config_set_dir, config_set_list, config_set_listen,
+			config_set_types,
 			config_set_workers, config_set_error_log,
 			config_set_url_path, config_set_cidrs,
 			config_set_text, config_set_tls_protocols,
@@ -217,6 +226,8 @@ static const struct type_ops types[] = {
 			    config_dump_text_off, false },
 	[T_AUTH_FILE] =	{ "htpasswd file", config_set_auth_file,
 			    config_dump_auth_file, false },
+	[T_TYPES] =	{ "media types", config_set_types, config_dump_list,
+			    false },
 };
 
 /*
@@ -249,6 +260,18 @@ static const struct directive directives[] = {
 	    SFIELD(autoindex), FLAG(false) },
 	{ "precompressed",	T_FLAG,		CTX_ANY, 1, false,
 	    SFIELD(precompressed), FLAG(false) },
+	{ "compress",		T_FLAG,		CTX_ANY, 1, false,
+	    SFIELD(compress), FLAG(false) },
+	{ "compress_types",	T_TYPES,	CTX_MAIN, COMPRESS_TYPES_MAX,
+	    false, CLIST(compress_types, ncompress_types), NO_RANGE },
+	{ "compress_min_size",	T_SIZE,		CTX_MAIN, 1, false,
+	    FIELD(compress_min_size), RANGE(0, COMPRESS_FILE_MAX_BYTES,
+	    DEFAULT_COMPRESS_MIN_BYTES) },
+	{ "compress_cache",	T_PATH,		CTX_MAIN, 1, false,
+	    FIELD(compress_cache), NO_RANGE },
+	{ "compress_cache_size", T_SIZE,	CTX_MAIN, 1, false,
+	    FIELD(compress_cache_size), RANGE(0, COMPRESS_CACHE_MAX_BYTES,
+	    DEFAULT_COMPRESS_CACHE_BYTES) },
 	{ "keepalive_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
 	    FIELD(keepalive_timeout), SECONDS(0, DEFAULT_KEEPALIVE_TIMEOUT_S) },
 	{ "header_timeout",	T_SECONDS,	CTX_MAIN, 1, false,
@@ -587,6 +610,10 @@ config_size(struct parse *p, const char *kw, const char *tok,
 	case 'M':
 		mult = 1024 * 1024;
 		break;
+	case 'g':
+	case 'G':
+		mult = 1024 * 1024 * 1024;
+		break;
 	default:
 		goto fail;
 	}
@@ -800,6 +827,46 @@ config_set_list(struct parse *p, const struct directive *d, int argc,
 		/* argc is at most nargs_max, the number of entries. */
 		if (config_put_str(p, d, list + (size_t)*count * d->size,
 		    name, name) == -1) {
+			rc = -1;
+			continue;
+		}
+		(*count)++;
+	}
+	return rc;
+}
+
+/*
+ * Media types, compared with a file's type without its parameters:
+ * type "/" subtype, tokens (RFC 9110 §8.3.1), kept in lower case as
+ * types compare case-insensitively.
+ */
+static int
+config_set_types(struct parse *p, const struct directive *d, int argc,
+    char **argv)
+{
+	const char	**list = config_field(p, d);
+	char		 *slash, *c;
+	int		 *count, i, rc = 0;
+
+	count = (int *)(void *)((char *)config_field(p, d) - d->off +
+	    d->count_off);
+	*count = 0;
+	for (i = 1; i <= argc; i++) {
+		for (c = argv[i]; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		slash = strchr(argv[i], '/');
+		if (slash == NULL || slash == argv[i] || slash[1] == '\0' ||
+		    strspn(argv[i], CONFIG_TCHARS) != (size_t)(slash - argv[i]) ||
+		    strspn(slash + 1, CONFIG_TCHARS) != strlen(slash + 1) ||
+		    strlen(argv[i]) >= COMPRESS_TYPE_MAX) {
+			config_error(p, "%s: \"%s\" is not a media type "
+			    "(type/subtype, at most %d bytes)", d->name,
+			    config_show_tok(p, argv[i]), COMPRESS_TYPE_MAX - 1);
+			rc = -1;
+			continue;
+		}
+		if (config_put_str(p, d, &list[*count], argv[i],
+		    argv[i]) == -1) {
 			rc = -1;
 			continue;
 		}
@@ -1779,6 +1846,8 @@ config_scope_set(struct parse *p, const struct directive *d)
 		sc->autoindex_set = true;
 	else if (strcmp(d->name, "precompressed") == 0)
 		sc->precompressed_set = true;
+	else if (strcmp(d->name, "compress") == 0)
+		sc->compress_set = true;
 	else if (strcmp(d->name, "root") == 0)
 		sc->root_line = p->line;
 	else if (strcmp(d->name, "access_log") == 0)
@@ -1849,11 +1918,19 @@ config_line(struct parse *p, char *line)
 		config_scope_set(p, d);
 }
 
+/* compress_types by default (SPEC): the text types worth compressing. */
+static const char *const config_compress_types[] = {
+	"text/html", "text/css", "text/plain", "text/javascript",
+	"application/javascript", "application/json", "application/xml",
+	"image/svg+xml", "application/wasm",
+};
+
 /* Numbers and flags take their row's default; the rest is set here. */
 static void
 config_defaults(struct config *conf)
 {
 	const struct directive	*d;
+	size_t			 i;
 
 	for (d = directives; d < directives + nitems(directives); d++)
 		if (types[d->type].scalar)
@@ -1874,6 +1951,12 @@ config_defaults(struct config *conf)
 	/* A literal that fits TLS_CIPHERS_MAX. */
 	(void)strlcpy(conf->tls_ciphers, DEFAULT_TLS_CIPHERS,
 	    sizeof(conf->tls_ciphers));
+	(void)strlcpy(conf->compress_cache, DEFAULT_COMPRESS_CACHE,
+	    sizeof(conf->compress_cache));
+	for (i = 0; i < nitems(config_compress_types); i++)
+		conf->compress_types[i] = config_compress_types[i];
+	conf->ncompress_types = (int)nitems(config_compress_types);
+	conf->compress_dirfd = -1;
 }
 
 /* The lines config_check_runtime() names; 0 for a default. */
@@ -1930,6 +2013,7 @@ config_inherit(struct scope *dst, const struct scope *src, unsigned ctx)
 	}
 	dst->autoindex_set = true;	/* every row is given now */
 	dst->precompressed_set = true;
+	dst->compress_set = true;
 	if (dst->root_line == 0)
 		dst->root_line = src->root_line;
 	if (dst->access_log_line == 0)
@@ -2030,8 +2114,12 @@ config_finish_scopes(struct parse *p)
 			loc->sc.root_id = config_intern(p, &conf->roots,
 			    &conf->root_lines, &conf->nroots, loc->sc.root,
 			    loc->sc.root_line);
+			conf->compress_any |= loc->sc.compress;
 		}
+		conf->compress_any |= site->sc.compress;
 	}
+	for (i = 0; i < conf->nlocs; i++)
+		conf->compress_any |= conf->locs[i].sc.compress;
 	p->line = 0;
 }
 
@@ -2489,6 +2577,8 @@ config_free(struct config *conf)
 		return;
 	if (conf->tls != NULL && conf->tls_free != NULL)
 		conf->tls_free(conf->tls);
+	if (conf->compress_dirfd != -1)
+		(void)close(conf->compress_dirfd);
 	while ((l = TAILQ_FIRST(&conf->listeners)) != NULL) {
 		TAILQ_REMOVE(&conf->listeners, l, entry);
 		free(l->sites);

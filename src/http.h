@@ -109,6 +109,9 @@ enum http_coding {
 	HTTP_CODING_GZIP,
 	HTTP_CODING_COUNT
 };
+#define HTTP_CODINGS_ALL	((1u << HTTP_CODING_BR) | \
+				 (1u << HTTP_CODING_ZSTD) | \
+				 (1u << HTTP_CODING_GZIP))
 
 /* State of the end-of-head scan across partial reads. */
 struct http_scan {

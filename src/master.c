@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "activate.h"
+#include "compress.h"
 #include "master.h"
 #include "notify.h"
 #include "scoreboard.h"
@@ -50,6 +51,7 @@
 #define WATCHDOG_GRACE_MS	5000	/* SIGABRT, then SIGKILL after */
 #define STATUS_EVERY_MS		2000	/* STATUS= refresh */
 #define FORK_WARN_MS		10000	/* one fork failure line per */
+#define COMPRESSOR_STOP_MS	2000	/* SIGTERM, then SIGKILL after */
 
 enum worker_state {
 	WORKER_RUNNING,
@@ -104,6 +106,13 @@ static struct {
 	int64_t			 fork_warn_ms;	/* last fork failure line */
 	int64_t			 ticket_at_ms;	/* next ticket key rotation */
 	char			 status_line[160]; /* last STATUS= sent */
+	/* The compressor (compress on): one process, not in the pool. */
+	pid_t			 cz_pid;	/* 0: none running */
+	bool			 cz_stopping;	/* asked to exit */
+	int64_t			 cz_kill_ms;	/* SIGKILL if still there */
+	int64_t			 cz_respawn_ms;	/* back-off: no fork before */
+	int			 cz_delay_ms;
+	int64_t			 cz_death_ms;
 	bool			 hot;		/* no idle worker at last tick */
 	uint64_t		 last_conns;	/* accepted, at last tick */
 	sigset_t		 waitmask;	/* mask while sleeping */
@@ -502,6 +511,91 @@ master_note_death(int64_t now)
 	}
 }
 
+/*
+ * The compressor runs while a config says compress on and its cache
+ * could be opened. It has no requests to finish: asked to stop, it
+ * exits at its next chunk, and is killed if it has not within
+ * COMPRESSOR_STOP_MS. One that dies unasked is replaced under the same
+ * back-off as a worker, kept apart so that neither delays the other.
+ */
+static void
+master_compressor_spawn(int64_t now)
+{
+	pid_t	 pid;
+
+	if (master.cz_pid != 0 || master.stop != STOP_NONE ||
+	    master.conf->compress_dirfd == -1 || now < master.cz_respawn_ms)
+		return;
+	pid = fork();
+	if (pid == -1) {
+		master_fork_failed(strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		if (master.pfh != NULL)
+			pid_close(master.pfh);	/* fds only */
+		notify_close();
+		compressor_main(master.conf, &master.ids);
+	}
+	master.cz_pid = pid;
+	master.cz_stopping = false;
+	log_debug("compressor %ld started", (long)pid);
+}
+
+static void
+master_compressor_stop(void)
+{
+	if (master.cz_pid == 0 || master.cz_stopping)
+		return;
+	master.cz_stopping = true;
+	master.cz_kill_ms = util_now_ms() + COMPRESSOR_STOP_MS;
+	if (kill(master.cz_pid, SIGTERM) == -1 && errno != ESRCH)
+		log_warn("kill %ld", (long)master.cz_pid);
+}
+
+static void
+master_compressor_enforce(int64_t now)
+{
+	if (master.cz_pid != 0 && master.cz_stopping &&
+	    master.cz_kill_ms != 0 && now >= master.cz_kill_ms) {
+		if (kill(master.cz_pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)master.cz_pid);
+		master.cz_kill_ms = 0;
+	}
+}
+
+static void
+master_compressor_exited(pid_t pid, int status, int64_t now)
+{
+	master.cz_pid = 0;
+	if (master.cz_stopping || master.stop != STOP_NONE) {
+		log_debug("compressor %ld exited", (long)pid);
+		master.cz_stopping = false;
+		return;
+	}
+	if (WIFSIGNALED(status))
+		log_warnx("compressor %ld exited on signal %d", (long)pid,
+		    WTERMSIG(status));
+	else
+		log_warnx("compressor %ld exited with status %d", (long)pid,
+		    WEXITSTATUS(status));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
+		log_warnx("the compressor cannot run; compression is off "
+		    "until the next reload");
+		master.cz_respawn_ms = INT64_MAX;
+		return;
+	}
+	if (master.cz_death_ms != 0 && now - master.cz_death_ms <
+	    RESPAWN_QUIET_MS) {
+		master.cz_delay_ms *= 2;
+		if (master.cz_delay_ms > RESPAWN_MAX_DELAY_MS)
+			master.cz_delay_ms = RESPAWN_MAX_DELAY_MS;
+	} else
+		master.cz_delay_ms = RESPAWN_MIN_DELAY_MS;
+	master.cz_death_ms = now;
+	master.cz_respawn_ms = now + master.cz_delay_ms;
+}
+
 static void
 master_reap(void)
 {
@@ -513,6 +607,10 @@ master_reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		now = util_now_ms();
+		if (pid == master.cz_pid) {
+			master_compressor_exited(pid, status, now);
+			continue;
+		}
 		for (i = 0; i < master.npool; i++)
 			if (master.pool[i].pid == pid)
 				break;
@@ -640,6 +738,7 @@ master_stop(enum stop_mode mode)
 	for (i = 0; i < master.npool; i++)
 		master.pool[i].deadline_ms = master.stop_deadline_ms;
 	master.stop = mode;
+	master_compressor_stop();
 }
 
 /* The one-line summary systemd shows as the service's status. */
@@ -809,6 +908,7 @@ master_reload(void)
 		return;
 	}
 	master_reload_pidfile(next, old);
+	compress_open_cache(next, &ids);
 	/* Swap. Listeners left in old are gone from the config. */
 	master_close_listeners(old);
 	master.conf = next;
@@ -833,6 +933,11 @@ master_reload(void)
 		if (master.pool[i].generation != master.generation &&
 		    master.pool[i].state == WORKER_RUNNING)
 			master_retire(&master.pool[i]);
+	/* The compressor of the new config replaces the old one. */
+	master_compressor_stop();
+	master.cz_respawn_ms = 0;
+	master.cz_death_ms = 0;
+	master.sb->compress_off = 0;
 	log_info("reloaded: generation %d, %d workers", master.generation,
 	    master.target);
 	master_notify_status("READY=1\n");
@@ -855,6 +960,9 @@ master_reopen(void)
 	if (log_access_open(master.conf, uid, master.ids.gid) == -1)
 		log_warnx("access log not reopened: keeping the open one");
 	log_info("logs reopened");
+	if (master.cz_pid != 0 && kill(master.cz_pid, SIGUSR1) == -1 &&
+	    errno != ESRCH)
+		log_warn("kill %ld", (long)master.cz_pid);
 	for (i = 0; i < master.npool; i++)
 		if (master.pool[i].state != WORKER_KILLED &&
 		    kill(master.pool[i].pid, SIGUSR1) == -1 && errno != ESRCH)
@@ -1290,6 +1398,13 @@ master_next_wake(int64_t now)
 		EARLIER(master.respawn_at_ms);
 	if (master.watchdog_at_ms != 0)
 		EARLIER(master.watchdog_at_ms);
+	if (master.cz_pid == 0 && master.stop == STOP_NONE &&
+	    master.conf->compress_dirfd != -1 &&
+	    master.cz_respawn_ms != INT64_MAX)
+		EARLIER(master.cz_respawn_ms);
+	if (master.cz_pid != 0 && master.cz_stopping &&
+	    master.cz_kill_ms != 0)
+		EARLIER(master.cz_kill_ms);
 	EARLIER(master.ticket_at_ms);
 	EARLIER(master.tick_at_ms);
 #undef EARLIER
@@ -1339,6 +1454,8 @@ master_handle(void)
 	now = util_now_ms();
 	master_enforce(now);
 	master_respawn(now);
+	master_compressor_enforce(now);
+	master_compressor_spawn(now);
 	master_tick(now);
 	if (now >= master.ticket_at_ms)
 		master_rotate_tickets(now);
@@ -1394,6 +1511,11 @@ master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 		return 1;
 	master_limit_workers(conf);
 	master.target = conf->workers;
+	/* The compressor's queue lives as long as the master. */
+	if (compress_queue_init() == -1)
+		log_warn("compressor queue; compression is off");
+	else
+		compress_open_cache(conf, &master.ids);
 	/* Mapped before the first fork: every worker inherits it. */
 	if ((master.sb = scoreboard_map()) == NULL) {
 		log_warn("scoreboard");
@@ -1457,7 +1579,8 @@ master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 
 	for (;;) {
 		master_handle();
-		if (master.stop != STOP_NONE && master.npool == 0)
+		if (master.stop != STOP_NONE && master.npool == 0 &&
+		    master.cz_pid == 0)
 			break;
 		/*
 		 * Once: master_stop() leaves nothing_to_respawn set, and

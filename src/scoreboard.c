@@ -115,6 +115,10 @@ scoreboard_release(struct scoreboard *sb, struct sb_slot *s)
 	sb->retired_tls[0] += s->tls_handshakes;
 	sb->retired_tls[1] += s->tls_resumed;
 	sb->retired_tls[2] += s->tls_failures;
+	sb->retired_compress[0] += s->encoded;
+	sb->retired_compress[1] += s->compress_hits;
+	sb->retired_compress[2] += s->compress_misses;
+	sb->retired_compress[3] += s->compress_dropped;
 	memset(s, 0, sizeof(*s));
 	sb_own.used[i] = false;
 }
@@ -223,5 +227,28 @@ scoreboard_tls_totals(const struct scoreboard *sb, struct sb_tls_totals *t)
 		t->handshakes += s->tls_handshakes;
 		t->resumed += s->tls_resumed;
 		t->failures += s->tls_failures;
+	}
+}
+
+void
+scoreboard_compress_totals(const struct scoreboard *sb,
+    struct sb_compress_totals *t)
+{
+	const struct sb_slot	*s;
+	size_t			 i, n;
+
+	t->encoded = sb->retired_compress[0];
+	t->hits = sb->retired_compress[1];
+	t->misses = sb->retired_compress[2];
+	t->dropped = sb->retired_compress[3];
+	n = scoreboard_scan_bound(sb);
+	for (i = 0; i < n; i++) {
+		s = &sb->slots[i];
+		if (s->state == SB_EMPTY)
+			continue;
+		t->encoded += s->encoded;
+		t->hits += s->compress_hits;
+		t->misses += s->compress_misses;
+		t->dropped += s->compress_dropped;
 	}
 }

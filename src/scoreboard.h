@@ -53,6 +53,11 @@ struct sb_slot {
 	volatile uint64_t	 tls_handshakes; /* completed */
 	volatile uint64_t	 tls_resumed;	/* of them, resumed */
 	volatile uint64_t	 tls_failures;	/* handshakes that failed */
+	volatile uint64_t	 encoded;	/* responses with a coding */
+	volatile uint64_t	 compress_hits;	/* variants from the cache */
+	volatile uint64_t	 compress_misses; /* covered, not made yet */
+	volatile uint64_t	 compress_dropped; /* wishes the full queue
+						     dropped */
 	char			 reqline[SB_REQLINE_BYTES];
 	char			 client[SB_CLIENT_BYTES];
 };
@@ -71,6 +76,14 @@ struct scoreboard {
 	volatile uint64_t	 retired_conns;
 	volatile uint64_t	 retired_tls[3];	/* handshakes, resumed,
 							   failures */
+	volatile uint64_t	 retired_compress[4];	/* encoded, hits,
+							   misses, dropped */
+	/* Written by the compressor process (compressor.c). */
+	volatile int		 compress_off;	/* it cannot write its cache */
+	volatile uint64_t	 compress_made;	/* variants written */
+	volatile uint64_t	 compress_evicted;
+	volatile int64_t	 compress_cache_bytes;
+	volatile int64_t	 compress_cache_files;
 	struct sb_slot		 slots[SB_SLOTS];
 };
 
@@ -132,5 +145,14 @@ struct sb_tls_totals {
 };
 void			 scoreboard_tls_totals(const struct scoreboard *,
 			    struct sb_tls_totals *);
+/* The compression counters, live and exited workers. */
+struct sb_compress_totals {
+	uint64_t	 encoded;
+	uint64_t	 hits;
+	uint64_t	 misses;
+	uint64_t	 dropped;
+};
+void			 scoreboard_compress_totals(const struct scoreboard *,
+			    struct sb_compress_totals *);
 
 #endif /* SCOREBOARD_H */

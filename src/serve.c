@@ -16,6 +16,7 @@
 
 #include "auth.h"
 #include "cache.h"
+#include "compress.h"
 #include "file.h"
 #include "http.h"
 #include "scoreboard.h"
@@ -35,9 +36,11 @@ static const char	serve_allow_methods[] = "GET, HEAD, OPTIONS";
  * Accept-Encoding (Vary).
  */
 struct serve_rep {
-	const char	*type;		/* NULL: the entry's own */
-	const char	*coding;	/* Content-Encoding; NULL: none */
-	bool		 vary;
+	const char		*type;		/* NULL: the entry's own */
+	const char		*coding;	/* Content-Encoding; NULL: none */
+	bool			 vary;
+	/* A variant compress made: its bytes and ETag, the entry's dates. */
+	const struct cache_variant *var;
 };
 static const char	serve_html[] = "text/html; charset=utf-8";
 
@@ -238,10 +241,17 @@ serve_plain_on_tls(struct conn *c)
  * resolves it afresh instead of failing the same way.
  */
 static int
-serve_file_range(struct conn *c, struct cache_entry *e, off_t off, off_t len)
+serve_file_range(struct conn *c, struct cache_entry *e,
+    const struct cache_variant *var, off_t off, off_t len)
 {
 	int	 rv;
 
+	if (var != NULL) {
+		rv = serve_send(c, NULL, 0, var->fd, off, len, e->path);
+		if (c->shrank && e != &c->buf->uncached)
+			cache_drop(e);
+		return rv;
+	}
 	if (e->data != NULL)
 		return serve_send(c, e->data + off, (size_t)len, -1, 0, 0,
 		    NULL);
@@ -263,21 +273,24 @@ serve_file_range(struct conn *c, struct cache_entry *e, off_t off, off_t len)
 static int
 serve_file(struct conn *c, struct cache_entry *e, const struct serve_rep *rep)
 {
-	struct http_range	 r;
-	const struct stat	*st = &e->st;
-	const char		*etag;
-	time_t			 mtime, now;
-	int			 status;
+	struct http_range		 r;
+	const struct stat		*st = &e->st;
+	const struct cache_variant	*var = rep != NULL ? rep->var : NULL;
+	const char			*etag;
+	time_t				 mtime, now;
+	off_t				 size;
+	int				 status;
 
 	mtime = st->st_mtim.tv_sec;
 	now = time(NULL);
-	etag = e->etag[0] != '\0' ? e->etag : "";
-	c->size = st->st_size;
+	etag = var != NULL ? var->etag : e->etag[0] != '\0' ? e->etag : "";
+	size = var != NULL ? var->size : st->st_size;
+	c->size = size;
 	status = http_preconditions(&c->req, etag, mtime > now ? now : mtime);
 	if (status == HTTP_PRECONDITION_FAILED)
 		return serve_error(c, status);
 	if (status == 0) {
-		status = http_range_select(&c->req, st->st_size, etag,
+		status = http_range_select(&c->req, size, etag,
 		    mtime > now ? now : mtime, &r);
 		if (status == HTTP_RANGE_NOT_SATISFIABLE)
 			return serve_error(c, status);
@@ -292,7 +305,7 @@ serve_file(struct conn *c, struct cache_entry *e, const struct serve_rep *rep)
 	c->resp.last_modified = mtime;
 	c->resp.etag = etag[0] != '\0' ? etag : NULL;
 	c->resp.accept_ranges = true;
-	c->resp.size = st->st_size;
+	c->resp.size = size;
 	if (status == HTTP_NOT_MODIFIED)
 		return serve_send(c, NULL, 0, -1, 0, 0, NULL);
 	c->resp.content_type = rep != NULL && rep->type != NULL ? rep->type :
@@ -302,10 +315,11 @@ serve_file(struct conn *c, struct cache_entry *e, const struct serve_rep *rep)
 	if (status == HTTP_PARTIAL_CONTENT) {
 		c->resp.range = r;
 		c->resp.content_length = r.last - r.first + 1;
-		return serve_file_range(c, e, r.first, r.last - r.first + 1);
+		return serve_file_range(c, e, var, r.first,
+		    r.last - r.first + 1);
 	}
-	c->resp.content_length = st->st_size;
-	return serve_file_range(c, e, 0, st->st_size);
+	c->resp.content_length = size;
+	return serve_file_range(c, e, var, 0, size);
 }
 
 /* The siblings precompressed serves, in the order of enum http_coding. */
@@ -413,6 +427,15 @@ serve_precompressed(const struct conn *c)
 	if (c->loc != NULL && c->loc->sc.precompressed_set)
 		return c->loc->sc.precompressed;
 	return c->site->sc.precompressed;
+}
+
+/* compress of the request's location, else of its site. */
+static bool
+serve_compress(const struct conn *c)
+{
+	if (c->loc != NULL && c->loc->sc.compress_set)
+		return c->loc->sc.compress;
+	return c->site->sc.compress;
 }
 
 static void
@@ -667,26 +690,49 @@ serve_found(struct conn *c, struct cache_entry *e, const char *key,
     const struct scope *idx, int64_t now)
 {
 	struct cache_entry	*sib[HTTP_CODING_COUNT] = { NULL };
-	struct serve_rep	 rep = { NULL, NULL, true };
-	unsigned		 avail = 0;
+	struct serve_rep	 rep = { NULL, NULL, true, NULL };
+	unsigned		 avail = 0, made = 0;
 	int			 i;
+	bool			 pre, comp;
 	enum http_coding	 coding;
 
-	if (!serve_precompressed(c))
+	pre = serve_precompressed(c);
+	/* An uncached file has no key for siblings, nor an entry for
+	   variants: identity only. */
+	comp = serve_compress(c) && e != &c->buf->uncached &&
+	    compress_covers(c->conf, e);
+	if (!pre && !comp)
 		return serve_file(c, e, NULL);
-	for (i = HTTP_CODING_BR; i < HTTP_CODING_COUNT; i++) {
+	for (i = HTTP_CODING_BR; pre && i < HTTP_CODING_COUNT; i++) {
 		if (e == &c->buf->uncached)
-			break;	/* no cache key: identity only */
+			break;
 		sib[i] = serve_sibling(c, key, e, serve_sibling_ext[i], idx,
 		    now);
 		if (sib[i] != NULL && serve_sibling_fresh(&sib[i]->st, &e->st))
 			avail |= 1u << i;
 	}
-	coding = http_accept_encoding(&c->req, avail);
-	if (coding == HTTP_CODING_IDENTITY)
+	/* A sibling the user made comes before a variant tine made. */
+	if (comp)
+		made = compress_variants(c->conf, e, now) & ~avail;
+	coding = http_accept_encoding(&c->req, avail | made);
+	if (coding == HTTP_CODING_IDENTITY) {
+		if (comp && sb_self != NULL && http_accept_encoding(&c->req,
+		    HTTP_CODINGS_ALL & ~e->var_none & ~avail) !=
+		    HTTP_CODING_IDENTITY)
+			sb_self->compress_misses++;
 		return serve_file(c, e, &rep);
+	}
 	rep.type = e->type;
 	rep.coding = serve_coding_name[coding];
+	if (sb_self != NULL)
+		sb_self->encoded++;
+	if (made & (1u << coding)) {
+		rep.var = &e->var[coding];
+		e->var_served |= 1u << coding;
+		if (sb_self != NULL)
+			sb_self->compress_hits++;
+		return serve_file(c, e, &rep);
+	}
 	return serve_file(c, sib[coding], &rep);
 }
 

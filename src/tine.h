@@ -48,6 +48,11 @@
 #define KEEPALIVE_REQUESTS_MAX	1000000	/* largest keepalive_requests */
 #define TLS_CIPHERS_MAX		1024	/* tls_ciphers, bytes */
 #define SITE_NAME_MAX		253	/* a host name (RFC 1035), bytes */
+#define COMPRESS_TYPES_MAX	64	/* compress_types entries */
+#define COMPRESS_TYPE_MAX	128	/* one media type, bytes */
+#define COMPRESS_FILE_MAX_BYTES	((size_t)256 * 1024 * 1024) /* larger
+					   files are never compressed */
+#define COMPRESS_CACHE_MAX_BYTES ((off_t)1 << 50)
 
 /* Defaults (SPEC). */
 #define DEFAULT_MAX_WORKERS		256
@@ -62,6 +67,9 @@
 #define DEFAULT_MAX_SPARE		8
 #define DEFAULT_WORKER_TIMEOUT_S	60
 #define DEFAULT_SPARE_TIMEOUT_S		10
+#define DEFAULT_COMPRESS_MIN_BYTES	1024
+#define DEFAULT_COMPRESS_CACHE		"/var/cache/tine"
+#define DEFAULT_COMPRESS_CACHE_BYTES	((off_t)1024 * 1024 * 1024)
 #define STATUS_ALLOW_MAX		32	/* status_allow entries */
 #define STATUS_PATH_MAX			256
 /* tls_protocols: a set of these bits. */
@@ -162,6 +170,8 @@ struct scope {
 	bool			 autoindex_set;	/* given or inherited here */
 	bool			 precompressed;	/* serve F.br, F.zst, F.gz */
 	bool			 precompressed_set;
+	bool			 compress;	/* variants made by tine */
+	bool			 compress_set;
 	const char		*access_log;	/* "" = off */
 	int			 access_log_id;	/* in config's access_logs */
 	const char		*tls_certificate;	/* "" = none */
@@ -291,6 +301,17 @@ struct config {
 	char			 tls_ciphers[TLS_CIPHERS_MAX];
 	bool			 tls_session_tickets;
 	bool			 has_tls;	/* a listener speaks TLS */
+	const char		*compress_types[COMPRESS_TYPES_MAX];
+	int			 ncompress_types;
+	size_t			 compress_min_size;	/* bytes */
+	char			 compress_cache[PATH_MAX];
+	off_t			 compress_cache_size;	/* bytes */
+	bool			 compress_any;	/* some scope says compress on */
+	/*
+	 * The cache directory, opened by the master (compress.c) when
+	 * compress_any; -1 when compression is off or could not start.
+	 */
+	int			 compress_dirfd;
 	/*
 	 * The TLS contexts, made by tls_ctx_load() in the master and
 	 * inherited by the workers; freed with the config through the

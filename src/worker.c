@@ -23,6 +23,7 @@
 
 #include "access.h"
 #include "cache.h"
+#include "compress.h"
 #include "conn.h"
 #include "conn_tls.h"
 #include "file.h"
@@ -671,7 +672,7 @@ worker_limit_dumpable(void)
 		fatal("PR_SET_DUMPABLE");
 }
 
-static void
+void
 worker_drop_privileges(const struct worker_ids *ids)
 {
 	/*
@@ -780,6 +781,7 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 	    conn_tls_init(conf) == -1)
 		_exit(WORKER_EXIT_FATAL);
 	w.c.buf = &w.buf;
+	compress_worker_init();
 	tls_tickets_protect();
 	worker_drop_privileges(ids);
 	/* What the workers' user cannot read is an error now, not 403s. */

@@ -30,6 +30,8 @@ worker_idle_timeout_ms(const struct config *conf)
 	return conf->header_timeout * 1000;
 }
 
+/* setgroups, setresgid, setresuid to ids; _exit(WORKER_EXIT_FATAL). */
+void	 worker_drop_privileges(const struct worker_ids *);
 void	 worker_main(const struct config *, const struct worker_ids *, int)
 	    __attribute__((noreturn));
 
