@@ -4,12 +4,27 @@
 # each decompressing to the file, sent with the file's type, their own
 # ETag, Content-Encoding and Vary; stale, missing, non-regular and
 # escaping siblings never served; conditionals, ranges and HEAD on the
-# variant the client gets.
+# variant the client gets. Headless Chromium (which offers br and zstd
+# to 127.0.0.1 as to HTTPS sites, and gzip everywhere) loads a page and
+# its stylesheet as the br variant, or with only .gz siblings the gzip
+# one: each sibling says something its file does not, and the page shows
+# in its DOM which one chromium decoded and applied.
 
 load helpers
 
+# Seconds one chromium run may take, start-up included.
+: "${CHROME_TIMEOUT:=60}"
+CHROMIUM=${TINE_CHROMIUM:-chromium}
+# Nothing of the machine's: no proxy, sync, extensions or first-run
+# pages.
+CHROME_FLAGS=(--headless --no-sandbox --disable-gpu --no-first-run
+    --no-proxy-server --disable-extensions --disable-sync
+    --disable-background-networking --disable-component-update
+    --disable-default-apps --mute-audio)
+
 setup() {
 	setup_tine_dir
+	CHROME_PID=
 	local t
 	for t in brotli zstd gzip; do
 		command -v "$t" >/dev/null || skip "no $t command"
@@ -26,7 +41,10 @@ setup() {
 }
 
 teardown() {
-	teardown_tine
+	local rc=0
+	stop_chrome || rc=1
+	teardown_tine || rc=1
+	return "$rc"
 }
 
 # get AE [CURL_ARGS...]: GET /a.css with Accept-Encoding AE; head in
@@ -144,4 +162,163 @@ has() {
 	tr -d '\r' <"$T/head" | grep -qix 'Content-Encoding: gzip'
 	tr -d '\r' <"$T/head" | grep -qix 'Content-Type: text/html; charset=utf-8'
 	gzip -dc "$T/body" | cmp - "$T/www/dir/index.html"
+}
+
+# chrome OUT ARGS...: one headless chromium run with a HOME, profile and
+# caches of its own under $T; stdout to OUT, stderr to OUT.err. Fails
+# when it runs longer than $CHROME_TIMEOUT s (and is killed) or exits
+# non-zero.
+chrome() {
+	local out=$1 prof i rc steps=$((CHROME_TIMEOUT * 20))
+	shift
+	prof=$(mktemp -d "$T/chrome.XXXXXX")
+	mkdir -p "$T/home"
+	# fd 3 is Bats' own: a process holding it makes Bats wait.
+	HOME=$T/home XDG_CONFIG_HOME=$prof XDG_CACHE_HOME=$prof \
+	    "$CHROMIUM" "${CHROME_FLAGS[@]}" --user-data-dir="$prof/profile" \
+	    "$@" >"$out" 2>"$out.err" 3>&- &
+	CHROME_PID=$!
+	for ((i = 0; i < steps; i++)); do
+		pid_alive "$CHROME_PID" || break
+		sleep 0.05
+	done
+	if pid_alive "$CHROME_PID"; then
+		echo "chromium still running after ${CHROME_TIMEOUT}s" >&2
+		stop_chrome
+		return 1
+	fi
+	wait "$CHROME_PID" && rc=0 || rc=$?
+	CHROME_PID=
+	[ "$rc" = 0 ] || {
+		echo "chromium exited with status $rc; its stderr ends:" >&2
+		tail -n 20 "$out.err" >&2
+		return 1
+	}
+}
+
+# need_chrome: skip when chromium is missing or cannot run headless here.
+need_chrome() {
+	command -v "$CHROMIUM" >/dev/null 2>&1 ||
+		skip "$CHROMIUM is not installed (scripts/deps test installs it)"
+	if ! chrome "$T/probe.out" --dump-dom \
+	    'data:text/html,<p id=probe>ok</p>' ||
+	    ! grep -qF '<p id="probe">ok</p>' "$T/probe.out"; then
+		skip "$CHROMIUM cannot run headless here: $(tail -n 3 \
+		    "$T/probe.out.err" | tr '\n' ' ')"
+	fi
+}
+
+# The body's background in each variant of style.css, as
+# getComputedStyle gives it back.
+declare -gA BG=([identity]='rgb(1, 2, 3)' [br]='rgb(11, 22, 33)'
+    [gzip]='rgb(44, 55, 66)')
+declare -gA SUFFIX=([br]=br [gzip]=gz)
+
+# page_html CODING: index.html as its CODING variant says it. A script
+# after the stylesheet link runs once that has loaded, and writes the
+# body's computed background into the DOM.
+page_html() {
+	cat <<-EOF
+	<!doctype html>
+	<html lang="en">
+	<head>
+	<meta charset="utf-8">
+	<title>codings</title>
+	<link rel="stylesheet" href="style.css">
+	</head>
+	<body>
+	<p id="coding">$1</p>
+	<p id="bg"></p>
+	<script>
+	document.getElementById("bg").textContent =
+	    getComputedStyle(document.body).backgroundColor;
+	</script>
+	</body>
+	</html>
+	EOF
+}
+
+# page_css CODING: style.css as its CODING variant says it; rules that
+# match nothing make it long enough to shrink when compressed.
+page_css() {
+	local i
+	printf 'body { background: %s; }\n' "${BG[$1]}"
+	for i in $(seq 1 60); do
+		printf '.unused%d { margin: %dpx; }\n' "$i" "$i"
+	done
+}
+
+# encode CODING: stdin compressed with CODING's own command, to stdout.
+encode() {
+	case $1 in
+	br) brotli -c ;;
+	gzip) gzip -9 -n -c ;;
+	esac
+}
+
+# chrome_site CODING: www/index.html and www/style.css, each with a
+# CODING sibling compressed from its CODING text, not from the file's.
+# A sibling's size differs from its file's, so the access log's byte
+# count tells which one was sent.
+chrome_site() {
+	local f w=$T/www
+	page_html identity >"$w/index.html"
+	page_css identity >"$w/style.css"
+	page_html "$1" | encode "$1" >"$w/index.html.${SUFFIX[$1]}"
+	page_css "$1" | encode "$1" >"$w/style.css.${SUFFIX[$1]}"
+	# Siblings must be no older than the file.
+	touch -d '-1 min' "$w/index.html" "$w/style.css"
+	for f in index.html style.css; do
+		[ "$(stat -c %s "$w/$f")" != \
+		    "$(stat -c %s "$w/$f.${SUFFIX[$1]}")" ] || {
+			echo "$f and its $1 sibling have one size" >&2
+			return 1
+		}
+	done
+}
+
+# chrome_decoded CODING: chromium's DOM of / shows the page's CODING
+# text and the background of the CODING stylesheet.
+chrome_decoded() {
+	local want
+	chrome "$T/dom.html" --dump-dom "http://127.0.0.1:$PORT/"
+	for want in "<p id=\"coding\">$1</p>" "<p id=\"bg\">${BG[$1]}</p>"; do
+		grep -qF "$want" "$T/dom.html" || {
+			echo "chromium's DOM lacks '$want'; it is:" >&2
+			cat "$T/dom.html" >&2
+			return 1
+		}
+	done
+}
+
+# logged_200 PATH FILE: the access log has a GET of PATH answered 200
+# with exactly FILE's size in body bytes (it is flushed within a second).
+logged_200() {
+	local line
+	line="\"GET $1 HTTP/1.1\" 200 $(stat -c %s "$2") "
+	wait_for grep -qF "$line" "$T/access.log" || {
+		echo "no access log line with '$line'; the log:" >&2
+		cat "$T/access.log" >&2
+		return 1
+	}
+}
+
+@test "compress: chromium loads a page and its CSS as their br siblings" {
+	need_chrome
+	chrome_site br
+	write_conf "precompressed on"
+	start_tine
+	chrome_decoded br
+	logged_200 / "$T/www/index.html.br"
+	logged_200 /style.css "$T/www/style.css.br"
+}
+
+@test "compress: chromium loads a page and its CSS as their gzip siblings" {
+	need_chrome
+	chrome_site gzip
+	write_conf "precompressed on"
+	start_tine
+	chrome_decoded gzip
+	logged_200 / "$T/www/index.html.gz"
+	logged_200 /style.css "$T/www/style.css.gz"
 }
