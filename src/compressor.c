@@ -219,7 +219,13 @@ compressor_scan(void)
 	size_t		  i, n;
 	int		  fd;
 
-	if ((fd = dup(cz.dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+	/*
+	 * A new open, not dup(): a duplicate shares the directory offset
+	 * with every process that inherited the master's descriptor, and
+	 * the compressor before this one left it at the end.
+	 */
+	if ((fd = openat(cz.dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
 		log_warn("compress_cache: scan");
 		if (fd != -1)
 			(void)close(fd);

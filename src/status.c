@@ -73,6 +73,78 @@ status_summary(char *buf, size_t size, const struct scoreboard *sb)
 	    (uintmax_t)requests, sb->generation);
 }
 
+/*
+ * Compression: responses sent with a coding (a sibling or a variant),
+ * variants served from the cache (hits) and covered files served as
+ * they are because theirs was not made yet (misses), wishes the full
+ * queue dropped; the compressor's variants made and evicted, and what
+ * its cache holds.
+ */
+static void
+status_json_compress(struct out *o, const struct scoreboard *sb)
+{
+	struct sb_compress_totals	 t;
+
+	scoreboard_compress_totals(sb, &t);
+	out_printf(o, "},\"compress\":{\"encoded_total\":%ju,"
+	    "\"cache_hits_total\":%ju,\"cache_misses_total\":%ju,"
+	    "\"wishes_dropped_total\":%ju,\"variants_made_total\":%ju,"
+	    "\"variants_evicted_total\":%ju,\"cache_bytes\":%jd,"
+	    "\"cache_files\":%jd,\"off\":%s}",
+	    (uintmax_t)t.encoded, (uintmax_t)t.hits, (uintmax_t)t.misses,
+	    (uintmax_t)t.dropped, (uintmax_t)sb->compress_made,
+	    (uintmax_t)sb->compress_evicted,
+	    (intmax_t)sb->compress_cache_bytes,
+	    (intmax_t)sb->compress_cache_files,
+	    sb->compress_off ? "true" : "false");
+}
+
+static void
+status_prometheus_compress(struct out *o, const struct scoreboard *sb)
+{
+	struct sb_compress_totals	 t;
+
+	scoreboard_compress_totals(sb, &t);
+	out_printf(o,
+	    "# HELP tine_encoded_total Responses sent with a content "
+	    "coding.\n"
+	    "# TYPE tine_encoded_total counter\n"
+	    "tine_encoded_total %ju\n"
+	    "# HELP tine_compress_cache_hits_total Variants served from the "
+	    "compress cache.\n"
+	    "# TYPE tine_compress_cache_hits_total counter\n"
+	    "tine_compress_cache_hits_total %ju\n"
+	    "# HELP tine_compress_cache_misses_total Files served as they "
+	    "are while their variant was not made yet.\n"
+	    "# TYPE tine_compress_cache_misses_total counter\n"
+	    "tine_compress_cache_misses_total %ju\n"
+	    "# HELP tine_compress_wishes_dropped_total Requests for a "
+	    "variant dropped by the full queue.\n"
+	    "# TYPE tine_compress_wishes_dropped_total counter\n"
+	    "tine_compress_wishes_dropped_total %ju\n",
+	    (uintmax_t)t.encoded, (uintmax_t)t.hits, (uintmax_t)t.misses,
+	    (uintmax_t)t.dropped);
+	out_printf(o,
+	    "# HELP tine_compress_variants_made_total Variants the "
+	    "compressor wrote.\n"
+	    "# TYPE tine_compress_variants_made_total counter\n"
+	    "tine_compress_variants_made_total %ju\n"
+	    "# HELP tine_compress_variants_evicted_total Variants removed "
+	    "to keep compress_cache_size.\n"
+	    "# TYPE tine_compress_variants_evicted_total counter\n"
+	    "tine_compress_variants_evicted_total %ju\n"
+	    "# HELP tine_compress_cache_bytes Bytes of the variants in the "
+	    "cache.\n"
+	    "# TYPE tine_compress_cache_bytes gauge\n"
+	    "tine_compress_cache_bytes %jd\n"
+	    "# HELP tine_compress_cache_files Variants in the cache.\n"
+	    "# TYPE tine_compress_cache_files gauge\n"
+	    "tine_compress_cache_files %jd\n",
+	    (uintmax_t)sb->compress_made, (uintmax_t)sb->compress_evicted,
+	    (intmax_t)sb->compress_cache_bytes,
+	    (intmax_t)sb->compress_cache_files);
+}
+
 static void
 status_json(struct out *o, const struct scoreboard *sb, int64_t now)
 {
@@ -100,7 +172,8 @@ status_json(struct out *o, const struct scoreboard *sb, int64_t now)
 	for (i = SB_STARTING; i < SB_NSTATES; i++)
 		out_printf(o, "%s\"%s\":%d", i == SB_STARTING ? "" : ",",
 		    scoreboard_state_name(i), st[i]);
-	out_printf(o, "},\"slots\":[");
+	status_json_compress(o, sb);
+	out_printf(o, ",\"slots\":[");
 	n = scoreboard_scan_bound(sb);
 	for (k = 0; k < n; k++) {
 		s = &sb->slots[k];
@@ -173,6 +246,7 @@ status_prometheus(struct out *o, const struct scoreboard *sb, int64_t now)
 	    "tine_tls_failures_total %ju\n",
 	    (uintmax_t)tls.handshakes, (uintmax_t)tls.resumed,
 	    (uintmax_t)tls.failures);
+	status_prometheus_compress(o, sb);
 }
 
 int

@@ -14,7 +14,7 @@ enum status_format {
 
 /* Bytes a rendering may need: a header plus one row per slot. */
 #define STATUS_ROW_BYTES	512
-#define STATUS_HEAD_BYTES	4096
+#define STATUS_HEAD_BYTES	8192
 
 /*
  * Renders into buf (allocated by the caller, at most size bytes).

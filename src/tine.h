@@ -48,7 +48,7 @@
 #define KEEPALIVE_REQUESTS_MAX	1000000	/* largest keepalive_requests */
 #define TLS_CIPHERS_MAX		1024	/* tls_ciphers, bytes */
 #define SITE_NAME_MAX		253	/* a host name (RFC 1035), bytes */
-#define COMPRESS_TYPES_MAX	64	/* compress_types entries */
+#define COMPRESS_TYPES_MAX	32	/* compress_types entries */
 #define COMPRESS_TYPE_MAX	128	/* one media type, bytes */
 #define COMPRESS_FILE_MAX_BYTES	((size_t)256 * 1024 * 1024) /* larger
 					   files are never compressed */

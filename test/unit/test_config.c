@@ -304,7 +304,9 @@ static const struct row rows[] = {
 	{ "size k alone", NULL, R "max_header_size k\n", 0,
 	    ":2: max_header_size \"k\" is invalid (256..1048576)\n", NULL },
 	{ "size 8g", NULL, R "max_header_size 8g\n", 0,
-	    ":2: max_header_size \"8g\" is invalid (256..1048576)\n", NULL },
+	    ":2: max_header_size \"8g\" is too large (256..1048576)\n", NULL },
+	{ "size 8t", NULL, R "max_header_size 8t\n", 0,
+	    ":2: max_header_size \"8t\" is invalid (256..1048576)\n", NULL },
 	{ "size -8k", NULL, R "max_header_size -8k\n", 0,
 	    ":2: max_header_size \"-8k\" is invalid (256..1048576)\n", NULL },
 	{ "size +8k", NULL, R "max_header_size +8k\n", 0,
@@ -1121,6 +1123,7 @@ static const struct {
 	{ "auth_basic", CTX_SERVER | CTX_LOCATION },
 	{ "auth_file", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
 	{ "precompressed", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
+	{ "compress", CTX_MAIN | CTX_SERVER | CTX_LOCATION },
 };
 
 static bool
@@ -1143,7 +1146,7 @@ test_table(void)
 		unit_check(types[i].name != NULL && types[i].set != NULL &&
 		    types[i].dump != NULL, "type %zu (%s) has a setter and "
 		    "a dumper", i, types[i].name != NULL ? types[i].name : "?");
-	unit_check(nitems(types) == T_AUTH_FILE + 1,
+	unit_check(nitems(types) == T_TYPES + 1,
 	    "every type is in types[]");
 	for (i = 0; i < nitems(directives); i++) {
 		d = &directives[i];
@@ -1167,7 +1170,7 @@ test_table(void)
 			    d->off + d->size <= sizeof(struct scope) :
 			    d->store == STORE_OTHER && d->size > 0 &&
 			    d->off + d->size <= sizeof(struct config);
-		if (ok && d->type == T_LIST)
+		if (ok && (d->type == T_LIST || d->type == T_TYPES))
 			ok = d->count_off != 0 && d->off + d->size *
 			    (size_t)d->nargs_max <= sizeof(struct config);
 		unit_check(ok, "row %s is consistent", d->name);
