@@ -20,21 +20,6 @@
 _Static_assert(ACCESS_BUF_BYTES >= LOG_TARGET_BYTES + 2 * LOG_FIELD_BYTES +
     LOG_FIXED_BYTES + 4 * LOG_USER_BYTES + 128, "an access-log line must fit the log buffer");
 
-/* Decimal digits of v at p; returns the end. */
-static char *
-access_put_uint(char *p, uintmax_t v)
-{
-	char	 d[24];
-	size_t	 i = sizeof(d);
-
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	memcpy(p, d + i, sizeof(d) - i);
-	return p + (sizeof(d) - i);
-}
-
 static char *
 access_put_str(char *p, const char *s, size_t len)
 {
@@ -109,10 +94,10 @@ access_log_response(const struct conn *c)
 	if (line != NULL)	/* e.g. 408: no request line to show */
 		p += log_escape(p, LOG_TARGET_BYTES, line->p, line->len);
 	p = ACCESS_PUT_LIT(p, "\" ");
-	p = access_put_uint(p, (uintmax_t)(c->status < 0 ? 0 : c->status));
+	p = util_put_uint(p, (uintmax_t)(c->status < 0 ? 0 : c->status));
 	*p++ = ' ';
 	if (c->sent > 0)
-		p = access_put_uint(p, (uintmax_t)c->sent);
+		p = util_put_uint(p, (uintmax_t)c->sent);
 	else
 		*p++ = '-';
 	p = ACCESS_PUT_LIT(p, " \"");

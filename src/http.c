@@ -1630,20 +1630,29 @@ http_name_is(const char *p, size_t n, const char *name)
 }
 
 /*
- * One Accept line (§12.5.1): media-range *( OWS ";" OWS parameter ),
- * the first "q" parameter being the weight. Parameters other than q
- * are skipped, not compared: the listing's types have none, and a
- * script's "application/json; charset=utf-8" means JSON. Of the ranges
- * that match a->type, the most specific wins, and the first of equally
- * specific ones. An element that does not parse is skipped up to the
- * next comma outside a quoted-string; the rest still counts.
+ * One element of a comma-separated list (§5.6.1): a token, or for a
+ * media range (§12.5.1) a type "/" subtype, then
+ * *( OWS ";" OWS parameter ), the first "q" parameter being the
+ * weight (§12.4.2). Other parameters are skipped, not compared.
  */
-static void
-http_accept_line(struct http_str v, struct http_accept *a)
+struct http_elem {
+	struct http_str	 name;	/* the token, or the media range's type */
+	struct http_str	 sub;	/* media range's subtype; unset for a token */
+	int		 q;	/* 0..1000; 1000 without a "q" */
+};
+
+/*
+ * Moves *pp to the next element of the list that parses and fills *e;
+ * false at the end of the list. An element that does not parse is
+ * skipped up to the next comma outside a quoted-string, so that the
+ * rest still counts.
+ */
+static bool
+http_next_elem(const char **pp, const char *end, bool media,
+    struct http_elem *e)
 {
-	const char *p = v.p, *end = v.p + v.len, *t, *s = NULL, *pn, *pv;
-	size_t tn, sn = 0, pnl;
-	int q, spec;
+	const char *p = *pp, *pn, *pv;
+	size_t pnl;
 	bool ok, have_q;
 
 	while (p < end) {
@@ -1651,13 +1660,13 @@ http_accept_line(struct http_str v, struct http_accept *a)
 			p++;
 		if (p == end)
 			break;
-		t = p;
-		tn = http_skip_token(&p, end);
-		if ((ok = tn > 0 && p < end && *p == '/')) {
-			s = ++p;
-			ok = (sn = http_skip_token(&p, end)) > 0;
+		e->name.p = p;
+		ok = (e->name.len = http_skip_token(&p, end)) > 0;
+		if (ok && media && (ok = p < end && *p == '/')) {
+			e->sub.p = ++p;
+			ok = (e->sub.len = http_skip_token(&p, end)) > 0;
 		}
-		q = 1000;
+		e->q = 1000;
 		have_q = false;
 		while (ok) {
 			while (p < end && HTTP_IS_OWS(*p))
@@ -1684,33 +1693,57 @@ http_accept_line(struct http_str v, struct http_accept *a)
 				ok = http_skip_token(&p, end) > 0;
 			if (ok && !have_q && http_name_is(pn, pnl, "q")) {
 				have_q = true;
-				ok = (q = http_parse_qvalue(pv,
+				ok = (e->q = http_parse_qvalue(pv,
 				    (size_t)(p - pv))) != -1;
 			}
 		}
-		if (ok && http_name_is(t, tn, "*") && !http_name_is(s, sn, "*"))
-			ok = false;		/* "*" + "/json" */
-		if (!ok) {
-			while (p < end && *p != ',') {
-				if (*p == '"')
-					(void)http_skip_quoted(&p, end);
-				else
-					p++;
-			}
-			continue;
+		/* "*" + "/json" is no media range. */
+		if (ok && media && http_name_is(e->name.p, e->name.len, "*") &&
+		    !http_name_is(e->sub.p, e->sub.len, "*"))
+			ok = false;
+		if (ok) {
+			*pp = p;
+			return true;
 		}
+		while (p < end && *p != ',') {
+			if (*p == '"')
+				(void)http_skip_quoted(&p, end);
+			else
+				p++;
+		}
+	}
+	*pp = p;
+	return false;
+}
+
+/*
+ * One Accept line (§12.5.1). Parameters other than q are skipped, not
+ * compared: the listing's types have none, and a script's
+ * "application/json; charset=utf-8" means JSON. Of the ranges that
+ * match a->type, the most specific wins, and the first of equally
+ * specific ones.
+ */
+static void
+http_accept_line(struct http_str v, struct http_accept *a)
+{
+	const char *p = v.p, *end = v.p + v.len;
+	struct http_elem e;
+	int spec;
+
+	while (http_next_elem(&p, end, true, &e)) {
 		a->valid = true;
-		if (http_name_is(t, tn, "*"))
+		if (http_name_is(e.name.p, e.name.len, "*"))
 			spec = 1;
-		else if (!http_name_is(t, tn, a->type))
+		else if (!http_name_is(e.name.p, e.name.len, a->type))
 			spec = 0;
-		else if (http_name_is(s, sn, "*"))
+		else if (http_name_is(e.sub.p, e.sub.len, "*"))
 			spec = 2;
 		else
-			spec = http_name_is(s, sn, a->subtype) ? 3 : 0;
+			spec = http_name_is(e.sub.p, e.sub.len, a->subtype) ?
+			    3 : 0;
 		if (spec > a->spec) {
 			a->spec = spec;
-			a->q = q;
+			a->q = e.q;
 		}
 	}
 }
@@ -1762,74 +1795,27 @@ static const char *const http_coding_names[HTTP_CODING_COUNT] = {
 /*
  * One Accept-Encoding line (RFC 9110 §12.5.3): codings with an optional
  * weight, "*" for any other; "x-gzip" is gzip (§8.4.1.3). The first
- * mention of a coding counts. An element that does not parse is skipped
- * up to the next comma outside a quoted-string; the rest still counts.
+ * mention of a coding counts.
  */
 static void
 http_codings_line(struct http_str v, struct http_codings *c)
 {
-	const char *p = v.p, *end = v.p + v.len, *t, *pn, *pv;
-	size_t tn, pnl;
-	int q, i, *slot;
-	bool ok, have_q;
+	const char *p = v.p, *end = v.p + v.len;
+	struct http_elem e;
+	int i, *slot;
 
-	while (p < end) {
-		while (p < end && (HTTP_IS_OWS(*p) || *p == ','))
-			p++;
-		if (p == end)
-			break;
-		t = p;
-		ok = (tn = http_skip_token(&p, end)) > 0;
-		q = 1000;
-		have_q = false;
-		while (ok) {
-			while (p < end && HTTP_IS_OWS(*p))
-				p++;
-			if (p == end || *p == ',')
-				break;
-			if (*p++ != ';') {
-				ok = false;
-				break;
-			}
-			while (p < end && HTTP_IS_OWS(*p))
-				p++;
-			pn = p;
-			pnl = http_skip_token(&p, end);
-			if (pnl == 0 || p == end || *p != '=') {
-				ok = false;
-				break;
-			}
-			pv = ++p;
-			if (p < end && *p == '"')
-				ok = http_skip_quoted(&p, end) &&
-				    !http_name_is(pn, pnl, "q");
-			else
-				ok = http_skip_token(&p, end) > 0;
-			if (ok && !have_q && http_name_is(pn, pnl, "q")) {
-				have_q = true;
-				ok = (q = http_parse_qvalue(pv,
-				    (size_t)(p - pv))) != -1;
-			}
-		}
-		if (!ok) {
-			while (p < end && *p != ',') {
-				if (*p == '"')
-					(void)http_skip_quoted(&p, end);
-				else
-					p++;
-			}
-			continue;
-		}
+	while (http_next_elem(&p, end, false, &e)) {
 		slot = NULL;
-		if (http_name_is(t, tn, "*"))
+		if (http_name_is(e.name.p, e.name.len, "*"))
 			slot = &c->star;
-		else if (http_name_is(t, tn, "x-gzip"))
+		else if (http_name_is(e.name.p, e.name.len, "x-gzip"))
 			slot = &c->q[HTTP_CODING_GZIP];
 		for (i = 0; slot == NULL && i < HTTP_CODING_COUNT; i++)
-			if (http_name_is(t, tn, http_coding_names[i]))
+			if (http_name_is(e.name.p, e.name.len,
+			    http_coding_names[i]))
 				slot = &c->q[i];
 		if (slot != NULL && *slot == -1)
-			*slot = q;
+			*slot = e.q;
 	}
 }
 

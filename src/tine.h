@@ -383,6 +383,7 @@ int	 log_error_fd(void);
 /* util.c */
 int	 xsnprintf(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+char	*util_put_uint(char *, uintmax_t);
 int64_t	 util_now_ms(void);
 int	 util_nprocs(void);
 int	 util_set_cloexec(int);

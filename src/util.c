@@ -1,8 +1,8 @@
 /*
  * util.c: small helpers more than one module needs: checked formatting,
- * the monotonic clock, descriptor flags, address formatting and the safe
- * walk to the directory of a file root writes. Nothing here allocates or
- * logs.
+ * decimal digits by hand, the monotonic clock, descriptor flags, address
+ * formatting and the safe walk to the directory of a file root writes.
+ * Nothing here allocates or logs.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,6 +31,24 @@ xsnprintf(char *buf, size_t size, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= size)
 		return -1;
 	return n;
+}
+
+/*
+ * The decimal digits of v at p, no NUL; returns the end. By hand: it
+ * runs on the request path (cache keys, access-log lines).
+ */
+char *
+util_put_uint(char *p, uintmax_t v)
+{
+	char	 d[24];		/* UINTMAX_MAX has 20 digits */
+	size_t	 i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	memcpy(p, d + i, sizeof(d) - i);
+	return p + (sizeof(d) - i);
 }
 
 int64_t

@@ -24,33 +24,6 @@
 static char	 dir[] = "/tmp/test_rule.XXXXXX";
 static char	 conf_path[PATH_MAX];
 
-static void
-write_file(const char *path, const char *text)
-{
-	FILE	*fp;
-
-	if ((fp = fopen(path, "w")) == NULL || fputs(text, fp) == EOF ||
-	    fclose(fp) == EOF)
-		abort();
-}
-
-static struct config *
-load(const char *text)
-{
-	struct config	*c;
-	int		 fd;
-
-	write_file(conf_path, text);
-	fd = dup(STDERR_FILENO);
-	if (freopen("/dev/null", "w", stderr) == NULL)
-		abort();
-	c = config_load(conf_path);
-	fflush(stderr);
-	(void)dup2(fd, STDERR_FILENO);
-	(void)close(fd);
-	return c;
-}
-
 static struct sockaddr_storage
 addr(const char *s)
 {
@@ -343,7 +316,7 @@ main(void)
 	(void)snprintf(www, sizeof(www), "%s/www", dir);
 	if (mkdir(www, 0700) == -1)
 		abort();
-	conf = load(rules_conf);
+	conf = unit_load_config(conf_path, rules_conf);
 	unit_check(conf != NULL, "rules: loads");
 	if (conf != NULL) {
 		test_select(conf);

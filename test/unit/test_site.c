@@ -17,27 +17,6 @@
 static char	 dir[] = "/tmp/test_site.XXXXXX";
 static char	 conf_path[PATH_MAX];
 
-static struct config *
-load(const char *text)
-{
-	struct config	*c;
-	FILE		*fp;
-	int		 fd;
-
-	if ((fp = fopen(conf_path, "w")) == NULL || fputs(text, fp) == EOF ||
-	    fclose(fp) == EOF)
-		abort();
-	/* config_load reports on stderr: keep the TAP stream clean. */
-	fd = dup(STDERR_FILENO);
-	if (freopen("/dev/null", "w", stderr) == NULL)
-		abort();
-	c = config_load(conf_path);
-	fflush(stderr);
-	(void)dup2(fd, STDERR_FILENO);
-	(void)close(fd);
-	return c;
-}
-
 static const char	 sites_conf[] =
 	"listen 127.0.0.1:1\n"
 	"root www\n"
@@ -186,7 +165,7 @@ main(void)
 	(void)snprintf(www, sizeof(www), "%s/www", dir);
 	if (mkdir(www, 0700) == -1)
 		abort();
-	conf = load(sites_conf);
+	conf = unit_load_config(conf_path, sites_conf);
 	unit_check(conf != NULL && conf->nsites == 5, "sites: loads");
 	if (conf == NULL)
 		return unit_done();
@@ -210,7 +189,7 @@ main(void)
 	}
 	config_free(conf);
 	for (i = 0; i < nitems(blocks); i++) {
-		conf = load(blocks[i].text);
+		conf = unit_load_config(conf_path, blocks[i].text);
 		unit_check((conf != NULL) == blocks[i].ok, "blocks: %s %s",
 		    blocks[i].name, blocks[i].ok ? "loads" : "is refused");
 		config_free(conf);
