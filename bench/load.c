@@ -15,15 +15,29 @@
  * every handshake is a full one.
  *
  * usage: load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS)
- *             [-H HOST] [-s STATUS] [-t TIMEOUT] ADDR:PORT PATH
+ *             [-e CODINGS] [-H HOST] [-s STATUS] [-t TIMEOUT] ADDR:PORT PATH
  * -H sends HOST as the Host field (default: ADDR:PORT), so that a server
- * with several sites routes the requests to one of them.
- * prints one line: requests= errors= starved= conn_min= conn_max= p50_us=
- * p99_us= elapsed_s= rps= bytes= client_cpu_pct= (the client's own CPU
- * time over the run's wall time: near 100 it, not the server, is the
- * limit), and with -S handshakes= resumed= tls= (protocol/suite/group of
- * the first handshake). Exits 0 when at least one request was answered
- * and none failed, 3 otherwise, 2 on a usage error.
+ * with several sites routes the requests to one of them. -e sends
+ * CODINGS as Accept-Encoding ("gzip, br", say); without it the request
+ * has no Accept-Encoding field.
+ *
+ * A body is delimited by Content-Length or by chunked transfer coding
+ * (RFC 9112, 7.1: sizes, extensions and trailer fields are read and
+ * checked, not kept); anything else, or a byte past the end of the
+ * response, fails the connection. bytes= counts the body bytes of the
+ * good responses: the payload, without chunk framing, still content-coded
+ * (bytes / requests is the mean body of a response). A complete response
+ * whose status is not STATUS (default 200) is "bad": its body is read,
+ * the connection goes on, and it counts in bad= only, not in requests=.
+ *
+ * prints one line: requests= errors= bad= starved= conn_min= conn_max=
+ * p50_us= p99_us= elapsed_s= rps= bytes= encoded= (good responses that
+ * had a Content-Encoding other than identity) client_cpu_pct= (the
+ * client's own CPU time over the run's wall time: near 100 it, not the
+ * server, is the limit), and with -S handshakes= resumed= tls=
+ * (protocol/suite/group of the first handshake). Exits 0 when at least
+ * one request was answered and none failed or was bad, 3 otherwise, 2 on
+ * a usage error.
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -61,6 +75,8 @@
 #define HIST_BUCKETS		(HIST_LINEAR + (64 - 6) * (1 << HIST_SUB_BITS))
 #define TLS_SNI			"localhost"	/* the bench certificate's */
 #define TLS_INFO_BYTES		160
+#define CHUNK_DIGITS_MAX	15	/* hex digits of a chunk size */
+#define CHUNK_LINE_MAX_BYTES	4096	/* a chunk extension or trailer line */
 
 enum state {
 	ST_IDLE,		/* no socket */
@@ -72,6 +88,21 @@ enum state {
 	ST_EOF,			/* response done; waiting for the close */
 };
 
+/* Where a body is: RFC 9112, 6.3 (length) and 7.1 (chunked). */
+enum body {
+	B_LENGTH,		/* Content-Length: body_left to go */
+	B_SIZE,			/* chunk-size digits */
+	B_EXT,			/* chunk extensions, up to CR */
+	B_SIZE_LF,
+	B_DATA,			/* chunk-data: body_left to go */
+	B_DATA_CR,
+	B_DATA_LF,
+	B_TRAILER,		/* at the start of a trailer line */
+	B_TRAILER_LINE,		/* inside one, up to LF */
+	B_END_LF,		/* the empty line's LF */
+	B_DONE,
+};
+
 struct conn {
 	int		 fd;
 	SSL		*ssl;		/* -S: this connection's */
@@ -79,6 +110,12 @@ struct conn {
 	size_t		 woff;
 	size_t		 hlen;
 	long long	 body_left;
+	unsigned long long rbytes;	/* body bytes of this response */
+	enum body	 bst;
+	int		 digits;	/* of the chunk size so far */
+	size_t		 line;		/* bytes of an extension or trailer */
+	bool		 bad;		/* the status is not the one wanted */
+	bool		 encoded;	/* Content-Encoding, not identity */
 	bool		 server_close;
 	uint32_t	 watching;	/* epoll events registered */
 	uint64_t	 t_start;	/* ns, request (or connect) start */
@@ -106,6 +143,8 @@ static struct {
 	unsigned long		 issued;
 	unsigned long		 done;
 	unsigned long		 errors;
+	unsigned long		 bad;		/* complete, wrong status */
+	unsigned long		 encoded;
 	unsigned long long	 bytes;
 	uint64_t		 t_end;		/* ns; -d */
 	bool			 stopping;
@@ -410,6 +449,12 @@ conn_start(struct conn *c)
 	c->woff = 0;
 	c->hlen = 0;
 	c->body_left = 0;
+	c->rbytes = 0;
+	c->bst = B_LENGTH;
+	c->digits = 0;
+	c->line = 0;
+	c->bad = false;
+	c->encoded = false;
 	c->server_close = false;
 	if (c->fd != -1) {
 		conn_write(c);
@@ -443,9 +488,21 @@ conn_complete(struct conn *c)
 {
 	uint64_t	 us = (now_ns() - c->t_start) / 1000;
 
+	if (c->bad) {
+		/* Read to its end, so the connection may go on; no figure. */
+		L.bad++;
+		if (L.close_mode || c->server_close)
+			c->st = ST_EOF;
+		else
+			conn_start(c);
+		return;
+	}
 	L.hist[hist_index(us)]++;
 	L.done++;
+	L.bytes += c->rbytes;
 	c->done++;
+	if (c->encoded)
+		L.encoded++;
 	if (L.resume && L.sess == NULL && c->ssl != NULL) {
 		/* TLS 1.3 tickets come after the handshake: they are in. */
 		SSL_SESSION	*s = SSL_get1_session(c->ssl);
@@ -485,35 +542,173 @@ head_field(const char *head, size_t len, const char *name, size_t *vlen)
 	return NULL;
 }
 
-/* Returns 0 when the head is usable, -1 when it is not. */
+/*
+ * Returns 0 when the head is usable, -1 when it is not. Sets how the body
+ * is delimited (RFC 9112, 6.3): none for 204 and 304, chunked when that
+ * is the transfer coding, else Content-Length, which must be there.
+ */
 static int
 conn_parse_head(struct conn *c, size_t head_len)
 {
-	const char	*v;
-	size_t		 vlen, i;
+	const char	*v, *te;
+	size_t		 vlen, tlen, i;
 	long long	 cl = 0;
-	int		 status;
+	int		 status, k;
 
 	if (head_len < 12 || memcmp(c->head, "HTTP/1.", 7) != 0 ||
 	    c->head[8] != ' ')
 		return -1;
+	for (k = 9; k < 12; k++)
+		if (c->head[k] < '0' || c->head[k] > '9')
+			return -1;
 	status = (c->head[9] - '0') * 100 + (c->head[10] - '0') * 10 +
 	    (c->head[11] - '0');
-	if (status != L.want_status)
-		return -1;
+	if (status < 200)
+		return -1;	/* 1xx: never asked for here */
+	c->bad = status != L.want_status;
+	v = head_field(c->head, head_len, "content-encoding", &vlen);
+	c->encoded = v != NULL && vlen > 0 &&
+	    !(vlen == 8 && strncasecmp(v, "identity", 8) == 0);
 	v = head_field(c->head, head_len, "content-length", &vlen);
-	if (v == NULL || vlen == 0 || vlen > 15)
-		return -1;
-	for (i = 0; i < vlen; i++) {
-		if (v[i] < '0' || v[i] > '9')
+	te = head_field(c->head, head_len, "transfer-encoding", &tlen);
+	c->bst = B_LENGTH;
+	c->body_left = 0;
+	if (status == 204 || status == 304) {
+		/* no body, whatever the fields say */
+	} else if (te != NULL) {
+		/* chunked alone: this client asks for no other coding */
+		if (v != NULL || tlen != 7 ||
+		    strncasecmp(te, "chunked", 7) != 0)
 			return -1;
-		cl = cl * 10 + (v[i] - '0');
+		c->bst = B_SIZE;
+		c->digits = 0;
+		c->line = 0;
+	} else {
+		if (v == NULL || vlen == 0 || vlen > 15)
+			return -1;
+		for (i = 0; i < vlen; i++) {
+			if (v[i] < '0' || v[i] > '9')
+				return -1;
+			cl = cl * 10 + (v[i] - '0');
+		}
+		c->body_left = cl;
 	}
-	c->body_left = cl;
 	v = head_field(c->head, head_len, "connection", &vlen);
 	if (v != NULL && vlen >= 5 && strncasecmp(v, "close", 5) == 0)
 		c->server_close = true;
 	return 0;
+}
+
+static int
+hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Feeds body bytes through the body's state: returns 1 when they end the
+ * response exactly, 0 when more is due, -1 when they are no well-formed
+ * body or run past its end (nothing is pipelined, so nothing may follow).
+ */
+static int
+body_feed(struct conn *c, const char *p, size_t len)
+{
+	size_t	 n;
+	int	 h;
+
+	while (len > 0) {
+		switch (c->bst) {
+		case B_LENGTH:
+		case B_DATA:
+			n = len;
+			if ((long long)n > c->body_left)
+				n = (size_t)c->body_left;
+			c->body_left -= (long long)n;
+			c->rbytes += n;
+			p += n;
+			len -= n;
+			if (c->body_left > 0)
+				break;
+			if (c->bst == B_LENGTH)
+				return len == 0 ? 1 : -1;
+			c->bst = B_DATA_CR;
+			break;
+		case B_SIZE:
+			if ((h = hex_value(*p)) >= 0) {
+				if (++c->digits > CHUNK_DIGITS_MAX)
+					return -1;
+				c->body_left = c->body_left * 16 + h;
+			} else if (c->digits == 0) {
+				return -1;
+			} else if (*p == ';' || *p == ' ' || *p == '\t') {
+				c->bst = B_EXT;	/* BWS, then extensions */
+				c->line = 0;
+			} else if (*p == '\r') {
+				c->bst = B_SIZE_LF;
+			} else {
+				return -1;
+			}
+			p++;
+			len--;
+			break;
+		case B_EXT:
+			if (*p == '\r')
+				c->bst = B_SIZE_LF;
+			else if (*p == '\n' || ++c->line > CHUNK_LINE_MAX_BYTES)
+				return -1;
+			p++;
+			len--;
+			break;
+		case B_SIZE_LF:
+			if (*p != '\n')
+				return -1;
+			p++;
+			len--;
+			c->digits = 0;
+			c->bst = c->body_left == 0 ? B_TRAILER : B_DATA;
+			break;
+		case B_DATA_CR:
+		case B_DATA_LF:
+			if (*p != (c->bst == B_DATA_CR ? '\r' : '\n'))
+				return -1;
+			c->bst = c->bst == B_DATA_CR ? B_DATA_LF : B_SIZE;
+			p++;
+			len--;
+			break;
+		case B_TRAILER:
+			c->bst = *p == '\r' ? B_END_LF : B_TRAILER_LINE;
+			c->line = 0;
+			p++;
+			len--;
+			break;
+		case B_TRAILER_LINE:
+			if (*p == '\n')
+				c->bst = B_TRAILER;
+			else if (++c->line > CHUNK_LINE_MAX_BYTES)
+				return -1;
+			p++;
+			len--;
+			break;
+		case B_END_LF:
+			if (*p != '\n')
+				return -1;
+			p++;
+			len--;
+			c->bst = B_DONE;
+			return len == 0 ? 1 : -1;
+		case B_DONE:
+			return -1;
+		}
+	}
+	if (c->bst == B_LENGTH && c->body_left == 0)
+		return 1;	/* Content-Length: 0, or no body */
+	return c->bst == B_DONE ? 1 : 0;
 }
 
 /*
@@ -554,15 +749,15 @@ conn_read(struct conn *c)
 			return false;
 		}
 		extra = c->hlen - head_len;
-		if ((long long)extra > c->body_left) {
+		c->st = ST_BODY;
+		switch (body_feed(c, c->head + head_len, extra)) {
+		case -1:
 			conn_fail(c);	/* bytes nobody asked for */
 			return false;
-		}
-		c->body_left -= (long long)extra;
-		L.bytes += extra;
-		c->st = ST_BODY;
-		if (c->body_left == 0)
+		case 1:
 			conn_complete(c);
+			break;
+		}
 		return true;
 	}
 	if (c->st == ST_BODY) {
@@ -572,14 +767,18 @@ conn_read(struct conn *c)
 				conn_fail(c);
 			return false;
 		}
-		if (n <= 0 || n > c->body_left) {
+		if (n <= 0) {
 			conn_fail(c);
 			return false;
 		}
-		c->body_left -= n;
-		L.bytes += (unsigned long long)n;
-		if (c->body_left == 0)
+		switch (body_feed(c, L.discard, (size_t)n)) {
+		case -1:
+			conn_fail(c);
+			return false;
+		case 1:
 			conn_complete(c);
+			break;
+		}
 		return true;
 	}
 	if (c->st == ST_EOF) {
@@ -662,8 +861,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: load [-C] [-S [-R]] -c CONNS "
-	    "(-d SECONDS | -n REQUESTS) [-H HOST] [-s STATUS] [-t TIMEOUT] "
-	    "ADDR:PORT PATH\n");
+	    "(-d SECONDS | -n REQUESTS) [-e CODINGS] [-H HOST] [-s STATUS] "
+	    "[-t TIMEOUT] ADDR:PORT PATH\n");
 	exit(2);
 }
 
@@ -706,11 +905,12 @@ main(int argc, char *argv[])
 	uint64_t		 t0, t_last_sweep, now, t_done;
 	unsigned long		 cmin = ULONG_MAX, cmax = 0, starved = 0;
 	char			*colon, *endp;
-	const char		*host = NULL;
+	const char		*host = NULL, *codings = NULL;
+	char			 ae[REQUEST_MAX_BYTES];
 	int			 ch, i, n, wait_ms;
 
 	L.want_status = 200;
-	while ((ch = getopt(argc, argv, "CH:RSc:d:n:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "CH:RSc:d:e:n:s:t:")) != -1) {
 		switch (ch) {
 		case 'C':
 			L.close_mode = true;
@@ -733,6 +933,12 @@ main(int argc, char *argv[])
 			duration = strtod(optarg, &endp);
 			if (*endp != '\0' || duration <= 0)
 				usage();
+			break;
+		case 'e':
+			if (optarg[0] == '\0' ||
+			    strpbrk(optarg, "\r\n") != NULL)
+				usage();
+			codings = optarg;
 			break;
 		case 'n':
 			L.limit = number(optarg, ULONG_MAX / 2);
@@ -763,9 +969,16 @@ main(int argc, char *argv[])
 	if (inet_pton(AF_INET, argv[0], &L.addr.sin_addr) != 1)
 		usage();
 	*colon = ':';
+	ae[0] = '\0';
+	if (codings != NULL) {
+		n = snprintf(ae, sizeof(ae), "Accept-Encoding: %s\r\n",
+		    codings);
+		if (n < 0 || (size_t)n >= sizeof(ae))
+			usage();
+	}
 	n = snprintf(L.req, sizeof(L.req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: tine-bench\r\n%s\r\n", argv[1],
-	    host != NULL ? host : argv[0],
+	    "User-Agent: tine-bench\r\n%s%s\r\n", argv[1],
+	    host != NULL ? host : argv[0], ae,
 	    L.close_mode ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(L.req))
 		usage();
@@ -844,15 +1057,16 @@ main(int argc, char *argv[])
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	printf("requests=%lu errors=%lu starved=%lu conn_min=%lu conn_max=%lu "
-	    "p50_us=%.0f p99_us=%.0f elapsed_s=%.3f rps=%.1f bytes=%llu "
-	    "client_cpu_pct=%.0f", L.done, L.errors, starved, cmin, cmax,
-	    hist_percentile(0.50), hist_percentile(0.99), elapsed,
-	    elapsed > 0 ? (double)L.done / elapsed : 0, L.bytes,
+	printf("requests=%lu errors=%lu bad=%lu starved=%lu conn_min=%lu "
+	    "conn_max=%lu p50_us=%.0f p99_us=%.0f elapsed_s=%.3f rps=%.1f "
+	    "bytes=%llu encoded=%lu client_cpu_pct=%.0f", L.done, L.errors,
+	    L.bad, starved, cmin, cmax, hist_percentile(0.50),
+	    hist_percentile(0.99), elapsed,
+	    elapsed > 0 ? (double)L.done / elapsed : 0, L.bytes, L.encoded,
 	    elapsed > 0 ? 100 * cpu / elapsed : 0);
 	if (L.tls)
 		printf(" handshakes=%lu resumed=%lu tls=%s", L.handshakes,
 		    L.resumed, L.tls_info[0] != '\0' ? L.tls_info : "none");
 	printf("\n");
-	return L.done > 0 && L.errors == 0 ? 0 : 3;
+	return L.done > 0 && L.errors == 0 && L.bad == 0 ? 0 : 3;
 }

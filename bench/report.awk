@@ -2,18 +2,24 @@
 # and checks tine's targets. Plain POSIX awk (mawk has no asort).
 #
 # Input lines:
-#   R round scenario server cpu-ns requests=N errors=N starved=N conn_min=N
-#     conn_max=N p50_us=N p99_us=N elapsed_s=N rps=N bytes=N
-#     client_cpu_pct=N [handshakes=N resumed=N tls=PROTO/SUITE/GROUP]
+#   R round scenario server cpu-ns requests=N errors=N bad=N starved=N
+#     conn_min=N conn_max=N p50_us=N p99_us=N elapsed_s=N rps=N bytes=N
+#     encoded=N client_cpu_pct=N [handshakes=N resumed=N
+#     tls=PROTO/SUITE/GROUP]
 #   P server key value     (sys_ka, sys_close, ir_ka, ir_close, pss_worker,
 #                           priv_worker, pss_total, procs)
 #   S server mode syscall calls-per-request (mode: ka, close, tka, thand)
+#   Z what ...             (the compress scenario: size, skip, warm, same,
+#                           busy, coding; see compress_tables)
 # Variables: servers, scenarios (space-separated), logon, rounds, cg, sc;
 # for HTTPS tservers (the servers that ran it), tscenarios (scenario-key
 # pairs, such as tka4-ecdsa), keys; for the sites scenario (R lines of
 # sites-last and sites-none, servers tine-1 and tine-100) srounds (0:
 # not run), snum (sites), slocs (locations per site), shost, shdr (1:
-# header rules on), sconns, sworkers.
+# header rules on), sconns, sworkers; for the compress scenario (R lines
+# of zhtml and zjs, servers the rows: tine-pre, tine-comp, tine-id,
+# tine-same, nginx-gzip, nginx-static, lighttpd) crounds (0: not run),
+# crows (the rows run), cconns, cae (the Accept-Encoding sent), cdur.
 # With tine-a among the servers (scripts/bench --ab), an A/B table of tine
 # and tine-a comes first.
 
@@ -118,8 +124,17 @@ $1 == "R" {
 	val["p99", scen, s, r] = f["p99_us"]
 	val["cpu", scen, s, r] = f["requests"] > 0 ? \
 	    ns / 1000 / f["requests"] : 0
-	errors[scen, s] += f["errors"]
+	# bytes= and encoded= count good responses only
+	if (f["requests"] > 0) {
+		val["bytes", scen, s, r] = f["bytes"] / f["requests"]
+		val["enc", scen, s, r] = f["encoded"] / f["requests"]
+	}
+	errors[scen, s] += f["errors"] + f["bad"]
 	val["ccpu", scen, s, r] = f["client_cpu_pct"]
+	if ("cpu0_pct" in f) {		# compress: each CPU's busy share
+		val["cpu0", scen, s, r] = f["cpu0_pct"]
+		val["cpu1", scen, s, r] = f["cpu1_pct"]
+	}
 	val["scpu", scen, s, r] = f["elapsed_s"] > 0 ? \
 	    ns / 1e7 / f["elapsed_s"] : 0
 	if ("handshakes" in f) {
@@ -138,6 +153,22 @@ $1 == "R" {
 	next
 }
 $1 == "P" { prof[$2, $3] = $4; next }
+$1 == "Z" {
+	if ($2 == "size")	# file identity br zst gz
+		zsize[$3] = $4 " " $5 " " $6 " " $7
+	else if ($2 == "skip" || $2 == "warm" || $2 == "busy") {
+		t = $0
+		sub(/^Z [a-z]+ [^ ]+ ?/, "", t)
+		znote[$2, $3] = t == "" ? 1 : t
+	} else if ($2 == "same") {	# file bytes source...
+		t = $0
+		sub(/^Z same [^ ]+ [^ ]+ /, "", t)
+		zsame[$3] = $4
+		zsamesrc[$3] = t
+	} else if ($2 == "coding")	# row file coding length
+		zcoding[$3, $4] = $5 " " $6
+	next
+}
 $1 == "F" {
 	# F self|incl instructions-per-request function (file)
 	name = $0
@@ -179,6 +210,8 @@ END {
 		https_tables()
 	if (srounds > 0)
 		sites_tables()
+	if (crounds > 0)
+		compress_tables()
 	print ""
 	print "## tine's targets"
 	print ""
@@ -193,6 +226,8 @@ END {
 		https_targets()
 	if (srounds > 0)
 		sites_target()
+	if (crounds > 0)
+		compress_targets()
 	print ""
 	print "n/a: a server the target compares with was not run " \
 	    "(`--quick` runs tine, nginx and floor; `--servers` chooses)."
@@ -883,5 +918,205 @@ function sites_instructions(    k, key, what, a, b, i, j, t, idx, shown) {
 		printf "| %s | %d | %d | %+d |\n", sfname[idx[i]],
 		    sf1[idx[i]], sf100[idx[i]], sfd[idx[i]]
 		shown++
+	}
+}
+
+# --- compress ---------------------------------------------------------------
+
+function cmed(m, scen, s,    r, list) {
+	list = ""
+	for (r = 1; r <= crounds; r++)
+		if ((m, scen, s, r) in val)
+			list = list " " val[m, scen, s, r]
+	return median(list)
+}
+
+# Median over the compress rounds of metric(a) / metric(b), same round.
+function cratio(m, scen, a, b,    r, list, x, y) {
+	list = ""
+	for (r = 1; r <= crounds; r++) {
+		if (!((m, scen, a, r) in val) || !((m, scen, b, r) in val))
+			continue
+		x = val[m, scen, a, r]
+		y = val[m, scen, b, r]
+		if (y > 0)
+			list = list " " x / y
+	}
+	return median(list)
+}
+
+function compress_tables(    nrow, row, k, f, scen, j, s, n, a, hot, slow) {
+	nrow = split(crows, row, " ")
+	what["tine-pre"] = "`precompressed on`: siblings by brotli -q 11, " \
+	    "zstd --ultra -22, gzip -9"
+	what["tine-comp"] = "`compress on`: tine's own variants, cached"
+	what["tine-id"] = "neither: the same files, identity"
+	what["tine-same"] = "neither: tine-comp's coded bytes as a plain " \
+	    "file, identity"
+	what["nginx-gzip"] = "`gzip on`, default level (1)"
+	what["nginx-static"] = "`gzip_static on`, the gzip -9 siblings"
+	what["lighttpd"] = "mod_deflate, default levels, `deflate.cache-dir`"
+	if (zsamesrc["html"] ~ /^brotli/)
+		what["tine-same"] = "neither: the .br sibling's bytes as a " \
+		    "plain file, identity"
+	print ""
+	print "## Compression: a 100 KiB HTML page and a 1 MiB JavaScript " \
+	    "bundle"
+	print ""
+	print cconns " keep-alive connections ask for `/page.html` (HTML " \
+	    "markup) or `/app.js` (JavaScript source), made by " \
+	    "bench/corpus.awk, and send `Accept-Encoding: " cae "`. Each " \
+	    "row is a server process of its own (2 workers, pinned to " \
+	    "CPU 0, the client on CPU 1), all of them up and idle but the " \
+	    "one measured; tine's " \
+	    "compressor was warmed first (each file asked for until the " \
+	    "answer was coded), and every server left until idle before " \
+	    "the runs. CPU µs/req as in the load tables: the server's " \
+	    "processes, master, workers and any helper; server CPU %: " \
+	    "that time over the run's; CPU 0 and CPU 1 busy: all that ran " \
+	    "on each (/proc/stat), kernel work charged to no process " \
+	    "included. body bytes: the " \
+	    "mean body of a response as the client read it (still coded, " \
+	    "without chunk framing). coded: responses with a " \
+	    "Content-Encoding. ×nginx gzip: the median of the ratios to " \
+	    "nginx `gzip on` in the same round; ×same bytes: to tine-same, " \
+	    "tine sending those bytes as a plain file. " crounds \
+	    " round(s) of " cdur " s, medians."
+	if (("skip", "tine-comp") in znote) {
+		print ""
+		print "**No tine-comp row:** build/tine -t does not take " \
+		    "`compress on` yet (" znote["skip", "tine-comp"] ")."
+	}
+	if (!(("warm", "tine-comp") in znote))
+		;
+	else if (znote["warm", "tine-comp"] == "timeout") {
+		print ""
+		print "**tine-comp was not warm:** some answers were still " \
+		    "identity after the warm-up's bound; see its coded column."
+	} else
+		print "\ntine-comp answered both files coded " \
+		    znote["warm", "tine-comp"] " s after it started."
+	for (k in znote) {
+		split(k, a, SUBSEP)
+		if (a[1] == "busy")
+			print "\n**" a[2] " was still busy** when the runs " \
+			    "began: background work may be in its CPU figures."
+	}
+	print ""
+	print "| file | identity | .br | .zst | .gz | tine-same |"
+	print "|---|---:|---:|---:|---:|---|"
+	for (j = 1; j <= 2; j++) {
+		f = j == 1 ? "html" : "js"
+		split(zsize[f], a, " ")
+		printf "| %s | %s | %s | %s | %s | %s |\n",
+		    f == "html" ? "`page.html`" : "`app.js`",
+		    a[1], a[2], a[3], a[4],
+		    zsame[f] == "" ? "n/a" : zsame[f] " (" zsamesrc[f] ")"
+	}
+	for (j = 1; j <= 2; j++) {
+		f = j == 1 ? "html" : "js"
+		scen = "z" f
+		print ""
+		print "### " (f == "html" ? \
+		    "100 KiB HTML page, `/page.html`" : \
+		    "1 MiB JavaScript bundle, `/app.js`")
+		print ""
+		print "| row | what | coding | req/s | ×nginx gzip | CPU µs/req " \
+		    "| ×nginx gzip | ×same bytes | body bytes | ×nginx gzip " \
+		    "| coded | errors | starved | server CPU % | CPU 0 busy % " \
+		    "| client CPU % | CPU 1 busy % |"
+		print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|" \
+		    "---:|---:|---:|---:|---:|---:|"
+		hot = slow = ""
+		for (k = 1; k <= nrow; k++) {
+			s = row[k]
+			if (!((scen, s) in ran))
+				continue
+			n = cmed("ccpu", scen, s)
+			if (n != "" && n >= 90 || cmed("cpu1", scen, s) >= 95)
+				hot = hot " " s
+			n = cmed("cpu0", scen, s)
+			if (n != "" && n < 90)
+				slow = slow " " s
+			split(zcoding[s, f], a, " ")
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s " \
+			    "| %s | %s | %d | %d | %s | %s | %s | %s |\n", s,
+			    what[s],
+			    a[1] == "" ? "?" : a[1],
+			    fmt(cmed("rps", scen, s), "%.0f"),
+			    pratio(cratio("rps", scen, s, "nginx-gzip")),
+			    fmt(cmed("cpu", scen, s), "%.1f"),
+			    pratio(cratio("cpu", scen, s, "nginx-gzip")),
+			    pratio(cratio("cpu", scen, s, "tine-same")),
+			    fmt(cmed("bytes", scen, s), "%.0f"),
+			    pratio(cratio("bytes", scen, s, "nginx-gzip")),
+			    fmt(100 * cmed("enc", scen, s), "%.0f %%"),
+			    errors[scen, s], starved[scen, s],
+			    fmt(cmed("scpu", scen, s), "%.0f"),
+			    fmt(cmed("cpu0", scen, s), "%.0f"),
+			    fmt(cmed("ccpu", scen, s), "%.0f"),
+			    fmt(cmed("cpu1", scen, s), "%.0f")
+		}
+		if (hot != "") {
+			print ""
+			print "The client was near its limit (its own CPU " \
+			    "≥ 90 %, or CPU 1 ≥ 95 % busy) for" hot ": there " \
+			    "req/s is what the client managed, a floor for " \
+			    "the server's."
+		}
+		if (slow != "") {
+			print ""
+			print "CPU 0 was less than 90 % busy for" slow ": " \
+			    "the server's CPU was not the limit there (the " \
+			    "client, or waiting: latency, stalls)."
+		}
+	}
+}
+
+function compress_targets(    j, f, scen, a, m, ok, skip) {
+	skip = ("skip", "tine-comp") in znote ? \
+	    "n/a: no tine-comp row (build/tine -t does not take " \
+	    "`compress on`)" : "n/a"
+	for (j = 1; j <= 2; j++) {
+		f = j == 1 ? "html" : "js"
+		scen = "z" f
+		m = skip
+		ok = ""
+		a = cratio("rps", scen, "tine-comp", "nginx-gzip")
+		if (a != "") {
+			ok = a >= 3 && errors[scen, "tine-comp"] == 0
+			m = sprintf("%.2f×, %d errors", a, errors[scen,
+			    "tine-comp"])
+		}
+		target("compress, " f ": req/s ≥ 3× nginx `gzip on`", m, ok)
+		m = skip
+		ok = ""
+		a = cratio("cpu", scen, "tine-comp", "nginx-gzip")
+		if (a != "") {
+			ok = a <= 0.3
+			m = sprintf("%.3f×", a)
+		}
+		target("compress, " f ": CPU/req ≤ 0.3× nginx `gzip on`", m,
+		    ok)
+		m = skip
+		ok = ""
+		a = cratio("bytes", scen, "tine-comp", "nginx-gzip")
+		if (a != "") {
+			ok = a <= 0.85
+			m = sprintf("%.3f× (%.0f against %.0f bytes)", a,
+			    cmed("bytes", scen, "tine-comp"),
+			    cmed("bytes", scen, "nginx-gzip"))
+		}
+		target("compress, " f ": bytes/response ≤ 0.85× nginx " \
+		    "`gzip on`", m, ok)
+		m = skip
+		ok = ""
+		a = cratio("cpu", scen, "tine-comp", "tine-same")
+		if (a != "") {
+			ok = a <= 1.15
+			m = sprintf("%.3f×", a)
+		}
+		target("compress, " f ": CPU/req ≤ 1.15× the same bytes " \
+		    "uncoded (tine-same)", m, ok)
 	}
 }
