@@ -198,13 +198,19 @@ fail:
  * new connection) and the send timeout. That saves two system calls per
  * connection. With several listeners each is non-blocking, since workers
  * then wait in poll() and race for a connection.
+ * TCP_NODELAY: every response is handed over whole (the head with
+ * MSG_MORE, then its body), so Nagle's algorithm has nothing to merge;
+ * what it does do is hold a response's last partial segment until the
+ * client acknowledges the data before it, and clients delay that ACK
+ * (40 ms on Linux, up to 200 ms elsewhere). On any network that stalls
+ * every response that is not a whole number of segments.
  */
 static int
 master_tune_listeners(const struct config *conf)
 {
 	struct listener	*l;
 	struct timeval	 rcv, snd;
-	int		 n = 0;
+	int		 n = 0, one = 1;
 
 	rcv.tv_sec = worker_idle_timeout_ms(conf) / 1000;
 	rcv.tv_usec = 0;
@@ -217,6 +223,8 @@ master_tune_listeners(const struct config *conf)
 		    sizeof(rcv)) == -1 ||
 		    setsockopt(l->fd, SOL_SOCKET, SO_SNDTIMEO, &snd,
 		    sizeof(snd)) == -1 ||
+		    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one)) == -1 ||
 		    util_set_nonblock(l->fd, n > 1) == -1) {
 			log_warn("listener %s", l->name);
 			return -1;

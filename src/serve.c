@@ -611,9 +611,12 @@ serve_rules(struct conn *c, bool rerouted, int *rv)
 static bool
 serve_sibling_fresh(const struct stat *sib, const struct stat *f)
 {
-	return sib->st_mtim.tv_sec > f->st_mtim.tv_sec ||
-	    (sib->st_mtim.tv_sec == f->st_mtim.tv_sec &&
-	    sib->st_mtim.tv_nsec >= f->st_mtim.tv_nsec);
+	/*
+	 * In whole seconds: brotli -k (like other tools that keep the
+	 * source's times) copies F's mtime with second precision, so the
+	 * sibling it makes from F is up to a second "older" than F.
+	 */
+	return sib->st_mtim.tv_sec >= f->st_mtim.tv_sec;
 }
 
 /*

@@ -131,6 +131,24 @@ has() {
 	cmp "$T/body" "$T/www/c.css"
 }
 
+@test "compress: a sibling made by brotli -k, its mtime in whole seconds, is fresh" {
+	rm "$T/www/a.css.br" "$T/www/a.css.zst" "$T/www/a.css.gz"
+	touch -d '2026-01-01 12:00:00.75' "$T/www/a.css"
+	brotli -k "$T/www/a.css"
+	# brotli keeps the second, not the fraction.
+	[ "$(stat -c %Y "$T/www/a.css.br")" = "$(stat -c %Y "$T/www/a.css")" ]
+	write_conf "precompressed on"
+	start_tine
+	get "br"
+	has 'Content-Encoding: br'
+	brotli -dc "$T/body" | cmp - "$T/www/a.css"
+	# A second later is stale.
+	touch -d '2026-01-01 12:00:01.10' "$T/www/a.css"
+	sleep 1.1
+	get "br"
+	! grep -qi '^Content-Encoding' "$T/head" || false
+}
+
 @test "compress: a sibling linked outside the root is not served" {
 	local out="$T/outside"
 	mkdir -p "$out"
@@ -321,4 +339,45 @@ logged_200() {
 	chrome_decoded gzip
 	logged_200 / "$T/www/index.html.gz"
 	logged_200 /style.css "$T/www/style.css.gz"
+}
+
+# made_br PATH: a GET of PATH accepting br gets tine's br variant.
+made_br() {
+	[ "$(req "$1" -H 'Accept-Encoding: br' -D - -o /dev/null |
+	    tr -d '\r' | grep -i '^Content-Encoding:' | cut -d' ' -f2)" = br ]
+}
+
+# variant_br FILE: the br variant compress made of FILE, by its name
+# (device and inode of FILE, in hexadecimal).
+variant_br() {
+	printf '%s/cache/v-%x-%x-%x-' "$T" "$(stat -c %d "$1")" \
+	    "$(stat -c %i "$1")" "$(stat -c %s "$1")"
+}
+
+@test "compress: chromium loads a page and its CSS as the br variants compress made" {
+	local f v
+	need_chrome
+	page_html identity >"$T/www/index.html"
+	page_css identity >"$T/www/style.css"
+	write_conf "compress on" "compress_cache $T/cache" \
+	    "compress_min_size 100"
+	start_tine
+	wait_for made_br /
+	wait_for made_br /style.css
+	sleep 1.1	# every worker has looked for the variants
+	chrome_decoded identity
+	# The bytes chromium got are those of each file's br variant.
+	for f in / /style.css; do
+		v=$(variant_br "$T/www/${f#/}")
+		[ "$f" = / ] && v=$(variant_br "$T/www/index.html")
+		v=$(ls "$v"*.br)
+		wait_for logged_by_chrome "\"GET $f HTTP/1.1\" 200 $(stat -c \
+		    %s "$v") "
+	done
+}
+
+# logged_by_chrome TEXT: an access log line with TEXT, from chromium
+# (the warm-up requests above were curl's).
+logged_by_chrome() {
+	grep -F "$1" "$T/access.log" | grep -q 'HeadlessChrome'
 }
