@@ -157,6 +157,7 @@ conn_reset_request(struct conn *c)
 	c->loc = NULL;
 	c->routed = false;
 	c->error_page = false;
+	c->error_vary = NULL;
 	c->user = NULL;
 	c->user_len = 0;
 	if (c->buf != NULL && c->buf->file.fd != -1) {

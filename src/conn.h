@@ -104,6 +104,7 @@ struct conn {
 	struct rules		 rules;		/* of site and location */
 	bool			 routed;	/* rules selected: they apply */
 	bool			 error_page;	/* sending one: no other */
+	const char		*error_vary;	/* Vary of the next error */
 	const char		*user;		/* verified by auth_basic */
 	size_t			 user_len;
 	int			 tls_id;	/* certificate the handshake

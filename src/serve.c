@@ -194,6 +194,8 @@ serve_error(struct conn *c, int status)
 		break;
 	}
 	serve_begin(c, status);
+	c->resp.vary = c->error_vary;
+	c->error_vary = NULL;
 	switch (status) {
 	case HTTP_METHOD_NOT_ALLOWED:
 		c->resp.allow = serve_allow_methods;
@@ -286,6 +288,9 @@ serve_file(struct conn *c, struct cache_entry *e, const struct serve_rep *rep)
 	etag = var != NULL ? var->etag : e->etag[0] != '\0' ? e->etag : "";
 	size = var != NULL ? var->size : st->st_size;
 	c->size = size;
+	/* A 412 or 416 depends on the coding chosen too. */
+	if (rep != NULL && rep->vary)
+		c->error_vary = "Accept-Encoding";
 	status = http_preconditions(&c->req, etag, mtime > now ? now : mtime);
 	if (status == HTTP_PRECONDITION_FAILED)
 		return serve_error(c, status);
@@ -295,6 +300,7 @@ serve_file(struct conn *c, struct cache_entry *e, const struct serve_rep *rep)
 		if (status == HTTP_RANGE_NOT_SATISFIABLE)
 			return serve_error(c, status);
 	}
+	c->error_vary = NULL;
 	serve_begin(c, status);
 	if (rep != NULL && rep->vary)
 		c->resp.vary = "Accept-Encoding";

@@ -115,6 +115,22 @@ has() {
 	[[ $output == *"Content-Length: $(stat -c %s "$T/www/a.css.zst")"* ]]
 }
 
+@test "compress: 412 and 416 of a path with siblings say Vary: Accept-Encoding" {
+	write_conf "precompressed on"
+	start_tine
+	get "br" -H 'If-Match: "nope"'
+	[ "$CODE" = 412 ]
+	has 'Vary: Accept-Encoding'
+	get "br" -r 999999-
+	[ "$CODE" = 416 ]
+	has 'Vary: Accept-Encoding'
+	has "Content-Range: bytes \*/$(stat -c %s "$T/www/a.css.br")"
+	# Not on an error of another path.
+	CODE=$(req /nope -D "$T/head" -o /dev/null -w '%{http_code}')
+	[ "$CODE" = 404 ]
+	! grep -qi '^Vary' "$T/head" || false
+}
+
 @test "compress: a stale, missing or non-regular sibling is never served" {
 	touch -d '+1 min' "$T/www/a.css"	# newer than every sibling
 	cp "$T/www/a.css" "$T/www/c.css"
