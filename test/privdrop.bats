@@ -263,3 +263,48 @@ untraceable_by_nobody() {
 	! port_listening "$PORT" || false
 	[ ! -e "$T/tine.pid" ]
 }
+
+# compressor_of_tine: the pid of the master's compressor child.
+compressor_of_tine() {
+	local pid
+	for pid in $(worker_pids); do
+		grep -q compressor "/proc/$pid/cmdline" 2>/dev/null &&
+			echo "$pid"
+	done
+	return 0
+}
+
+nobody_made_br() {
+	[ -n "$(find "$T/cache" -name 'v-*.br' -user nobody)" ]
+}
+
+@test "the compressor runs as nobody at the lowest priority; its cache is nobody's, mode 0700" {
+	local pid i
+	command -v brotli >/dev/null || skip "no brotli command"
+	for i in $(seq 1 400); do
+		printf '<p class="c%d">paragraph %d of the page</p>\n' "$i" "$i"
+	done >"$T/www/page.html"
+	write_conf "user nobody" "group nogroup" "compress on" \
+	    "compress_cache $T/cache"
+	start_tine
+	wait_for test -d "$T/cache"
+	[ "$(stat -c '%u %g %a' "$T/cache")" = "$NOBODY_UID $NOGROUP_GID 700" ]
+	pid=
+	for i in $(seq 1 100); do
+		pid=$(compressor_of_tine)
+		[ -n "$pid" ] && [ "$(field "$pid" Uid)" != "0 0 0 0" ] && break
+		sleep 0.05
+	done
+	[ -n "$pid" ]
+	assert_dropped "$pid" "$NOBODY_UID" "$NOGROUP_GID"
+	# SCHED_IDLE is policy 5; nice 19.
+	[ "$(awk '{ print $41 }' "/proc/$pid/stat")" = 5 ]
+	[ "$(awk '{ print $19 }' "/proc/$pid/stat")" = 19 ]
+	# It writes variants nobody owns, which the workers serve.
+	req /page.html -H 'Accept-Encoding: br' -o /dev/null
+	wait_for nobody_made_br
+	sleep 1.1
+	fetch /page.html -H 'Accept-Encoding: br'
+	[ "$(hdr Content-Encoding)" = br ]
+	brotli -dc <"$T/body" | cmp - "$T/www/page.html"
+}
