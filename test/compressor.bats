@@ -27,7 +27,12 @@ setup() {
 }
 
 teardown() {
-	teardown_tine
+	local rc=0
+	teardown_tine || rc=1
+	if [ -n "${MOUNTED:-}" ]; then
+		umount "$MOUNTED" || rc=1
+	fi
+	return "$rc"
 }
 
 # css [SALT]: a CSS file of about 40 KiB; SALT changes every rule.
@@ -406,6 +411,28 @@ status_field() {
 	[ "$(coding)" = identity ]
 	[ -z "$(ls -A "$T/shared")" ]
 	[ "$(grep -c 'compression is off' "$T/error.log")" = 3 ]
+}
+
+@test "compressor: a cache it cannot write is logged once; compression stops, serving goes on" {
+	local i
+	[ "$(id -u)" = 0 ] || skip "mounting a read-only cache needs root"
+	mkdir "$CACHE"
+	mount -t tmpfs -o ro,mode=700,size=64k tmpfs "$CACHE" 2>/dev/null ||
+		skip "cannot mount a tmpfs here"
+	MOUNTED=$CACHE
+	conf
+	start_tine
+	for i in $(seq 1 20); do
+		get /a.css br
+		[ "$CODE" = 200 ] && [ "$(coding)" = identity ]
+		get /page.html br
+		[ "$CODE" = 200 ]
+		sleep 0.1
+	done
+	wait_for status_is off True
+	cmp "$T/body" "$T/www/page.html"
+	[ "$(grep -c 'compression is off until the next reload' "$T/error.log")" = 1 ]
+	grep -q "compress_cache .*: create: Read-only file system" "$T/error.log"
 }
 
 @test "compressor: a variant planted in the cache as a link or a second name is never served" {
