@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -87,6 +88,36 @@ compress_cache_off(struct config *conf, int fd, const char *why)
 }
 
 /*
+ * An empty directory of root's that only root may enter (as `make
+ * install` and a package leave /var/cache/tine) is handed to the
+ * workers' user; a directory with files in it is never taken over, so
+ * a mistyped compress_cache cannot give away /var/cache.
+ */
+static bool
+compress_adopt(int fd, const struct stat *st, const struct worker_ids *ids)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 dfd;
+	bool		 empty = true;
+
+	if (!ids->drop || st->st_uid != 0 || geteuid() != 0 ||
+	    (st->st_mode & 077) != 0)
+		return false;
+	if ((dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			(void)close(dfd);
+		return false;
+	}
+	while (empty && (de = readdir(d)) != NULL)
+		empty = strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0;
+	(void)closedir(d);
+	return empty && fchown(fd, ids->uid, ids->gid) == 0;
+}
+
+/*
  * The directory is made here, as the master, for the workers' user with
  * mode 0700. An existing one must be a directory (not a link to one)
  * owned by that user and writable by nobody else: the compressor
@@ -124,12 +155,12 @@ compress_open_cache(struct config *conf, const struct worker_ids *ids)
 		compress_cache_off(conf, fd, strerror(errno));
 		return;
 	}
-	if (st.st_uid != uid) {
-		compress_cache_off(conf, fd, "not owned by the workers' user");
-		return;
-	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		compress_cache_off(conf, fd, "writable by other users");
+		return;
+	}
+	if (st.st_uid != uid && !compress_adopt(fd, &st, ids)) {
+		compress_cache_off(conf, fd, "not owned by the workers' user");
 		return;
 	}
 	conf->compress_dirfd = fd;

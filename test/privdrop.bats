@@ -289,6 +289,24 @@ nobody_made_br() {
 	start_tine
 	wait_for test -d "$T/cache"
 	[ "$(stat -c '%u %g %a' "$T/cache")" = "$NOBODY_UID $NOGROUP_GID 700" ]
+	# An empty one of root's, mode 0700 (as make install leaves it), is
+	# handed over the same way; one with files in it is not taken.
+	stop_tine
+	rm -r "$T/cache"
+	mkdir -m 700 "$T/cache" "$T/full"
+	touch "$T/full/precious"
+	start_tine
+	[ "$(stat -c '%u %g %a' "$T/cache")" = "$NOBODY_UID $NOGROUP_GID 700" ]
+	stop_tine
+	write_conf "user nobody" "group nogroup" "compress on" \
+	    "compress_cache $T/full"
+	start_tine
+	[ "$(stat -c '%u %a' "$T/full")" = "0 700" ]
+	grep -q "compress_cache .*full: not owned by the workers' user; compression is off" "$T/error.log"
+	stop_tine
+	write_conf "user nobody" "group nogroup" "compress on" \
+	    "compress_cache $T/cache"
+	start_tine
 	pid=
 	for i in $(seq 1 100); do
 		pid=$(compressor_of_tine)
