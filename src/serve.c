@@ -617,12 +617,15 @@ serve_rules(struct conn *c, bool rerouted, int *rv)
 static bool
 serve_sibling_fresh(const struct stat *sib, const struct stat *f)
 {
+	if (sib->st_mtim.tv_sec != f->st_mtim.tv_sec)
+		return sib->st_mtim.tv_sec > f->st_mtim.tv_sec;
 	/*
-	 * In whole seconds: brotli -k (like other tools that keep the
-	 * source's times) copies F's mtime with second precision, so the
-	 * sibling it makes from F is up to a second "older" than F.
+	 * The same second. A time of whole seconds was set by a tool, not
+	 * by a write: brotli -k copies F's time so, and its sibling is not
+	 * known to be older than F at that precision.
 	 */
-	return sib->st_mtim.tv_sec >= f->st_mtim.tv_sec;
+	return sib->st_mtim.tv_nsec == 0 ||
+	    sib->st_mtim.tv_nsec >= f->st_mtim.tv_nsec;
 }
 
 /*

@@ -147,7 +147,7 @@ has() {
 	cmp "$T/body" "$T/www/c.css"
 }
 
-@test "compress: a sibling made by brotli -k, its mtime in whole seconds, is fresh" {
+@test "compress: a sibling made by brotli -k, its time in whole seconds of the file's, is fresh" {
 	rm "$T/www/a.css.br" "$T/www/a.css.zst" "$T/www/a.css.gz"
 	touch -d '2026-01-01 12:00:00.75' "$T/www/a.css"
 	brotli -k "$T/www/a.css"
@@ -158,11 +158,20 @@ has() {
 	get "br"
 	has 'Content-Encoding: br'
 	brotli -dc "$T/body" | cmp - "$T/www/a.css"
-	# A second later is stale.
+	# A second later is stale; so is a sibling of the same second with
+	# a time of its own that is older.
 	touch -d '2026-01-01 12:00:01.10' "$T/www/a.css"
 	sleep 1.1
 	get "br"
 	! grep -qi '^Content-Encoding' "$T/head" || false
+	touch -d '2026-01-01 12:00:01.05' "$T/www/a.css.br"
+	sleep 1.1
+	get "br"
+	! grep -qi '^Content-Encoding' "$T/head" || false
+	touch -d '2026-01-01 12:00:01.10' "$T/www/a.css.br"
+	sleep 1.1
+	get "br"
+	has 'Content-Encoding: br'
 }
 
 @test "compress: a sibling linked outside the root is not served" {
