@@ -236,7 +236,7 @@ static const struct type_ops types[] = {
  * it) and an entry in tine.conf(5).
  */
 static const struct directive directives[] = {
-	{ "listen",		T_LISTEN,	CTX_MAIN | CTX_SERVER, 2, true,
+	{ "listen",		T_LISTEN,	CTX_MAIN | CTX_SERVER, 3, true,
 	    NO_FIELD, NO_RANGE },
 	{ "root",		T_DIR,		CTX_ANY, 1, false,
 	    SFIELD(root), NO_RANGE },
@@ -302,7 +302,9 @@ static const struct directive directives[] = {
 	{ "status_path",	T_URL_PATH,	CTX_MAIN, 1, false,
 	    FIELD(status_path), NO_RANGE },
 	{ "status_allow",	T_CIDRS,	CTX_MAIN, STATUS_ALLOW_MAX,
-	    true, NO_FIELD, NO_RANGE },
+	    true, CLIST(status_allow, nstatus_allow), NO_RANGE },
+	{ "proxy_protocol_from", T_CIDRS,	CTX_MAIN, PROXY_FROM_MAX,
+	    true, CLIST(proxy_from, nproxy_from), NO_RANGE },
 	{ "tls_certificate",	T_PATH,		CTX_MAIN | CTX_SERVER, 1, false,
 	    SFIELD(tls_certificate), NO_RANGE },
 	{ "tls_key",		T_PATH,		CTX_MAIN | CTX_SERVER, 1, false,
@@ -888,13 +890,19 @@ config_set_listen(struct parse *p, const struct directive *d, int argc,
 	struct site	*site = p->site >= 0 ? &p->conf->sites[p->site] : NULL;
 	char		 err[ERRSTR_MAX];
 	int		 i;
+	bool		 tls = false, proxy = false, *opt;
 
-	if (argc == 2 && strcmp(argv[2], "tls") != 0) {
-		config_error(p, "%s \"%s\": unknown option \"%s\" (tls is "
-		    "the only one)",
-		    d->name, config_show_tok(p, argv[1]),
-		    config_show_tok(p, argv[2]));
-		return -1;
+	for (i = 2; i <= argc; i++) {
+		opt = strcmp(argv[i], "tls") == 0 ? &tls :
+		    strcmp(argv[i], "proxy_protocol") == 0 ? &proxy : NULL;
+		if (opt == NULL || *opt) {
+			config_error(p, "%s \"%s\": %s option \"%s\" (tls "
+			    "and proxy_protocol, each once)", d->name,
+			    config_show_tok(p, argv[1]), opt == NULL ?
+			    "unknown" : "repeated", config_show_tok(p, argv[i]));
+			return -1;
+		}
+		*opt = true;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		config_error(p, "%s", strerror(errno));
@@ -906,7 +914,8 @@ config_set_listen(struct parse *p, const struct directive *d, int argc,
 		free(l);
 		return -1;
 	}
-	l->tls = argc == 2;
+	l->tls = tls;
+	l->proxy_protocol = proxy;
 	/*
 	 * One address speaks one protocol: the first bytes could tell TLS
 	 * from plain HTTP, but a listener that answered both would make
@@ -916,11 +925,18 @@ config_set_listen(struct parse *p, const struct directive *d, int argc,
 		if (strcmp(o->name, l->name) != 0)
 			continue;
 		free(l);
-		if (o->tls != (argc == 2)) {
+		if (o->tls != tls) {
 			config_error(p, "%s \"%s\": the address is already a "
 			    "%s listener (line %d); it cannot be both",
 			    d->name, o->name, o->tls ? "tls" : "plain",
 			    o->line);
+			return -1;
+		}
+		if (o->proxy_protocol != proxy) {
+			config_error(p, "%s \"%s\": the address is %s "
+			    "proxy_protocol on line %d; every line of it must "
+			    "say the same", d->name, o->name,
+			    o->proxy_protocol ? "with" : "without", o->line);
 			return -1;
 		}
 		if (site == NULL && o->top) {
@@ -1134,26 +1150,26 @@ static int
 config_set_cidrs(struct parse *p, const struct directive *d, int argc,
     char **argv)
 {
-	struct config	*conf = p->conf;
-	int		 i, rc = 0;
+	struct cidr	*list = config_field(p, d);
+	int		*count, i, rc = 0;
 
+	count = (int *)(void *)((char *)list - d->off + d->count_off);
 	if (p->seen[d - directives] == p->line)
-		conf->nstatus_allow = 0;
+		*count = 0;
 	for (i = 1; i <= argc; i++) {
-		if (conf->nstatus_allow >= STATUS_ALLOW_MAX) {
+		if (*count >= d->nargs_max) {
 			config_error(p, "too many %s entries (max %d)",
-			    d->name, STATUS_ALLOW_MAX);
+			    d->name, d->nargs_max);
 			return -1;
 		}
-		if (config_parse_cidr(argv[i],
-		    &conf->status_allow[conf->nstatus_allow]) == -1) {
+		if (config_parse_cidr(argv[i], &list[*count]) == -1) {
 			config_error(p, "%s \"%s\" is not an address or "
 			    "address/prefix", d->name,
 			    config_show_tok(p, argv[i]));
 			rc = -1;
 			continue;
 		}
-		conf->nstatus_allow++;
+		(*count)++;
 	}
 	return rc;
 }
@@ -2368,6 +2384,13 @@ config_finish_tls(struct parse *p)
 		}
 	}
 	TAILQ_FOREACH(l, &conf->listeners, entry) {
+		/* Else it would refuse every connection. */
+		if (l->proxy_protocol && conf->nproxy_from == 0) {
+			p->line = l->line;
+			config_error(p, "listen %s proxy_protocol needs "
+			    "proxy_protocol_from: the balancers' addresses",
+			    l->name);
+		}
 		if (!l->tls)
 			continue;
 		for (i = 0; i < l->nsites; i++) {
@@ -2921,8 +2944,9 @@ config_dump_listen(const struct config *conf, const struct scope *sc,
 	(void)sc;
 	TAILQ_FOREACH(l, &conf->listeners, entry)
 		if (l->top)
-			(void)fprintf(fp, "%s %s%s\n", d->name, l->name,
-			    l->tls ? " tls" : "");
+			(void)fprintf(fp, "%s %s%s%s\n", d->name, l->name,
+			    l->tls ? " tls" : "",
+			    l->proxy_protocol ? " proxy_protocol" : "");
 }
 
 static void
@@ -2967,18 +2991,20 @@ static void
 config_dump_cidrs(const struct config *conf, const struct scope *sc,
     const struct directive *d, FILE *fp)
 {
-	char	 a[INET6_ADDRSTRLEN];
-	int	 i;
+	const struct cidr	*list = config_cfield(conf, sc, d);
+	char			 a[INET6_ADDRSTRLEN];
+	int			 i, count;
 
-	(void)sc;
-	if (conf->nstatus_allow == 0)
+	memcpy(&count, (const char *)list - d->off + d->count_off,
+	    sizeof(count));
+	if (count == 0)
 		return;
 	(void)fputs(d->name, fp);
-	for (i = 0; i < conf->nstatus_allow; i++) {
-		if (inet_ntop(conf->status_allow[i].family,
-		    conf->status_allow[i].addr, a, sizeof(a)) == NULL)
+	for (i = 0; i < count; i++) {
+		if (inet_ntop(list[i].family, list[i].addr, a,
+		    sizeof(a)) == NULL)
 			continue;
-		(void)fprintf(fp, " %s/%d", a, conf->status_allow[i].prefix);
+		(void)fprintf(fp, " %s/%d", a, list[i].prefix);
 	}
 	(void)putc('\n', fp);
 }
@@ -3167,9 +3193,11 @@ config_dump(const struct config *conf, FILE *fp)
 		}
 		(void)fputs(" {\n", fp);
 		for (i = 0; i < (size_t)site->nlisten; i++)
-			(void)fprintf(fp, "\tlisten %s%s\n",
+			(void)fprintf(fp, "\tlisten %s%s%s\n",
 			    site->listen[i]->name,
-			    site->listen[i]->tls ? " tls" : "");
+			    site->listen[i]->tls ? " tls" : "",
+			    site->listen[i]->proxy_protocol ?
+			    " proxy_protocol" : "");
 		config_dump_scope(conf, &site->sc, CTX_SERVER, "\t", fp);
 		config_dump_locations(conf, site->locs, site->nlocs, "\t",
 		    fp);

@@ -137,11 +137,22 @@ conn_open(struct conn *c, int fd, const struct conn_ops *ops,
 	c->read_full = false;
 	c->quick_close = false;
 	c->close = false;
+	conn_set_peer(c, NULL, 0);
+	conn_reset_request(c);
+}
+
+void
+conn_set_peer(struct conn *c, const struct sockaddr_storage *ss,
+    socklen_t len)
+{
+	if (ss != NULL) {
+		memcpy(&c->peer, ss, len);
+		c->peerlen = len;
+	}
 	if (util_fmt_addr((struct sockaddr *)&c->peer, c->peerlen, c->addr,
 	    sizeof(c->addr), false) == -1)
 		(void)strlcpy(c->addr, "-", sizeof(c->addr));	/* fits */
 	c->addrlen = strlen(c->addr);	/* once a connection */
-	conn_reset_request(c);
 }
 
 void

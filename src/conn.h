@@ -155,6 +155,12 @@ int	 conn_buffers_init(struct conn_buffers *, const struct config *);
  */
 void	 conn_open(struct conn *, int, const struct conn_ops *,
 	    int initial_timeo_ms);
+/*
+ * The client's address: ss (a PROXY protocol header's), or NULL for the
+ * one accept() gave; formatted once for the logs.
+ */
+void	 conn_set_peer(struct conn *, const struct sockaddr_storage *,
+	    socklen_t);
 void	 conn_reset_request(struct conn *);
 
 /* Asks the owner whether to give up a wait (see conn_wait_hook). */

@@ -71,6 +71,7 @@
 #define DEFAULT_COMPRESS_CACHE		"/var/cache/tine"
 #define DEFAULT_COMPRESS_CACHE_BYTES	((off_t)1024 * 1024 * 1024)
 #define STATUS_ALLOW_MAX		32	/* status_allow entries */
+#define PROXY_FROM_MAX			32	/* proxy_protocol_from entries */
 #define STATUS_PATH_MAX			256
 /* tls_protocols: a set of these bits. */
 #define TLS_PROTO_12			0x01
@@ -142,6 +143,7 @@ struct listener {
 	int			 line;	/* config line, 0 for the default */
 	int			 fd;
 	bool			 tls;	/* listen ADDR:PORT tls */
+	bool			 proxy_protocol;	/* a PROXY header first */
 	bool			 top;	/* a top-level address (or default) */
 	/* The sites answering here, in file order: [0] is the default. */
 	const struct site	**sites;
@@ -297,6 +299,8 @@ struct config {
 	char			 status_path[STATUS_PATH_MAX]; /* "" = off */
 	struct cidr		 status_allow[STATUS_ALLOW_MAX];
 	int			 nstatus_allow;
+	struct cidr		 proxy_from[PROXY_FROM_MAX];
+	int			 nproxy_from;	/* proxy_protocol_from */
 	int			 tls_protocols;	/* TLS_PROTO_* bits */
 	char			 tls_ciphers[TLS_CIPHERS_MAX];
 	bool			 tls_session_tickets;

@@ -25,6 +25,7 @@
 #include "cache.h"
 #include "compress.h"
 #include "conn.h"
+#include "proxy.h"
 #include "conn_tls.h"
 #include "file.h"
 #include "http.h"
@@ -448,6 +449,54 @@ worker_serve(struct conn *c)
 }
 
 /*
+ * Reports a refused PROXY protocol header, at most once a second: a
+ * scan or a misrouted client must not flood the log.
+ */
+static void
+worker_proxy_refused(const struct conn *c, const char *why)
+{
+	static int64_t	 last;
+	int64_t		 now = util_now_ms();
+
+	if (last != 0 && now - last < 1000 && now >= last)
+		return;
+	last = now;
+	log_warnx("%s: PROXY protocol header refused on %s: %s", c->addr,
+	    c->lis->name, why);
+}
+
+/*
+ * A proxy_protocol listener: the header comes first, within
+ * header_timeout, from a balancer proxy_protocol_from names, and its
+ * client address stands for the peer from then on (logs, allow and
+ * deny, the status page). 0, or -1 when the connection is to be closed.
+ */
+static int
+worker_proxy(struct conn *c)
+{
+	struct proxy_hdr	 h;
+	int			 i;
+
+	for (i = 0; i < w.conf->nproxy_from; i++)
+		if (config_cidr_contains(&w.conf->proxy_from[i],
+		    (struct sockaddr *)&c->peer))
+			break;
+	if (i == w.conf->nproxy_from) {
+		worker_proxy_refused(c, "not from proxy_protocol_from");
+		return -1;
+	}
+	if (proxy_read(c->fd, util_now_ms() +
+	    (int64_t)w.conf->header_timeout * 1000, &h) == -1) {
+		worker_proxy_refused(c, errno == EPROTO ? "malformed" :
+		    errno == ETIMEDOUT ? "not sent in time" : strerror(errno));
+		return -1;
+	}
+	if (!h.local)
+		conn_set_peer(c, &h.src, h.srclen);
+	return 0;
+}
+
+/*
  * Accepts from listener i and serves the connection. On a TLS listener
  * the handshake comes first and counts against header_timeout, like
  * the head it precedes.
@@ -476,6 +525,10 @@ worker_accept_one(int i)
 	 * every request and state.
 	 */
 	setproctitle("worker [connected]");
+	if (c->lis->proxy_protocol && worker_proxy(c) == -1) {
+		conn_close(c);
+		return 0;
+	}
 	if (sb_self != NULL) {
 		sb_self->conns++;
 		/* Cut to the slot's size: a status field, not an address. */
