@@ -87,6 +87,34 @@ cache_drop_variants(struct cache_entry *e)
 	e->covered = 0;
 }
 
+/*
+ * The compressor evicted variants: those held here that it unlinked are
+ * let go, so that their space returns; each is looked for again.
+ */
+void
+cache_drop_unlinked_variants(void)
+{
+	struct cache_entry	*e;
+	struct stat		 st;
+	size_t			 i;
+	int			 c;
+
+	for (i = 0; i < nitems(cache.e); i++) {
+		e = &cache.e[i];
+		if (!e->live || e->var_open == 0)
+			continue;
+		for (c = 0; c < HTTP_CODING_COUNT; c++) {
+			if ((e->var_open & (1u << c)) == 0 ||
+			    (fstat(e->var[c].fd, &st) == 0 &&
+			    st.st_nlink > 0))
+				continue;
+			(void)close(e->var[c].fd);	/* read-only */
+			e->var_open &= ~(1u << c);
+			e->var_looked_ms = 0;
+		}
+	}
+}
+
 void
 cache_drop(struct cache_entry *e)
 {
@@ -249,6 +277,7 @@ cache_describe(struct cache_entry *e, const char *path, int fd,
 	e->type = mime_lookup(path, strlen(path));
 	e->data = NULL;
 	e->datalen = 0;
+	e->covered = 0;		/* of the file it described before */
 }
 
 static void

@@ -98,6 +98,8 @@ struct cache_entry	*cache_refresh(struct cache_entry *, const char *, int,
 void			 cache_describe(struct cache_entry *, const char *, int,
 			    const struct stat *);
 void			 cache_drop(struct cache_entry *);
+/* Lets go of held variants that were unlinked (evicted). */
+void			 cache_drop_unlinked_variants(void);
 void			 cache_clear(void);
 /* Whether any entry holds a file open. */
 bool			 cache_holds_files(void);

@@ -66,6 +66,14 @@ compress_queue_recv_fd(void)
 }
 
 void
+compress_worker_close_send(void)
+{
+	if (compress_q[0] != -1)
+		(void)close(compress_q[0]);
+	compress_q[0] = -1;
+}
+
+void
 compress_worker_init(void)
 {
 	if (compress_q[1] != -1)
@@ -88,8 +96,8 @@ compress_cache_off(struct config *conf, int fd, const char *why)
 }
 
 /*
- * An empty directory of root's that only root may enter (as `make
- * install` and a package leave /var/cache/tine) is handed to the
+ * An empty directory of root's that only root may enter (the one just
+ * made, or the one `make install` and a package leave) is handed to the
  * workers' user; a directory with files in it is never taken over, so
  * a mistyped compress_cache cannot give away /var/cache.
  */
@@ -101,8 +109,8 @@ compress_adopt(int fd, const struct stat *st, const struct worker_ids *ids)
 	int		 dfd;
 	bool		 empty = true;
 
-	if (!ids->drop || st->st_uid != 0 || geteuid() != 0 ||
-	    (st->st_mode & 077) != 0)
+	if (!ids->drop || st->st_uid != 0 || st->st_uid == ids->uid ||
+	    geteuid() != 0 || (st->st_mode & 077) != 0)
 		return false;
 	if ((dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1 || (d = fdopendir(dfd)) == NULL) {
@@ -134,13 +142,12 @@ compress_open_cache(struct config *conf, const struct worker_ids *ids)
 	conf->compress_dirfd = -1;
 	if (!conf->compress_any)
 		return;
-	if (mkdir(conf->compress_cache, 0700) == 0) {
-		if (ids->drop && chown(conf->compress_cache, ids->uid,
-		    ids->gid) == -1) {
-			compress_cache_off(conf, -1, strerror(errno));
-			return;
-		}
-	} else if (errno != EEXIST) {
+	/*
+	 * Made (root's, 0700), then opened without following a link and
+	 * handed over through the descriptor: a chown by path could be
+	 * sent elsewhere by a link put in its place meanwhile.
+	 */
+	if (mkdir(conf->compress_cache, 0700) == -1 && errno != EEXIST) {
 		compress_cache_off(conf, -1, strerror(errno));
 		return;
 	}
@@ -166,17 +173,24 @@ compress_open_cache(struct config *conf, const struct worker_ids *ids)
 	conf->compress_dirfd = fd;
 }
 
-/* "v-DEV-INO-SIZE-SEC-NSEC.EXT", hexadecimal. */
+/*
+ * "v-DEV-INO-SIZE-MSEC-MNSEC-CSEC-CNSEC.EXT", hexadecimal. The change
+ * time is in it because the modification time can be set back: cp -p
+ * or rsync -t onto a file of the same size would otherwise keep the
+ * old variant's name.
+ */
 int
 compress_name(char *buf, size_t size, const struct stat *st,
     enum http_coding coding)
 {
 	if (coding <= HTTP_CODING_IDENTITY || coding >= HTTP_CODING_COUNT)
 		return -1;
-	return xsnprintf(buf, size, "v-%jx-%jx-%jx-%jx-%lx.%s",
+	return xsnprintf(buf, size, "v-%jx-%jx-%jx-%jx-%lx-%jx-%lx.%s",
 	    (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
 	    (uintmax_t)st->st_size, (uintmax_t)st->st_mtim.tv_sec,
-	    (unsigned long)st->st_mtim.tv_nsec, compress_ext[coding]);
+	    (unsigned long)st->st_mtim.tv_nsec,
+	    (uintmax_t)st->st_ctim.tv_sec,
+	    (unsigned long)st->st_ctim.tv_nsec, compress_ext[coding]);
 }
 
 /* Whether type, without its parameters, is in compress_types. */
@@ -229,6 +243,8 @@ compress_send(const struct cache_entry *e, enum compress_kind kind,
 	m.size = e->st.st_size;
 	m.mtime_sec = e->st.st_mtim.tv_sec;
 	m.mtime_nsec = e->st.st_mtim.tv_nsec;
+	m.ctime_sec = e->st.st_ctim.tv_sec;
+	m.ctime_nsec = e->st.st_ctim.tv_nsec;
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = &m;
 	iov.iov_len = sizeof(m);
@@ -295,12 +311,17 @@ unsigned
 compress_variants(const struct config *conf, struct cache_entry *e,
     int64_t now)
 {
+	static uint64_t	 evicted;	/* the compressor's count, seen */
 	unsigned	 missing = 0;
 	int		 i;
 
-	if (conf->compress_dirfd == -1 || (sb_table != NULL &&
-	    sb_table->compress_off))
+	if (conf->compress_dirfd == -1)
 		return 0;
+	/* One load when nothing was evicted: the hot path stays cheap. */
+	if (sb_table != NULL && sb_table->compress_evicted != evicted) {
+		evicted = sb_table->compress_evicted;
+		cache_drop_unlinked_variants();
+	}
 	if (e->var_looked_ms != 0 && now >= e->var_looked_ms &&
 	    now - e->var_looked_ms < COMPRESS_LOOK_MS)
 		return e->var_open;
@@ -321,7 +342,9 @@ compress_variants(const struct config *conf, struct cache_entry *e,
 			break;
 		}
 	}
-	if (missing != 0 && e->fd != -1)
+	/* A compressor that cannot write its cache: what is there serves. */
+	if (missing != 0 && e->fd != -1 && (sb_table == NULL ||
+	    !sb_table->compress_off))
 		compress_send(e, COMPRESS_WISH, missing, e->fd);
 	return e->var_open;
 }

@@ -2,7 +2,8 @@
  * compress.h: the variants tine makes itself (compress on). The
  * compressor process (compressor.c) writes the br, zstd and gzip forms
  * of a file F into compress_cache under names made of F's identity
- * (device, inode, size, mtime), so that any change of F misses; a
+ * (device, inode, size, modification and change times), so that any
+ * change of F misses, also a rewrite that sets the old mtime back; a
  * worker finds them by that name and serves them with sendfile like any
  * file (compress.c). A worker asks for a missing variant with one
  * datagram that carries F's descriptor, sent without waiting: a full
@@ -18,7 +19,7 @@
 #include "http.h"
 #include "worker.h"
 
-#define COMPRESS_NAME_BYTES	96	/* a variant's file name */
+#define COMPRESS_NAME_BYTES	128	/* a variant's file name */
 #define COMPRESS_LOOK_MS	1000	/* a worker looks again after */
 #define COMPRESS_QUEUE_BYTES	(16 * 1024)	/* socket buffer: ~20 wishes */
 
@@ -37,6 +38,8 @@ struct compress_msg {
 	int64_t		 size;
 	int64_t		 mtime_sec;
 	int64_t		 mtime_nsec;
+	int64_t		 ctime_sec;
+	int64_t		 ctime_nsec;
 };
 
 /* Master: the queue, once per master; both ends stay with it. */
@@ -45,6 +48,8 @@ int		 compress_queue_init(void);
 int		 compress_queue_recv_fd(void);
 /* Worker: lets go of the receiving end. */
 void		 compress_worker_init(void);
+/* Compressor: lets go of the sending end. */
+void		 compress_worker_close_send(void);
 /*
  * Master: creates or checks compress_cache and opens it into
  * conf->compress_dirfd when a scope says compress on; a cache that

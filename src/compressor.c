@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <sys/tree.h>
 
@@ -19,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 #include <zstd.h>
 
 #include "compress.h"
+#include "tls.h"
 #include "master.h"
 #include "scoreboard.h"
 
@@ -40,12 +43,27 @@
  */
 #define COMPRESSOR_BEST_MAX	((off_t)4 * 1024 * 1024)
 #define COMPRESSOR_WARN_S	60	/* one line per kind of failure */
+#define COMPRESSOR_RETRY_S	10	/* a variant that failed, again after */
+#define COMPRESSOR_ROOM_MS	500	/* evicted for room: wait, retry */
+#define COMPRESSOR_TOO_BIG_S	3600	/* one larger than the whole cache */
+#define COMPRESSOR_FAILED_MAX	4096	/* failures remembered */
+/*
+ * What an empty "not worth it" file counts for: an inode and a name,
+ * so that they too stay within compress_cache_size.
+ */
+#define COMPRESSOR_MARKER_BYTES	512
 
+/*
+ * A variant in the cache, or one that could not be made (retry_at set:
+ * not in the LRU list, not counted), so that wishes for it cost nothing
+ * until then instead of compressing again to fail again.
+ */
 struct variant {
 	RB_ENTRY(variant)	 node;		/* by name */
 	TAILQ_ENTRY(variant)	 lru;		/* least recently used first */
-	off_t			 size;		/* 0: not worth making */
+	off_t			 size;		/* as counted */
 	time_t			 mtime;		/* order at start-up */
+	time_t			 retry_at;	/* 0: made */
 	char			 name[COMPRESS_NAME_BYTES];
 };
 
@@ -70,30 +88,32 @@ static struct {
 	struct variant_lru	 lru;
 	off_t			 bytes;		/* sizes of every variant */
 	int64_t			 files;
+	int			 nfailed;
 	unsigned		 tmp_seq;
+	uint32_t		 tmp_salt;	/* apart from other instances */
 	char			 tmp[COMPRESS_NAME_BYTES];	/* in progress */
 	bool			 off;		/* the cache is not writable */
 	time_t			 warned_nospace;
+	time_t			 warned_error;
 	unsigned char		 in[COMPRESSOR_CHUNK];
 	unsigned char		 out[COMPRESSOR_CHUNK];
 } cz;
 
-static volatile sig_atomic_t	cz_stop, cz_reopen;
+static volatile sig_atomic_t	cz_reopen, cz_tmp_set;
 
+/*
+ * Asked to stop: at once, wherever it is, as it has nothing to finish;
+ * the temporary file it was writing goes with it (unlinkat() and
+ * _exit() may be called here). cz_tmp_set says the name is whole.
+ */
 static void
 compressor_signal(int sig)
 {
-	if (sig == SIGUSR1)
+	if (sig == SIGUSR1) {
 		cz_reopen = 1;
-	else
-		cz_stop = 1;
-}
-
-/* Stopped: what was being written is not left behind. */
-static void __attribute__((noreturn))
-compressor_exit(void)
-{
-	if (cz.tmp[0] != '\0')
+		return;
+	}
+	if (cz_tmp_set)
 		(void)unlinkat(cz.dirfd, cz.tmp, 0);
 	_exit(0);
 }
@@ -101,8 +121,6 @@ compressor_exit(void)
 static void
 compressor_check_signals(void)
 {
-	if (cz_stop)
-		compressor_exit();
 	if (cz_reopen) {
 		cz_reopen = 0;
 		if (log_open(cz.conf, (uid_t)-1, (gid_t)-1) == -1)
@@ -117,6 +135,13 @@ compressor_publish(void)
 	sb_table->compress_cache_files = cz.files;
 }
 
+/* A file's size as the cache counts it. */
+static off_t
+compressor_counted(off_t size)
+{
+	return size > 0 ? size : COMPRESSOR_MARKER_BYTES;
+}
+
 static void
 compressor_add(const char *name, off_t size, time_t mtime)
 {
@@ -127,14 +152,14 @@ compressor_add(const char *name, off_t size, time_t mtime)
 		return;
 	}
 	(void)strlcpy(v->name, name, sizeof(v->name));	/* same size */
-	v->size = size;
+	v->size = compressor_counted(size);
 	v->mtime = mtime;
 	if (RB_INSERT(variant_tree, &cz.tree, v) != NULL) {
 		free(v);
 		return;
 	}
 	TAILQ_INSERT_TAIL(&cz.lru, v, lru);
-	cz.bytes += size;
+	cz.bytes += v->size;
 	cz.files++;
 }
 
@@ -142,10 +167,45 @@ static void
 compressor_remove(struct variant *v)
 {
 	RB_REMOVE(variant_tree, &cz.tree, v);
-	TAILQ_REMOVE(&cz.lru, v, lru);
-	cz.bytes -= v->size;
-	cz.files--;
+	if (v->retry_at == 0) {
+		TAILQ_REMOVE(&cz.lru, v, lru);
+		cz.bytes -= v->size;
+		cz.files--;
+	} else
+		cz.nfailed--;
 	free(v);
+}
+
+/* Failures are forgotten all at once when there are too many. */
+static void
+compressor_forget_failures(void)
+{
+	struct variant	*v, *next;
+
+	for (v = RB_MIN(variant_tree, &cz.tree); v != NULL; v = next) {
+		next = RB_NEXT(variant_tree, &cz.tree, v);
+		if (v->retry_at != 0)
+			compressor_remove(v);
+	}
+}
+
+/* name could not be made: not tried again for secs. */
+static void
+compressor_failed(const char *name, time_t secs)
+{
+	struct variant	*v;
+
+	if (cz.nfailed >= COMPRESSOR_FAILED_MAX)
+		compressor_forget_failures();
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return;
+	(void)strlcpy(v->name, name, sizeof(v->name));	/* same size */
+	v->retry_at = time(NULL) + secs;
+	if (RB_INSERT(variant_tree, &cz.tree, v) != NULL) {
+		free(v);
+		return;
+	}
+	cz.nfailed++;
 }
 
 /*
@@ -205,6 +265,25 @@ compressor_mtime_cmp(const void *a, const void *b)
 }
 
 /*
+ * A temporary file whose writer is gone: each writer holds a lock on
+ * its own while it writes, so one that can be locked was left by a
+ * compressor that died (another instance's, in progress, is kept).
+ */
+static void
+compressor_remove_stale_tmp(const char *name)
+{
+	int	 fd;
+
+	fd = openat(cz.dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		(void)unlinkat(cz.dirfd, name, 0);
+	(void)close(fd);
+}
+
+/*
  * What a cache holds at start: variants an earlier compressor made, in
  * the order they were made; temporary files one left when it was killed
  * are removed. Files of any other name are left alone.
@@ -233,7 +312,7 @@ compressor_scan(void)
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "t-", 2) == 0) {
-			(void)unlinkat(cz.dirfd, de->d_name, 0);
+			compressor_remove_stale_tmp(de->d_name);
 			continue;
 		}
 		if (!compressor_is_variant_name(de->d_name) ||
@@ -454,42 +533,71 @@ compressor_cannot_write(const char *what)
 	sb_table->compress_off = 1;
 }
 
+/* Other failures: one line per COMPRESSOR_WARN_S of each kind. */
 static void
-compressor_no_space(void)
+compressor_warn(time_t *last, const char *what)
 {
 	time_t	 now = time(NULL);
 
-	if (now - cz.warned_nospace < COMPRESSOR_WARN_S &&
-	    now >= cz.warned_nospace)
+	if (*last != 0 && now - *last < COMPRESSOR_WARN_S && now >= *last)
 		return;
-	cz.warned_nospace = now;
-	log_warnx("compress_cache: %s; variants are not made meanwhile",
+	*last = now;
+	log_warnx("compress_cache: %s: %s; not made for now", what,
 	    strerror(errno));
 }
 
-/* Makes one variant of the file in; 0 when done or not to be done. */
+/*
+ * A temporary file of its own: a name no other instance (another
+ * master's compressor sharing the cache) can have, created new, and
+ * locked while it is written (compressor_remove_stale_tmp()).
+ */
 static int
-compressor_make(int in, const struct stat *st, enum http_coding coding)
+compressor_tmp(void)
+{
+	int	 fd, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		cz_tmp_set = 0;
+		(void)xsnprintf(cz.tmp, sizeof(cz.tmp), "t-%ld-%08x-%u",
+		    (long)getpid(), cz.tmp_salt, cz.tmp_seq++); /* fits */
+		cz_tmp_set = 1;
+		fd = openat(cz.dirfd, cz.tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd != -1) {
+			(void)flock(fd, LOCK_EX | LOCK_NB);
+			return fd;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	cz_tmp_set = 0;
+	return -1;
+}
+
+static void
+compressor_drop_tmp(void)
+{
+	int	 saved = errno;
+
+	(void)unlinkat(cz.dirfd, cz.tmp, 0);
+	cz_tmp_set = 0;
+	errno = saved;
+}
+
+/*
+ * Writes coding's variant of in to a temporary file and renames it to
+ * name: 0 when done (*counted: its size as the cache counts it), 1 when
+ * the file changed meanwhile (nothing kept), -1 with errno.
+ */
+static int
+compressor_write_variant(int in, const struct stat *st,
+    enum http_coding coding, const char *name, off_t *counted)
 {
 	struct stat	 after, vst;
-	char		 name[COMPRESS_NAME_BYTES];
 	int		 out, rc;
 
-	if (compress_name(name, sizeof(name), st, coding) == -1 ||
-	    compressor_find(name) != NULL)
-		return 0;	/* made already: a wish from another worker */
-	(void)xsnprintf(cz.tmp, sizeof(cz.tmp), "t-%ld-%u", (long)getpid(),
-	    cz.tmp_seq++);	/* short: fits */
-	out = openat(cz.dirfd, cz.tmp, O_WRONLY | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out == -1) {
-		cz.tmp[0] = '\0';
-		if (errno == ENOSPC || errno == EDQUOT)
-			compressor_no_space();
-		else
-			compressor_cannot_write("create");
+	if ((out = compressor_tmp()) == -1)
 		return -1;
-	}
 	switch (coding) {
 	case HTTP_CODING_BR:
 		rc = compressor_brotli(in, st->st_size, out);
@@ -515,20 +623,111 @@ compressor_make(int in, const struct stat *st, enum http_coding coding)
 	if (rc == 0 && (fstat(in, &after) == -1 ||
 	    !compressor_same(st, &after)))
 		rc = 1;
+	/* Larger than the whole cache: never kept. */
+	if (rc == 0 && compressor_counted(vst.st_size) >
+	    cz.conf->compress_cache_size) {
+		errno = EFBIG;
+		rc = -1;
+	}
 	if (rc == 0 && renameat(cz.dirfd, cz.tmp, cz.dirfd, name) == -1)
 		rc = -1;
 	if (rc != 0) {
-		if (errno == ENOSPC || errno == EDQUOT)
-			compressor_no_space();
-		(void)unlinkat(cz.dirfd, cz.tmp, 0);
-		cz.tmp[0] = '\0';
-		return rc == 1 ? 0 : -1;
+		compressor_drop_tmp();
+		return rc;
 	}
-	cz.tmp[0] = '\0';
-	compressor_add(name, vst.st_size, time(NULL));
-	sb_table->compress_made++;
-	compressor_evict();
+	cz_tmp_set = 0;
+	*counted = vst.st_size;
 	return 0;
+}
+
+/* Least recently used out until about bytes more would fit. */
+static bool
+compressor_make_room(off_t bytes)
+{
+	struct variant	*v;
+	off_t		 freed = 0;
+
+	while (freed < bytes && (v = TAILQ_FIRST(&cz.lru)) != NULL) {
+		if (unlinkat(cz.dirfd, v->name, 0) == -1 && errno != ENOENT)
+			break;
+		freed += v->size;
+		compressor_remove(v);
+		sb_table->compress_evicted++;
+	}
+	compressor_publish();
+	return freed > 0;
+}
+
+/* Whether the variant named is still what a worker takes. */
+static bool
+compressor_intact(const char *name)
+{
+	struct stat	 st;
+
+	return fstatat(cz.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    st.st_uid == geteuid();
+}
+
+/* Makes one variant of the file in, unless it exists or just failed. */
+static void
+compressor_make(int in, const struct stat *st, enum http_coding coding)
+{
+	struct variant	*v;
+	char		 name[COMPRESS_NAME_BYTES];
+	off_t		 size;
+	int		 tries, rc;
+
+	if (compress_name(name, sizeof(name), st, coding) == -1)
+		return;
+	if ((v = compressor_find(name)) != NULL) {
+		if (v->retry_at != 0 && time(NULL) < v->retry_at)
+			return;
+		/* Made, and intact: a wish from another worker. */
+		if (v->retry_at == 0 && compressor_intact(name))
+			return;
+		compressor_remove(v);	/* failed long ago, or tampered */
+	}
+	for (tries = 0; tries < 2; tries++) {
+		rc = compressor_write_variant(in, st, coding, name, &size);
+		if (rc == 1)
+			return;
+		if (rc == 0) {
+			compressor_add(name, size, time(NULL));
+			sb_table->compress_made++;
+			compressor_evict();
+			return;
+		}
+		if ((errno == ENOSPC || errno == EDQUOT) && tries == 0 &&
+		    compressor_make_room(st->st_size / 2 + 65536)) {
+			/*
+			 * Room made; workers let go of what was evicted at
+			 * their next request for a covered file (compress.c),
+			 * which is when the space returns. Then once more.
+			 */
+			(void)poll(NULL, 0, COMPRESSOR_ROOM_MS);
+			continue;
+		}
+		break;
+	}
+	switch (errno) {
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		compressor_cannot_write("create");
+		return;
+	case ENOSPC:
+	case EDQUOT:
+		compressor_warn(&cz.warned_nospace, "no space");
+		break;
+	case EFBIG:
+		compressor_failed(name, COMPRESSOR_TOO_BIG_S);
+		return;
+	default:
+		compressor_warn(&cz.warned_error, name);
+		break;
+	}
+	compressor_failed(name, COMPRESSOR_RETRY_S);
 }
 
 static void
@@ -545,13 +744,14 @@ compressor_wish(int fd, const struct compress_msg *m)
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_dev != m->dev || (uint64_t)st.st_ino != m->ino ||
 	    st.st_size != m->size || st.st_mtim.tv_sec != m->mtime_sec ||
-	    st.st_mtim.tv_nsec != m->mtime_nsec || st.st_size == 0 ||
+	    st.st_mtim.tv_nsec != m->mtime_nsec ||
+	    st.st_ctim.tv_sec != m->ctime_sec ||
+	    st.st_ctim.tv_nsec != m->ctime_nsec || st.st_size == 0 ||
 	    (size_t)st.st_size > COMPRESS_FILE_MAX_BYTES)
 		return;
 	for (i = HTTP_CODING_BR; i < HTTP_CODING_COUNT && !cz.off; i++)
-		if ((m->codings & (1u << i)) != 0 &&
-		    compressor_make(fd, &st, i) == -1)
-			return;
+		if ((m->codings & (1u << i)) != 0)
+			compressor_make(fd, &st, i);
 }
 
 /* Served: to the end of the eviction order. */
@@ -569,10 +769,12 @@ compressor_used(const struct compress_msg *m)
 	st.st_size = (off_t)m->size;
 	st.st_mtim.tv_sec = (time_t)m->mtime_sec;
 	st.st_mtim.tv_nsec = (long)m->mtime_nsec;
+	st.st_ctim.tv_sec = (time_t)m->ctime_sec;
+	st.st_ctim.tv_nsec = (long)m->ctime_nsec;
 	for (i = HTTP_CODING_BR; i < HTTP_CODING_COUNT; i++) {
 		if ((m->codings & (1u << i)) == 0 ||
 		    compress_name(name, sizeof(name), &st, i) == -1 ||
-		    (v = compressor_find(name)) == NULL)
+		    (v = compressor_find(name)) == NULL || v->retry_at != 0)
 			continue;
 		TAILQ_REMOVE(&cz.lru, v, lru);
 		TAILQ_INSERT_TAIL(&cz.lru, v, lru);
@@ -678,15 +880,27 @@ compressor_main(struct config *conf, const struct worker_ids *ids)
 		conf->tls_free(conf->tls);
 		conf->tls = NULL;
 	}
+	tls_tickets_release();
+	compress_worker_close_send();
 	cz.conf = conf;
 	cz.dirfd = conf->compress_dirfd;
 	cz.qfd = compress_queue_recv_fd();
+	cz.tmp_salt = arc4random();
 	RB_INIT(&cz.tree);
 	TAILQ_INIT(&cz.lru);
 	compressor_lower_priority();
 	worker_drop_privileges(ids);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		log_warn("PR_SET_NO_NEW_PRIVS");
+	/*
+	 * It goes with the master (set after the change of user, which
+	 * clears it): nothing else would end it, as it holds the queue's
+	 * both ends. A master already gone is seen by getppid().
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		log_warn("PR_SET_PDEATHSIG");
+	if (getppid() != sb_table->master_pid)
+		_exit(0);
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		_exit(WORKER_EXIT_FATAL);

@@ -691,15 +691,14 @@ serve_found(struct conn *c, struct cache_entry *e, const char *key,
 	enum http_coding	 coding;
 
 	pre = serve_precompressed(c);
-	/* An uncached file has no key for siblings, nor an entry for
-	   variants: identity only. */
-	comp = serve_compress(c) && e != &c->buf->uncached &&
-	    compress_covers(c->conf, e);
+	comp = serve_compress(c) && compress_covers(c->conf, e);
 	if (!pre && !comp)
 		return serve_file(c, e, NULL);
+	/* An uncached file has no key for siblings, nor an entry to hold
+	   variants: identity, but the answer still depends on the coding. */
+	if (e == &c->buf->uncached)
+		return serve_file(c, e, &rep);
 	for (i = HTTP_CODING_BR; pre && i < HTTP_CODING_COUNT; i++) {
-		if (e == &c->buf->uncached)
-			break;
 		sib[i] = serve_sibling(c, key, e, serve_sibling_ext[i], idx,
 		    now);
 		if (sib[i] != NULL && serve_sibling_fresh(&sib[i]->st, &e->st))

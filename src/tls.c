@@ -67,6 +67,19 @@ static struct ticket_key	 ticket_cur;
 static uint32_t			 ticket_seq;
 static int			 ticket_fd = -1;
 
+/* A process that serves no TLS (the compressor): the keys are gone. */
+void
+tls_tickets_release(void)
+{
+	explicit_bzero(&ticket_cur, sizeof(ticket_cur));
+	if (tickets != NULL)
+		(void)munmap(tickets, sizeof(*tickets));
+	tickets = NULL;
+	if (ticket_fd != -1)
+		(void)close(ticket_fd);
+	ticket_fd = -1;
+}
+
 /*
  * A reason for a message: OpenSSL's, or errno's, escaped for the log.
  * The earliest error is the cause ("no start line"); later ones only say

@@ -44,6 +44,8 @@ int		 tls_tickets_init(void);
 void		 tls_tickets_rotate(void);
 /* Worker: the page becomes read-only for it. */
 void		 tls_tickets_protect(void);
+/* A process that serves no TLS: unmaps the keys, closes their memfd. */
+void		 tls_tickets_release(void);
 /* Whether kernel TLS can carry sendfile() here (probed once). */
 bool		 tls_ktls_available(const char **);
 

@@ -507,3 +507,139 @@ status_field() {
 	run "$TINE_BIN" -t -f "$CONF"
 	[ "$status" != 0 ]
 }
+
+@test "compressor: a file rewritten in place with its old mtime set back gets new variants" {
+	local i
+	conf
+	start_tine
+	all_made /a.css
+	# cp -p or rsync -t onto the file: same size, same mtime, new bytes.
+	touch -r "$T/www/a.css" "$T/ref"
+	css 7 >"$T/a.new"
+	cat "$T/a.new" >"$T/www/a.css"
+	touch -r "$T/ref" "$T/www/a.css"
+	sleep 1.2	# every worker has looked at the file again
+	for i in $(seq 1 40); do
+		for c in br zstd gzip; do
+			get /a.css "$c"
+			decode "$(coding)" <"$T/body" | cmp - "$T/www/a.css" ||
+				fail_with "a $(coding) body of the old file"
+		done
+		[ "$(coding)" = gzip ] && break
+		sleep 0.2
+	done
+	[ "$(coding)" = gzip ]
+}
+
+@test "compressor: a directory planted under one variant's name leaves the other codings made" {
+	local f
+	conf
+	start_tine
+	all_made /a.css
+	stop_tine
+	for f in "$CACHE"/v-*; do
+		rm "$f"
+		case $f in *.br) mkdir "$f" ;; esac
+	done
+	start_tine
+	wait_for encoded /a.css zstd
+	wait_for encoded /a.css gzip
+	get /a.css br
+	[ "$(coding)" = identity ]
+	wait_for grep -q "not made for now" "$T/error.log"
+	TINE_STDERR_ALLOW='not made for now'
+}
+
+@test "compressor: a full cache makes room, and a failing variant is not retried at once" {
+	local i cz t1 t2
+	[ "$(id -u)" = 0 ] || skip "mounting a small cache needs root"
+	mkdir "$CACHE"
+	mount -t tmpfs -o mode=700,size=64k tmpfs "$CACHE" 2>/dev/null ||
+		skip "cannot mount a tmpfs here"
+	MOUNTED=$CACHE
+	for i in 1 2 3 4 5 6 7 8; do
+		css "$((i * 1000))" >"$T/www/f$i.css"
+	done
+	# Text that does not fit the 64 KiB whatever the coding.
+	head -c 400000 /dev/urandom | base64 -w 76 >"$T/www/big.txt"
+	conf
+	start_tine
+	for i in 1 2 3 4 5 6 7 8; do
+		wait_for encoded "/f$i.css" br ||
+			fail_with "f$i: $(ls -l "$CACHE"; df "$CACHE"; cat "$T/error.log")"
+	done
+	# The early ones went to make room for the later ones.
+	[ "$(status_field variants_evicted_total)" -gt 0 ]
+	cz=$(compressor_pid)
+	get /big.txt "br, zstd, gzip"
+	sleep 3
+	t1=$(awk '{ print $14 + $15 }' "/proc/$cz/stat")
+	for i in $(seq 1 20); do
+		get /big.txt "br, zstd, gzip"
+		[ "$CODE" = 200 ]
+		sleep 0.2
+	done
+	t2=$(awk '{ print $14 + $15 }' "/proc/$cz/stat")
+	# Asked for 20 times in 4 s: not compressed again (clock ticks).
+	[ $((t2 - t1)) -lt 100 ] || fail_with "compressor used $((t2 - t1)) ticks"
+	TINE_STDERR_ALLOW='not made for now'
+}
+
+@test "compressor: compress_cache_size smaller than a variant keeps none and does not repeat the work" {
+	local i
+	conf "compress_cache_size 100"
+	start_tine
+	for i in $(seq 1 15); do
+		get /a.css "br, zstd, gzip"
+		[ "$CODE" = 200 ] && [ "$(coding)" = identity ]
+		sleep 0.2
+	done
+	[ "$(status_field variants_made_total)" = 0 ]
+	[ -z "$(ls -A "$CACHE")" ]
+}
+
+@test "compressor: a file that does not compress is noted once, counted, and sent as it is" {
+	head -c 20000 /dev/urandom >"$T/www/noise.txt"
+	conf
+	start_tine
+	get /noise.txt br
+	wait_for status_is variants_made_total 3
+	sleep 1.1
+	get /noise.txt "br, zstd, gzip"
+	[ "$(coding)" = identity ]
+	cmp "$T/body" "$T/www/noise.txt"
+	[ "$(find "$CACHE" -name 'v-*' -empty | wc -l)" = 3 ]
+	[ "$(status_field cache_bytes)" = 1536 ]
+	sleep 1.1
+	get /noise.txt br
+	[ "$(status_field variants_made_total)" = 3 ]
+}
+
+@test "compressor: a long path, not cached, still says Vary" {
+	local long
+	long=$(printf 'd%.0s' $(seq 1 120))
+	mkdir -p "$T/www/$long/$long"
+	cp "$T/www/a.css" "$T/www/$long/$long/a.css"
+	conf
+	start_tine
+	get "/$long/$long/a.css" br
+	[ "$CODE" = 200 ]
+	has 'Vary: Accept-Encoding'
+	cmp "$T/body" "$T/www/a.css"
+}
+
+@test "compressor: it ends with the master, even one killed with SIGKILL" {
+	local cz
+	local -a kids
+	conf
+	start_tine
+	wait_for compressor_running
+	cz=$(compressor_pid)
+	mapfile -t kids < <(worker_pids)
+	kill -KILL "$TINE_PID"
+	wait "$TINE_PID" 2>/dev/null || true
+	TINE_PID=
+	wait_for eval '! pid_alive '"$cz"
+	# The workers outlive a killed master (as before): ended here.
+	kill -KILL "${kids[@]}" 2>/dev/null || true
+}

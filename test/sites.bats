@@ -221,8 +221,8 @@ two_sites() {
 	printf '%s\n' "$output" >"$T/dump1.conf"
 	[[ $output == *$'location /assets/* {\n\troot '"$T"$'/assets\n}\n'* ]]
 	[[ $output == *$'server a.test *.a.test {\n\troot '"$T"$'/a\n'* ]]
-	[[ $output == *$'\tindex i.html index.html\n\tautoindex on\n\tprecompressed off\n\tlocation "/x y/*" {\n\t\troot '"$T"$'/a\n'* ]]
-	[[ $output == *$'\t\tautoindex off\n\t\tprecompressed off\n\t}\n}\n'* ]]
+	[[ $output == *$'\tindex i.html index.html\n\tautoindex on\n\tprecompressed off\n\tcompress off\n\tlocation "/x y/*" {\n\t\troot '"$T"$'/a\n'* ]]
+	[[ $output == *$'\t\tautoindex off\n\t\tprecompressed off\n\t\tcompress off\n\t}\n}\n'* ]]
 	[[ $output == *$'server b.test {\n\troot '"$T"$'/b\n\taccess_log '* ]]
 	run -0 --separate-stderr "$TINE_BIN" -T -f "$T/dump1.conf"
 	[ "$output" = "$(cat "$T/dump1.conf")" ]

@@ -156,8 +156,15 @@ static const struct row rows[] = {
 	    "tls_key @D/k.pem\ntls_protocols TLSv1.2 TLSv1.3\n"
 	    "tls_session_tickets on\n" },
 	{ "listen tls option", NULL, R "listen *:443 ssl\n", 0,
-	    ":2: listen \"*:443\": unknown option \"ssl\" (tls is the only "
-	    "one)\n", NULL },
+	    ":2: listen \"*:443\": unknown option \"ssl\" (tls and "
+	    "proxy_protocol, each once)\n", NULL },
+	{ "listen option twice", NULL, R "listen *:443 tls tls\n", 0,
+	    ":2: listen \"*:443\": repeated option \"tls\" (tls and "
+	    "proxy_protocol, each once)\n", NULL },
+	{ "listen proxy_protocol without proxy_protocol_from", NULL,
+	    R "listen *:80 proxy_protocol\n", 0,
+	    ":2: listen 0.0.0.0:80 proxy_protocol needs proxy_protocol_from: "
+	    "the balancers' addresses\n", NULL },
 	{ "listen tls and plain", NULL, R "listen *:443\nlisten *:443 tls\n"
 	    "tls_certificate c\ntls_key k\n", 0,
 	    ":3: listen \"0.0.0.0:443\": the address is already a plain "
