@@ -159,6 +159,11 @@ $1 == "Z" {
 	else if ($2 == "skip" || $2 == "warm" || $2 == "busy") {
 		t = $0
 		sub(/^Z [a-z]+ [^ ]+ ?/, "", t)
+		# warm, once a round: a timeout stays, else the longest
+		if ($2 == "warm" && (($2, $3) in znote) &&
+		    (znote[$2, $3] == "timeout" ||
+		    (t != "timeout" && t + 0 < znote[$2, $3] + 0)))
+			next
 		znote[$2, $3] = t == "" ? 1 : t
 	} else if ($2 == "same") {	# file bytes source...
 		t = $0
@@ -970,7 +975,9 @@ function compress_tables(    nrow, row, k, f, scen, j, s, n, a, hot, slow) {
 	    "CPU 0, the client on CPU 1), all of them up and idle but the " \
 	    "one measured; tine's " \
 	    "compressor was warmed first (each file asked for until the " \
-	    "answer was coded), and every server left until idle before " \
+	    "answer was coded, then, a second on, until every answer over " \
+	    "several connections was), and every server left until idle " \
+	    "before " \
 	    "the runs. CPU µs/req as in the load tables: the server's " \
 	    "processes, master, workers and any helper; server CPU %: " \
 	    "that time over the run's; CPU 0 and CPU 1 busy: all that ran " \
@@ -994,7 +1001,8 @@ function compress_tables(    nrow, row, k, f, scen, j, s, n, a, hot, slow) {
 		print "**tine-comp was not warm:** some answers were still " \
 		    "identity after the warm-up's bound; see its coded column."
 	} else
-		print "\ntine-comp answered both files coded " \
+		print "\ntine-comp answered both files coded, on every " \
+		    "connection of a probe, at most " \
 		    znote["warm", "tine-comp"] " s after it started."
 	for (k in znote) {
 		split(k, a, SUBSEP)
