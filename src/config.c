@@ -305,6 +305,8 @@ static const struct directive directives[] = {
 	    true, CLIST(status_allow, nstatus_allow), NO_RANGE },
 	{ "proxy_protocol_from", T_CIDRS,	CTX_MAIN, PROXY_FROM_MAX,
 	    true, CLIST(proxy_from, nproxy_from), NO_RANGE },
+	{ "max_connections_per_ip", T_NUMBER,	CTX_MAIN, 1, false,
+	    FIELD(max_connections_per_ip), RANGE(0, WORKERS_MAX, 0) },
 	{ "tls_certificate",	T_PATH,		CTX_MAIN | CTX_SERVER, 1, false,
 	    SFIELD(tls_certificate), NO_RANGE },
 	{ "tls_key",		T_PATH,		CTX_MAIN | CTX_SERVER, 1, false,

@@ -7,6 +7,8 @@
  */
 #include <sys/mman.h>
 
+#include <netinet/in.h>
+
 #include <string.h>
 
 #include "scoreboard.h"
@@ -251,4 +253,48 @@ scoreboard_compress_totals(const struct scoreboard *sb,
 		t->misses += s->compress_misses;
 		t->dropped += s->compress_dropped;
 	}
+}
+
+uint64_t
+scoreboard_client_key(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin = (const void *)sa;
+	const struct sockaddr_in6	*sin6 = (const void *)sa;
+	const uint8_t			*a;
+	uint64_t			 k = 0;
+	int				 i;
+
+	if (sa->sa_family == AF_INET) {
+		a = (const uint8_t *)&sin->sin_addr;
+		goto v4;
+	}
+	if (sa->sa_family != AF_INET6)
+		return 1;	/* not IP: all alike */
+	a = sin6->sin6_addr.s6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		a += 12;
+		goto v4;
+	}
+	/* The /64. */
+	for (i = 0; i < 8; i++)
+		k = k << 8 | a[i];
+	return k != 0 ? k : 1;
+v4:
+	/* In ffff:ffff::/32, reserved: no /64 a client has. */
+	for (i = 0; i < 4; i++)
+		k = k << 8 | a[i];
+	return k | ((uint64_t)0xffffffff << 32);
+}
+
+int
+scoreboard_count_client(const struct scoreboard *sb, uint64_t key)
+{
+	size_t	 i, n;
+	int	 count = 0;
+
+	n = scoreboard_scan_bound(sb);
+	for (i = 0; i < n; i++)
+		if (sb->slots[i].client_key == key)
+			count++;
+	return count;
 }

@@ -58,6 +58,8 @@ struct sb_slot {
 	volatile uint64_t	 compress_misses; /* covered, not made yet */
 	volatile uint64_t	 compress_dropped; /* wishes the full queue
 						     dropped */
+	/* The connection's client (max_connections_per_ip); 0: none. */
+	volatile uint64_t	 client_key;
 	char			 reqline[SB_REQLINE_BYTES];
 	char			 client[SB_CLIENT_BYTES];
 };
@@ -145,6 +147,15 @@ struct sb_tls_totals {
 };
 void			 scoreboard_tls_totals(const struct scoreboard *,
 			    struct sb_tls_totals *);
+/*
+ * A client address as max_connections_per_ip counts it: IPv4 (and IPv4
+ * mapped into IPv6) whole, IPv6 by its /64 (one site's network); never
+ * 0, which is no client.
+ */
+uint64_t		 scoreboard_client_key(const struct sockaddr *);
+/* Slots whose connection is from that client, the caller's included. */
+int			 scoreboard_count_client(const struct scoreboard *,
+			    uint64_t);
 /* The compression counters, live and exited workers. */
 struct sb_compress_totals {
 	uint64_t	 encoded;

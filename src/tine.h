@@ -301,6 +301,7 @@ struct config {
 	int			 nstatus_allow;
 	struct cidr		 proxy_from[PROXY_FROM_MAX];
 	int			 nproxy_from;	/* proxy_protocol_from */
+	int			 max_connections_per_ip;	/* 0: off */
 	int			 tls_protocols;	/* TLS_PROTO_* bits */
 	char			 tls_ciphers[TLS_CIPHERS_MAX];
 	bool			 tls_session_tickets;

@@ -497,6 +497,65 @@ worker_proxy(struct conn *c)
 }
 
 /*
+ * max_connections_per_ip: the slot says whose connection this worker
+ * holds, and the count is of every slot that says the same (idle
+ * keep-alive connections and unfinished heads too). Two connections of
+ * one client accepted at once both count each other: at the cap, both
+ * may be refused, never both let in.
+ */
+static bool
+worker_over_cap(struct conn *c)
+{
+	if (w.conf->max_connections_per_ip == 0 || sb_self == NULL)
+		return false;
+	sb_self->client_key = scoreboard_client_key(
+	    (struct sockaddr *)&c->peer);
+	return scoreboard_count_client(sb_table, sb_self->client_key) >
+	    w.conf->max_connections_per_ip;
+}
+
+/*
+ * Over the cap: logged at most once a second per address (a few kept),
+ * then a 503 with Retry-After to a head that is already there, or a
+ * close; the worker does not wait for a head it would refuse.
+ */
+static void
+worker_refuse_over_cap(struct conn *c)
+{
+	static struct {
+		uint64_t	 key;
+		int64_t		 ms;
+	}		 seen[8];
+	static size_t	 next;
+	int64_t		 now = util_now_ms();
+	size_t		 i;
+	ssize_t		 n;
+
+	for (i = 0; i < nitems(seen); i++)
+		if (seen[i].key == sb_self->client_key)
+			break;
+	if (i == nitems(seen)) {
+		i = next++ % nitems(seen);
+		seen[i].key = sb_self->client_key;
+		seen[i].ms = 0;
+	}
+	if (seen[i].ms == 0 || now - seen[i].ms >= 1000 || now < seen[i].ms) {
+		seen[i].ms = now;
+		log_warnx("%s: over max_connections_per_ip %d; refused",
+		    c->addr, w.conf->max_connections_per_ip);
+	}
+	if (c->lis->tls)
+		return;		/* a 503 would need a handshake first */
+	n = recv(c->fd, c->buf->in, c->buf->in_cap, MSG_DONTWAIT);
+	if (n <= 0)
+		return;
+	c->len = (size_t)n;
+	c->close = true;
+	(void)serve_error(c, HTTP_SERVICE_UNAVAILABLE);
+	worker_finish_request(c);
+}
+
+/*
  * Accepts from listener i and serves the connection. On a TLS listener
  * the handshake comes first and counts against header_timeout, like
  * the head it precedes.
@@ -537,6 +596,13 @@ worker_accept_one(int i)
 		sb_self->reqline[0] = '\0';
 		worker_sb_reading(util_now_ms());
 	}
+	if (worker_over_cap(c)) {
+		worker_refuse_over_cap(c);
+		conn_reset_request(c);
+		conn_close(c);
+		sb_self->client_key = 0;
+		return 0;
+	}
 	rv = tls ? conn_tls_accept(c, util_now_ms() +
 	    (int64_t)w.conf->header_timeout * 1000) : 0;
 	if (rv == 0)
@@ -551,6 +617,8 @@ worker_accept_one(int i)
 	}
 	conn_reset_request(c);	/* closes a file kept for one response */
 	conn_close(c);
+	if (sb_self != NULL)
+		sb_self->client_key = 0;
 	return 0;
 }
 

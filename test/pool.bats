@@ -455,3 +455,71 @@ EOF
 	[[ $titles == *'worker [sending /big.bin?x=1]'* ]] ||
 		{ echo "$titles"; false; }
 }
+
+# from2_ms: one GET from 127.0.0.2 on a new connection; prints its
+# status and time in ms.
+from2_ms() {
+	curl -sS --noproxy '*' --max-time 5 --interface 127.0.0.2 \
+	    -o /dev/null -w '%{http_code} %{time_total}\n' \
+	    "http://127.0.0.1:$PORT/" |
+	    awk '{ printf "%s %d\n", $1, $2 * 1000 }'
+}
+
+# held_by_1 N: at most N slots hold a connection from 127.0.0.1 (asked
+# from 127.0.0.2, which the cap does not count with it).
+held_by_1() {
+	local n
+	n=$(curl -sS --noproxy '*' --max-time 5 --interface 127.0.0.2 \
+	    "http://127.0.0.1:$PORT/status" | python3 -c 'import json, sys
+s = json.load(sys.stdin)
+print(sum(1 for w in s["slots"] if w["client"] == "127.0.0.1" and
+    w["state"] not in ("idle", "starting")))')
+	[ -n "$n" ] && [ "$n" -le "$1" ]
+}
+
+@test "max_connections_per_ip 8: one client holding 200 connections gets 8; others are answered within 100 ms" {
+	local i code ms slow=0 worst=0
+	write_conf "workers 4" "max_workers 32" "max_connections_per_ip 8" \
+	    "status_path /status" "status_allow 127.0.0.0/8" \
+	    "header_timeout 30"
+	start_tine
+	hold half 200 --max 30
+	# Its connections beyond 8 were refused as they came.
+	wait_for held_by_1 8
+	for i in $(seq 1 40); do
+		read -r code ms < <(from2_ms)
+		[ "$code" = 200 ] || fail_with "status $code from 127.0.0.2"
+		[ "$ms" -gt "$worst" ] && worst=$ms
+		[ "$ms" -lt 100 ] || slow=$((slow + 1))
+		sleep 0.05
+	done
+	echo "worst $worst ms, $slow of 40 over 100 ms"
+	[ "$slow" = 0 ]
+	# Never more than 8 of its connections held at once.
+	held_by_1 8
+	hold_stop
+	grep -q '127.0.0.1: over max_connections_per_ip 8; refused' "$T/error.log"
+	# At most once a second for one address, not once a connection.
+	[ "$(grep -c 'over max_connections_per_ip' "$T/error.log")" -le 5 ]
+	TINE_STDERR_ALLOW='over max_connections_per_ip'
+}
+
+@test "max_connections_per_ip: a request over the cap gets 503 and Retry-After; IPv6 counts by /64" {
+	write_conf "workers 4" "max_workers 8" "max_connections_per_ip 2" \
+	    "listen [::1]:$PORT"
+	start_tine
+	hold keepalive 2
+	run -0 raw -e 'GET / HTTP/1.1\r\nHost: t\r\n\r\n'
+	[[ $output == "HTTP/1.1 503 "* ]]
+	[[ $output == *$'\r\nRetry-After: 1\r\n'* ]]
+	[[ $output == *$'\r\nConnection: close\r\n'* ]]
+	# Another address is not counted against it.
+	run -0 curl -sS --max-time 5 --interface 127.0.0.2 \
+	    "http://127.0.0.1:$PORT/"
+	[ "$output" = "hello tine" ]
+	hold_stop
+	# ::1 alone is its own /64; it is answered.
+	run -0 curl -sS --max-time 5 -g "http://[::1]:$PORT/"
+	[ "$output" = "hello tine" ]
+	TINE_STDERR_ALLOW='over max_connections_per_ip'
+}
