@@ -617,12 +617,13 @@ status_field() {
 
 @test "compressor: a long path, not cached, still says Vary" {
 	local long
+	# Longer than a cache key (256 bytes): served uncached.
 	long=$(printf 'd%.0s' $(seq 1 120))
-	mkdir -p "$T/www/$long/$long"
-	cp "$T/www/a.css" "$T/www/$long/$long/a.css"
+	mkdir -p "$T/www/$long/$long/$long"
+	cp "$T/www/a.css" "$T/www/$long/$long/$long/a.css"
 	conf
 	start_tine
-	get "/$long/$long/a.css" br
+	get "/$long/$long/$long/a.css" br
 	[ "$CODE" = 200 ]
 	has 'Vary: Accept-Encoding'
 	cmp "$T/body" "$T/www/a.css"
