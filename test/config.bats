@@ -95,7 +95,7 @@ have_ipv6_loopback() {
 	[ "${stderr_lines[0]}" = "$CA:1: root takes one value" ]
 	[ "${stderr_lines[1]}" = "$CA:2: workers takes one value" ]
 	[ "${stderr_lines[2]}" = "$CA:3: autoindex takes one value" ]
-	[ "${stderr_lines[3]}" = "$CA:4: listen \"127.0.0.1:$PORT\": unknown option \"127.0.0.1:1\" (tls is the only one)" ]
+	[ "${stderr_lines[3]}" = "$CA:4: listen \"127.0.0.1:$PORT\": unknown option \"127.0.0.1:1\" (tls and proxy_protocol, each once)" ]
 	[ "${stderr_lines[4]}" = "$CA:5: index takes at most 16 values" ]
 }
 
