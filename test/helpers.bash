@@ -435,6 +435,19 @@ split_first() {
 	tail -c +"$((n + 1))" "$T/out" >"$T/body"
 }
 
+# readme_example NAME: the config printed in README.md in the fenced
+# block that follows the line <!-- example: NAME -->; fails if there is
+# none. Tests run what the README shows, not a copy of it.
+readme_example() {
+	awk -v m="<!-- example: $1 -->" '
+		$0 == m { state = 1; next }
+		state == 1 && /^```/ { state = 2; next }
+		state == 1 { exit }
+		state == 2 && /^```/ { state = 3; exit }
+		state == 2 { print }
+		END { exit state != 3 }' "$BATS_TEST_DIRNAME/../README.md"
+}
+
 # descendants PID: every process below PID, deepest last.
 descendants() {
 	local kid

@@ -9,7 +9,6 @@ load helpers
 
 setup() {
 	setup_tine_dir
-	README=$BATS_TEST_DIRNAME/../README.md
 	EX=$T/ex
 	mkdir -p "$EX"
 	TLS_PORT=$(free_port)
@@ -28,24 +27,12 @@ need() {
 		skip "$1 is not installed (Debian package $2)"
 }
 
-# example NAME: the config printed in README.md in the fenced block that
-# follows the line <!-- example: NAME -->; fails if there is none.
-example() {
-	awk -v m="<!-- example: $1 -->" '
-		$0 == m { state = 1; next }
-		state == 1 && /^```/ { state = 2; next }
-		state == 1 { exit }
-		state == 2 && /^```/ { state = 3; exit }
-		state == 2 { print }
-		END { exit state != 3 }' "$README"
-}
-
 # use_example NAME: $EX/tine.conf is example NAME with its listen ports
 # 80 and 443 changed to $PORT and $TLS_PORT, and nothing else; CONF
 # names it.
 use_example() {
 	local changed
-	example "$1" >"$EX/printed.conf" || {
+	readme_example "$1" >"$EX/printed.conf" || {
 		echo "README.md has no example \"$1\"" >&2
 		return 1
 	}

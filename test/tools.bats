@@ -284,6 +284,19 @@ hex() {
 	((BASH_REMATCH[1] == BASH_REMATCH[2] + BASH_REMATCH[3]))
 }
 
+@test "loadgen -b connects from the source address given" {
+	start_py http10
+	run -0 "$TINE_TOOLS/loadgen" -p "$PORT" -d 500 -k 1 -n 1 -b 127.0.0.2
+	[[ $output =~ ^sent=([0-9]+)\ answered=([0-9]+)\ lost=0\ bad=0\ connect_errors=0 ]]
+	((BASH_REMATCH[2] > 0))
+	# python's server logs each request by its client's address.
+	stop_py
+	grep -q '"GET / HTTP/1.1" 200' "$T/py.err"
+	! grep '"GET / ' "$T/py.err" | grep -v '^127\.0\.0\.2 ' || false
+	run -2 "$TINE_TOOLS/loadgen" -p "$PORT" -b 127.0.0.300
+	run -2 "$TINE_TOOLS/loadgen" -6 -p "$PORT" -b 127.0.0.2
+}
+
 @test "loadgen counts unexpected statuses as bad, refused connects" {
 	start_py http10
 	run -1 "$TINE_TOOLS/loadgen" -p "$PORT" -d 300 -k 1 -n 1 -u /nope

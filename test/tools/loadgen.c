@@ -12,6 +12,10 @@
  * time, and a reload that closes idle connections loses requests this way.
  * A connection that ends after a complete response that announced it
  * (Connection: close, HTTP/1.0) costs nothing: the client reconnects.
+ *
+ * -b gives the clients a source address of their own (another loopback
+ * address, 127.0.0.2), so that a test can tell them from the proxy in
+ * front of the server by the address the server logs.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -105,6 +109,8 @@ static struct {
 	size_t		 nclients;
 	struct sockaddr_storage addr;
 	socklen_t	 addrlen;
+	struct sockaddr_storage src;	/* -b; srclen 0 without */
+	socklen_t	 srclen;
 	char		 ka_req[REQUEST_MAX_BYTES];
 	size_t		 ka_len;
 	char		 close_req[REQUEST_MAX_BYTES];
@@ -120,10 +126,11 @@ static struct {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: loadgen [-6] -p port [-k keepalive_clients] "
-	    "[-n new_conn_clients]\n"
-	    "               [-d duration_ms] [-u path] [-x expect_status] "
-	    "[-i interval_us]\n");
+	fprintf(stderr, "usage: loadgen [-6] -p port [-b source_address] "
+	    "[-k keepalive_clients]\n"
+	    "               [-n new_conn_clients] [-d duration_ms] [-u path] "
+	    "[-x expect_status]\n"
+	    "               [-i interval_us]\n");
 	exit(2);
 }
 
@@ -428,6 +435,22 @@ client_established(struct client *c, int64_t now)
 	client_send(c, now);
 }
 
+/*
+ * Binds to the -b address. The port is left to connect()
+ * (IP_BIND_ADDRESS_NO_PORT), which may reuse one for another destination;
+ * bind() would reserve each for good and run out of loopback ports.
+ */
+static int
+client_bind(int fd)
+{
+	int	 on = 1;
+
+	if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on,
+	    sizeof(on)) == -1)
+		return -1;
+	return bind(fd, (struct sockaddr *)&lg.src, lg.srclen);
+}
+
 static void
 client_start(struct client *c, int64_t now)
 {
@@ -447,6 +470,8 @@ client_start(struct client *c, int64_t now)
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd == -1)
 		err(2, "socket");
+	if (lg.srclen != 0 && client_bind(c->fd) == -1)
+		err(2, "bind");
 	if (connect(c->fd, (struct sockaddr *)&lg.addr, lg.addrlen) == 0) {
 		client_established(c, now);
 		return;
@@ -690,6 +715,31 @@ set_address(int family, int port)
 	}
 }
 
+/* The -b address, in the family of the server's. */
+static void
+set_source(int family, const char *s)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&lg.src;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&lg.src;
+	void			*a;
+
+	memset(&lg.src, 0, sizeof(lg.src));
+	if (family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		a = &sin6->sin6_addr;
+		lg.srclen = sizeof(*sin6);
+	} else {
+		sin->sin_family = AF_INET;
+		a = &sin->sin_addr;
+		lg.srclen = sizeof(*sin);
+	}
+	if (inet_pton(family, s, a) != 1) {
+		warnx("-b %s: not an IPv%c address", s,
+		    family == AF_INET6 ? '6' : '4');
+		usage();
+	}
+}
+
 static void
 make_requests(const char *path)
 {
@@ -717,7 +767,7 @@ make_requests(const char *path)
 int
 main(int argc, char *argv[])
 {
-	const char	*path = "/";
+	const char	*path = "/", *source = NULL;
 	long long	 duration_ms = DURATION_DEFAULT_MS;
 	int		 ch, family = AF_INET, port = -1;
 	int		 keepalive = 4, oneshot = 1;
@@ -725,10 +775,13 @@ main(int argc, char *argv[])
 
 	lg.expect = 200;
 	lg.pause_us = PAUSE_DEFAULT_US;
-	while ((ch = getopt(argc, argv, "6d:i:k:n:p:u:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "6b:d:i:k:n:p:u:x:")) != -1) {
 		switch (ch) {
 		case '6':
 			family = AF_INET6;
+			break;
+		case 'b':
+			source = optarg;
 			break;
 		case 'd':
 			duration_ms = number(optarg, 1, DURATION_MAX_MS, "-d");
@@ -760,6 +813,8 @@ main(int argc, char *argv[])
 		usage();
 	make_requests(path);
 	set_address(family, port);
+	if (source != NULL)
+		set_source(family, source);
 
 	lg.nclients = (size_t)(keepalive + oneshot);
 	if ((lg.clients = calloc(lg.nclients, sizeof(*lg.clients))) == NULL)
