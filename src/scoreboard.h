@@ -58,6 +58,8 @@ struct sb_slot {
 	volatile uint64_t	 compress_misses; /* covered, not made yet */
 	volatile uint64_t	 compress_dropped; /* wishes the full queue
 						     dropped */
+	volatile int		 sandbox_call;	/* 1 + the number of the call
+						   the filter refused */
 	char			 reqline[SB_REQLINE_BYTES];
 	char			 client[SB_CLIENT_BYTES];
 };
@@ -84,6 +86,7 @@ struct scoreboard {
 	volatile uint64_t	 compress_evicted;
 	volatile int64_t	 compress_cache_bytes;
 	volatile int64_t	 compress_cache_files;
+	volatile int		 compressor_sandbox_call; /* as a slot's */
 	struct sb_slot		 slots[SB_SLOTS];
 };
 
