@@ -162,7 +162,7 @@ sandbox_landlock_abi(const char **why)
 #ifdef TINE_TEST_HOOKS
 	/* Test builds: a kernel without Landlock, on request. */
 	if (getenv("TINE_TEST_NO_LANDLOCK") != NULL) {
-		*why = "not in this kernel (test hook)";
+		*why = "disabled by a test hook";
 		return 0;
 	}
 #endif
@@ -181,7 +181,7 @@ sandbox_seccomp_ok(const char **why)
 {
 #ifdef TINE_TEST_HOOKS
 	if (getenv("TINE_TEST_NO_SECCOMP") != NULL) {
-		*why = "not in this kernel (test hook)";
+		*why = "disabled by a test hook";
 		return false;
 	}
 #endif

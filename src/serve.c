@@ -908,6 +908,7 @@ serve_test_open(struct conn *c, const char *path)
 		return serve_error(c, file_errno_status(errno));
 	(void)close(fd);	/* read-only, unread */
 	serve_begin(c, HTTP_OK);
+	c->resp.content_length = 7;
 	return serve_send(c, "opened\n", 7, -1, 0, 0, NULL);
 }
 
