@@ -5,12 +5,16 @@
  * to the lists below. Owns those lists and the Landlock rules; it never
  * opens a path, and only the master (start, reload) logs about it.
  */
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include <linux/landlock.h>
+#include <linux/sockios.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -39,6 +43,8 @@
 #define SANDBOX_NET_CONNECT_TCP			(1ULL << 1)
 #define SANDBOX_SCOPE_ABSTRACT_UNIX		(1ULL << 0)
 #define SANDBOX_SCOPE_SIGNAL			(1ULL << 1)
+#define SANDBOX_SOL_TLS				282	/* linux/tls.h */
+#define SANDBOX_WORKER_ARG_CALLS		3	/* ioctl, setsockopt, tgkill */
 
 /*
  * struct landlock_ruleset_attr as of ABI 6; the kernel is told the size
@@ -73,10 +79,9 @@ static const int sandbox_worker_calls[] = {
 	SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(recvfrom),
 	SCMP_SYS(recvmsg), SCMP_SYS(write), SCMP_SYS(writev),
 	SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendfile),
-	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
+	SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername), SCMP_SYS(shutdown), SCMP_SYS(close),
-	/* FIONREAD on a connection; Landlock keeps devices out of reach. */
-	SCMP_SYS(ioctl),
+	/* ioctl, setsockopt and tgkill: with arguments, see below. */
 	/* Files, listings and variants: which ones is Landlock's part. */
 	SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(newfstatat),
 	SCMP_SYS(fstat), SCMP_SYS(statx), SCMP_SYS(readlinkat),
@@ -331,8 +336,28 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i],
 		    0)) < 0)
 			goto done;
+	/* raise(): signals to the process itself only. */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) < 0)
+		goto done;
+	/*
+	 * The descriptors a worker holds include the shared listeners and,
+	 * in the foreground, a terminal: ioctl only reads a send queue (the
+	 * lingering close) or a terminal's mode (stdio), never TIOCSTI; a
+	 * socket option only the receive timeout and kernel TLS, never a
+	 * filter attached to a listener every worker shares.
+	 */
+	if (role == SANDBOX_WORKER && ((rc = seccomp_rule_add(ctx,
+	    SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ,
+	    SIOCOUTQ))) < 0 || (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+	    SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TCGETS))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt),
+	    2, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET), SCMP_A2(SCMP_CMP_EQ,
+	    SO_RCVTIMEO))) < 0 || (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+	    SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP),
+	    SCMP_A2(SCMP_CMP_EQ, TCP_ULP))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt),
+	    1, SCMP_A1(SCMP_CMP_EQ, SANDBOX_SOL_TLS))) < 0))
 		goto done;
 	/*
 	 * syslog(3) reconnects to /dev/log after the logger restarted: a
@@ -435,7 +460,7 @@ sandbox_describe(const struct config *conf, FILE *fp)
 		fprintf(fp, ", seccomp filter relaxed for AddressSanitizer\n");
 	else
 		fprintf(fp, ", seccomp filter of %zu calls (compressor %zu)\n",
-		    sandbox_ncalls(SANDBOX_WORKER) + 1,
+		    sandbox_ncalls(SANDBOX_WORKER) + SANDBOX_WORKER_ARG_CALLS,
 		    sandbox_ncalls(SANDBOX_COMPRESSOR) + 1);
 }
 
