@@ -59,9 +59,15 @@ struct sandbox_ruleset {
 #define SANDBOX_FS_ABI1	((LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1)
 #define SANDBOX_READ	(LANDLOCK_ACCESS_FS_READ_FILE | \
 			    LANDLOCK_ACCESS_FS_READ_DIR)
-/* The compressor's cache: variants made, renamed into place, evicted. */
+/*
+ * The compressor's cache: variants made, renamed into place, evicted.
+ * REMOVE_DIR so that a rename onto a directory planted under a
+ * variant's name fails as the file system says (EISDIR, that variant
+ * only), not with Landlock's EACCES, which would turn compression off.
+ */
 #define SANDBOX_CACHE	(SANDBOX_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | \
 			    LANDLOCK_ACCESS_FS_REMOVE_FILE | \
+			    LANDLOCK_ACCESS_FS_REMOVE_DIR | \
 			    LANDLOCK_ACCESS_FS_MAKE_REG | \
 			    LANDLOCK_ACCESS_FS_TRUNCATE)
 
@@ -102,6 +108,8 @@ static const int sandbox_worker_calls[] = {
 	SCMP_SYS(getegid),
 	/* Randomness (OpenSSL, arc4random), locks inside the libraries. */
 	SCMP_SYS(getrandom), SCMP_SYS(futex),
+	/* qsort(3) of a long listing asks how much memory there is. */
+	SCMP_SYS(sysinfo),
 	/* The end: a worker exits, it never starts another process. */
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
