@@ -33,6 +33,7 @@
 #include "compress.h"
 #include "tls.h"
 #include "master.h"
+#include "sandbox.h"
 #include "scoreboard.h"
 
 #define COMPRESSOR_CHUNK	(128 * 1024)	/* read and write size */
@@ -123,6 +124,9 @@ compressor_check_signals(void)
 {
 	if (cz_reopen) {
 		cz_reopen = 0;
+		/* Sandboxed, the master replaces it instead (worker.c). */
+		if (cz.conf->sandbox)
+			return;
 		if (log_open(cz.conf, (uid_t)-1, (gid_t)-1) == -1)
 			log_warn("reopen error log");
 	}
@@ -901,6 +905,8 @@ compressor_main(struct config *conf, const struct worker_ids *ids)
 		log_warn("PR_SET_PDEATHSIG");
 	if (getppid() != sb_table->master_pid)
 		_exit(0);
+	sandbox_enter(conf, SANDBOX_COMPRESSOR, NULL, 0,
+	    &sb_table->compressor_sandbox_call);
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		_exit(WORKER_EXIT_FATAL);

@@ -318,6 +318,8 @@ static const struct directive directives[] = {
 	    FIELD(tls_ciphers), NO_RANGE },
 	{ "tls_session_tickets", T_FLAG,	CTX_MAIN, 1, false,
 	    FIELD(tls_session_tickets), FLAG(true) },
+	{ "sandbox",		T_FLAG,		CTX_MAIN, 1, false,
+	    FIELD(sandbox), FLAG(true) },
 	/*
 	 * The rules. Their lists (header, allow/deny, error_page) hold a
 	 * level's own lines and are combined per request (rule.c), so

@@ -883,6 +883,13 @@ log_access_select(int id)
 	return true;
 }
 
+/* Whether error lines go to syslog(3), which may reconnect its socket. */
+bool
+log_uses_syslog(void)
+{
+	return log_state.to == LOG_TO_SYSLOG;
+}
+
 bool
 log_access_enabled(void)
 {

@@ -19,6 +19,7 @@
 #include "activate.h"
 #include "master.h"
 #include "notify.h"
+#include "sandbox.h"
 #include "tls.h"
 
 extern char **environ;
@@ -347,6 +348,7 @@ main(int argc, char *argv[])
 				return 1;
 			}
 		}
+		sandbox_describe(conf, stderr);
 		fprintf(stderr, "%s: configuration file %s test is "
 		    "successful\n", TINE_NAME, conf->path);
 		config_free(conf);

@@ -29,6 +29,7 @@
 #include "compress.h"
 #include "master.h"
 #include "notify.h"
+#include "sandbox.h"
 #include "scoreboard.h"
 #include "status.h"
 #include "tls.h"
@@ -534,6 +535,7 @@ master_compressor_spawn(int64_t now)
 	if (master.cz_pid != 0 || master.stop != STOP_NONE ||
 	    master.conf->compress_dirfd == -1 || now < master.cz_respawn_ms)
 		return;
+	master.sb->compressor_sandbox_call = 0;
 	pid = fork();
 	if (pid == -1) {
 		master_fork_failed(strerror(errno));
@@ -572,6 +574,28 @@ master_compressor_enforce(int64_t now)
 	}
 }
 
+/*
+ * How an unasked exit is logged. A process the seccomp filter stopped
+ * dies of SIGSYS with the call's number in the table (what: "worker" or
+ * "compressor"); the number is the process's own word, so it only ever
+ * picks the name printed, never what the master does.
+ */
+static void
+master_log_exit(const char *what, pid_t pid, int status, int call)
+{
+	char	 name[SANDBOX_CALL_NAME_BYTES];
+
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS && call > 0)
+		log_warnx("%s %ld killed by the sandbox: syscall %s", what,
+		    (long)pid, sandbox_call_name(call, name, sizeof(name)));
+	else if (WIFSIGNALED(status))
+		log_warnx("%s %ld exited on signal %d", what, (long)pid,
+		    WTERMSIG(status));
+	else
+		log_warnx("%s %ld exited with status %d", what, (long)pid,
+		    WEXITSTATUS(status));
+}
+
 static void
 master_compressor_exited(pid_t pid, int status, int64_t now)
 {
@@ -581,12 +605,8 @@ master_compressor_exited(pid_t pid, int status, int64_t now)
 		master.cz_stopping = false;
 		return;
 	}
-	if (WIFSIGNALED(status))
-		log_warnx("compressor %ld exited on signal %d", (long)pid,
-		    WTERMSIG(status));
-	else
-		log_warnx("compressor %ld exited with status %d", (long)pid,
-		    WEXITSTATUS(status));
+	master_log_exit("compressor", pid, status,
+	    master.sb->compressor_sandbox_call);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
 		log_warnx("the compressor cannot run; compression is off "
 		    "until the next reload");
@@ -637,12 +657,8 @@ master_reap(void)
 			log_debug("worker %ld recycled", (long)pid);
 		} else if (w->state == WORKER_RUNNING &&
 		    master.stop == STOP_NONE) {
-			if (WIFSIGNALED(status))
-				log_warnx("worker %ld exited on signal %d",
-				    (long)pid, WTERMSIG(status));
-			else
-				log_warnx("worker %ld exited with status %d",
-				    (long)pid, WEXITSTATUS(status));
+			master_log_exit("worker", pid, status,
+			    w->slot->sandbox_call);
 			if (WIFEXITED(status) &&
 			    WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
 				log_warnx("worker %ld cannot run; not "
@@ -655,8 +671,8 @@ master_reap(void)
 				master_note_death(now);
 		} else if (WIFSIGNALED(status) &&
 		    WTERMSIG(status) != SIGKILL && WTERMSIG(status) != SIGTERM)
-			log_warnx("worker %ld exited on signal %d", (long)pid,
-			    WTERMSIG(status));
+			master_log_exit("worker", pid, status,
+			    w->slot->sandbox_call);
 		else
 			log_debug("worker %ld exited", (long)pid);
 		scoreboard_release(master.sb, w->slot);
@@ -948,7 +964,34 @@ master_reload(void)
 	master.sb->compress_off = 0;
 	log_info("reloaded: generation %d, %d workers", master.generation,
 	    master.target);
+	sandbox_report(next);
 	master_notify_status("READY=1\n");
+}
+
+/*
+ * Sandboxed workers and compressor open no path to write to (Landlock
+ * grants no write right), so they cannot reopen a rotated log by its
+ * name. Decided: the master, which opened the new files, starts as many
+ * workers as run now, which inherit them, and retires the running ones,
+ * which finish their requests writing to the files they had; a new
+ * compressor replaces the old one. Granting write rights on the logs'
+ * directories instead would let a worker write any file of its user
+ * there; passing descriptors over a socket would give each worker a
+ * channel to the master. A rotation is rare; a fork per worker is cheap.
+ */
+static void
+master_replace_all(void)
+{
+	size_t	 i, n, old = master.npool;
+
+	n = master_running();
+	(void)master_spawn_many((int)n);
+	for (i = 0; i < old; i++)
+		if (master.pool[i].state == WORKER_RUNNING &&
+		    master.pool[i].generation == master.generation)
+			master_retire(&master.pool[i]);
+	master_compressor_stop();
+	master.cz_respawn_ms = 0;
 }
 
 static void
@@ -968,6 +1011,10 @@ master_reopen(void)
 	if (log_access_open(master.conf, uid, master.ids.gid) == -1)
 		log_warnx("access log not reopened: keeping the open one");
 	log_info("logs reopened");
+	if (master.conf->sandbox) {
+		master_replace_all();
+		return;
+	}
 	if (master.cz_pid != 0 && kill(master.cz_pid, SIGUSR1) == -1 &&
 	    errno != ESRCH)
 		log_warn("kill %ld", (long)master.cz_pid);
@@ -1571,6 +1618,7 @@ master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 	log_info("%s %s started: %d workers, generation 0", TINE_NAME,
 	    TINE_VERSION, master.target);
 	master_log_tls(conf);
+	sandbox_report(conf);
 
 	(void)master_spawn_many(master.target);
 	if (master.npool == 0) {

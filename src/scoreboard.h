@@ -60,6 +60,8 @@ struct sb_slot {
 						     dropped */
 	/* The connection's client (max_connections_per_ip); 0: none. */
 	volatile uint64_t	 client_key;
+	volatile int		 sandbox_call;	/* 1 + the number of the call
+						   the filter refused */
 	char			 reqline[SB_REQLINE_BYTES];
 	char			 client[SB_CLIENT_BYTES];
 };
@@ -86,6 +88,7 @@ struct scoreboard {
 	volatile uint64_t	 compress_evicted;
 	volatile int64_t	 compress_cache_bytes;
 	volatile int64_t	 compress_cache_files;
+	volatile int		 compressor_sandbox_call; /* as a slot's */
 	struct sb_slot		 slots[SB_SLOTS];
 };
 

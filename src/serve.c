@@ -6,9 +6,12 @@
  * connection and its buffers come in as arguments. Allocates only for a
  * directory listing and a status page.
  */
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -884,21 +887,73 @@ serve_is_status_path(const struct conn *c)
 }
 
 #ifdef TINE_TEST_HOOKS
-/*
- * Test builds only: a request for /.tine-test/hang stops making progress
- * for good, as a worker stuck in a bug would, so that the watchdog can
- * be tested. Release builds do not contain this.
- */
-static void
-serve_test_hang(const struct conn *c)
+/* Whether the request's path is /.tine-test/NAME. */
+static bool
+serve_test_is(const struct conn *c, const char *name)
 {
-	static const char	 hang[] = "/.tine-test/hang";
+	static const char	 prefix[] = "/.tine-test/";
+	size_t			 plen = sizeof(prefix) - 1, nlen = strlen(name);
 
-	if (c->req.path.len != sizeof(hang) - 1 ||
-	    memcmp(c->req.path.p, hang, sizeof(hang) - 1) != 0)
-		return;
-	for (;;)
-		(void)pause();
+	return c->req.path.len == plen + nlen &&
+	    memcmp(c->req.path.p, prefix, plen) == 0 &&
+	    memcmp(c->req.path.p + plen, name, nlen) == 0;
+}
+
+/* The hook's open succeeded (no sandbox), or its status. */
+static int
+serve_test_open(struct conn *c, const char *path)
+{
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return serve_error(c, file_errno_status(errno));
+	(void)close(fd);	/* read-only, unread */
+	serve_begin(c, HTTP_OK);
+	c->resp.content_length = 7;
+	return serve_send(c, "opened\n", 7, -1, 0, 0, NULL);
+}
+
+/*
+ * Test builds only: requests under /.tine-test/ that act as a worker
+ * gone wrong would, or as an attacker who controls one. hang stops
+ * making progress for good (the watchdog); passwd opens /etc/passwd and
+ * beside a file next to the first root (Landlock refuses both: 403);
+ * execve runs /bin/sh and ptrace peeks at the master (the seccomp
+ * filter kills the worker). Release builds do not contain this.
+ * Returns 1 with *rv set when the path was a hook.
+ */
+static int
+serve_test_hook(struct conn *c, int *rv)
+{
+	static char	*const argv[] = { "sh", "-c", ":", NULL };
+	char		 path[PATH_MAX];
+
+	if (serve_test_is(c, "hang"))
+		for (;;)	/* poll(): a call the sandbox allows */
+			(void)poll(NULL, 0, -1);
+	if (serve_test_is(c, "passwd")) {
+		*rv = serve_test_open(c, "/etc/passwd");
+		return 1;
+	}
+	if (serve_test_is(c, "beside")) {
+		if (xsnprintf(path, sizeof(path), "%s/../beside.txt",
+		    c->conf->roots[0]) == -1)
+			*rv = serve_error(c, HTTP_NOT_FOUND);
+		else
+			*rv = serve_test_open(c, path);
+		return 1;
+	}
+	if (serve_test_is(c, "execve")) {
+		(void)execve("/bin/sh", argv, NULL);
+		*rv = serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+		return 1;
+	}
+	if (serve_test_is(c, "ptrace")) {
+		(void)ptrace(PTRACE_PEEKDATA, getppid(), NULL, NULL);
+		*rv = serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+		return 1;
+	}
+	return 0;
 }
 #endif
 
@@ -977,7 +1032,8 @@ serve_request(struct conn *c)
 		if (c->req.asterisk)
 			return serve_error(c, HTTP_BAD_REQUEST);
 #ifdef TINE_TEST_HOOKS
-		serve_test_hang(c);
+		if (serve_test_hook(c, &status) == 1)
+			return status;
 #endif
 		if (serve_is_status_path(c))
 			return serve_status(c);

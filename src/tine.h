@@ -305,6 +305,7 @@ struct config {
 	int			 tls_protocols;	/* TLS_PROTO_* bits */
 	char			 tls_ciphers[TLS_CIPHERS_MAX];
 	bool			 tls_session_tickets;
+	bool			 sandbox;	/* Landlock and seccomp */
 	bool			 has_tls;	/* a listener speaks TLS */
 	const char		*compress_types[COMPRESS_TYPES_MAX];
 	int			 ncompress_types;
@@ -377,6 +378,7 @@ size_t	 log_escape(char *, size_t, const char *, size_t);
 const char *log_clf_time(time_t);
 int	 log_access_open(const struct config *, uid_t, gid_t);
 bool	 log_access_enabled(void);
+bool	 log_uses_syslog(void);
 bool	 log_access_select(int);
 char	*log_access_reserve(size_t);
 void	 log_access_commit(size_t);

@@ -26,6 +26,7 @@
 #include "compress.h"
 #include "conn.h"
 #include "proxy.h"
+#include "sandbox.h"
 #include "conn_tls.h"
 #include "file.h"
 #include "http.h"
@@ -137,6 +138,12 @@ worker_check_signals(void)
 	if (sig_usr1) {
 		sig_usr1 = 0;
 		(void)log_access_flush();	/* reported inside */
+		/*
+		 * Sandboxed, a worker opens no path to write to: the master
+		 * replaces it with one that inherits the new logs instead.
+		 */
+		if (w.conf->sandbox)
+			return;
 		if (log_open(w.conf, (uid_t)-1, (gid_t)-1) == -1)
 			log_warn("reopen error log");
 		if (log_access_open(w.conf, (uid_t)-1, (gid_t)-1) == -1)
@@ -915,6 +922,9 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 		}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		log_warn("PR_SET_NO_NEW_PRIVS");
+	/* Every descriptor it serves with is open: confine it now. */
+	sandbox_enter(conf, SANDBOX_WORKER, w.rootfds, conf->nroots,
+	    sb_self != NULL ? &sb_self->sandbox_call : NULL);
 
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)

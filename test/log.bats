@@ -243,7 +243,8 @@ all_clf() {
 }
 
 @test "worker errors are tagged with the worker's pid and role" {
-	write_conf "access_log $T/logs/access.log"
+	# sandbox off: only then do workers reopen the logs themselves.
+	write_conf "access_log $T/logs/access.log" "sandbox off"
 	mkdir "$T/logs"
 	start_tine
 	wait_workers 2
@@ -264,7 +265,8 @@ all_clf() {
 	# systemd's JOURNAL_STREAM names the stream by device and inode; a
 	# file stands in for it. Its value is inherited by processes whose
 	# stderr is elsewhere: those lines stay as they were.
-	write_conf --no-default error_log "access_log $T/logs/access.log"
+	write_conf --no-default error_log "access_log $T/logs/access.log" \
+	    "sandbox off"
 	mkdir "$T/logs"
 	: >"$T/stderr"
 	JOURNAL_STREAM=$(stat -c '%d:%i' "$T/stderr") start_tine

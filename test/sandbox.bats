@@ -1,0 +1,199 @@
+#!/usr/bin/env bats
+# sandbox.bats: sandbox on (the default) confines each worker with
+# Landlock (read beneath the roots only) and a seccomp filter (the calls
+# serving makes). The test-hooks build acts as an attacker who controls
+# a worker: /.tine-test/passwd and /.tine-test/beside open files outside
+# the roots, /.tine-test/execve runs a shell, /.tine-test/ptrace peeks at
+# the master; TINE_TEST_NO_LANDLOCK and TINE_TEST_NO_SECCOMP stand for a
+# kernel without them.
+
+load helpers
+
+setup() {
+	setup_tine_dir
+	printf 'not to be read\n' >"$T/beside.txt"
+	HOOKS_BIN=$(dirname "$TINE_BIN")/hooks/tine
+}
+
+teardown() {
+	teardown_tine
+}
+
+log_has() {
+	grep -qE -- "$1" "$T/error.log"
+}
+
+log_count() {
+	grep -cE -- "$1" "$T/error.log" || true
+}
+
+need_hooks() {
+	[ -x "$HOOKS_BIN" ] || skip "no test-hooks build at $HOOKS_BIN"
+	TINE_BIN=$HOOKS_BIN
+}
+
+# need_kernel: the kernel has Landlock and seccomp (else the tests of
+# what they refuse cannot run; the one below covers their absence).
+need_kernel() {
+	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	grep -q '^tine: sandbox: Landlock ABI [0-9]' <<<"$stderr" ||
+		skip "no Landlock in this kernel: $stderr"
+	! grep -q 'no seccomp' <<<"$stderr" ||
+		skip "no seccomp in this kernel: $stderr"
+}
+
+# killed_by CALL: a request for the hook /.tine-test/CALL kills the one
+# worker, the master logs the call by name and starts another, which
+# serves.
+killed_by() {
+	local victim
+	wait_workers 1
+	victim=$(worker_pids)
+	# The worker dies before it answers: curl gets no reply.
+	run req "/.tine-test/$1"
+	[ "$status" -ne 0 ]
+	wait_for log_has "worker $victim killed by the sandbox: syscall $1\$"
+	wait_for worker_count_is 1
+	[ "$(worker_pids)" != "$victim" ]
+	run -0 req /
+	[ "$output" = "hello tine" ]
+	! log_has "worker $victim exited" || false
+}
+
+@test "-t says what the sandbox would apply, or that it is off" {
+	write_conf "user nobody"
+	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ ${stderr_lines[0]} =~ ^tine:\ sandbox:\ (Landlock\ ABI\ [0-9]+\ \(read\ beneath\ 1\ root\)|no\ Landlock\ \(.*\)),\ (seccomp\ filter\ of\ [0-9]+\ calls\ \(compressor\ [0-9]+\)|seccomp\ filter\ relaxed\ for\ AddressSanitizer|no\ seccomp\ \(.*\))$ ]]
+	mkdir "$T/www2"
+	write_conf "user nobody" "server a.test {" "root $T/www" "}" \
+	    "server b.test {" "root $T/www2" "}"
+	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	[[ ${stderr_lines[0]} == *"(read beneath 2 roots)"* ]] ||
+	    [[ ${stderr_lines[0]} == *"no Landlock"* ]]
+	write_conf "user nobody" "sandbox off"
+	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	[ "${stderr_lines[0]}" = "tine: sandbox off: workers are not confined" ]
+	run -0 --separate-stderr "$TINE_BIN" -T -f "$CONF"
+	grep -qx 'sandbox off' <<<"$output"
+	write_conf "sandbox maybe"
+	run -1 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	[[ $stderr == *"sandbox \"maybe\" must be on or off"* ]]
+}
+
+@test "Landlock: /etc/passwd and a file beside the root are refused; the worker serves on" {
+	need_hooks
+	write_conf "workers 2"
+	need_kernel
+	start_tine
+	wait_workers 2
+	mapfile -t kids < <(record_workers)
+	fetch /.tine-test/passwd
+	[ "$CODE" = 403 ] || fail_with "want 403 for /etc/passwd"
+	fetch /.tine-test/beside
+	[ "$CODE" = 403 ] || fail_with "want 403 for $T/beside.txt"
+	fetch /index.html
+	[ "$CODE" = 200 ] && [ "$(cat "$T/body")" = "hello tine" ]
+	# The same workers: a refused open kills no one.
+	[ "$(recorded_alive "${kids[@]}" | wc -l)" -eq 2 ]
+	! log_has 'killed|exited' || false
+}
+
+@test "sandbox off: the same hooks open the files and the worker lives" {
+	need_hooks
+	write_conf "workers 2" "sandbox off"
+	start_tine
+	wait_workers 2
+	mapfile -t kids < <(record_workers)
+	fetch /.tine-test/passwd
+	[ "$CODE" = 200 ] && [ "$(cat "$T/body")" = opened ] ||
+	    fail_with "want the hook's open to succeed"
+	fetch /.tine-test/beside
+	[ "$CODE" = 200 ] || fail_with "want the hook's open to succeed"
+	# Not traced by the master: the peek fails, the worker answers.
+	fetch /.tine-test/ptrace
+	[ "$CODE" = 500 ] || fail_with "want 500 from the failed peek"
+	[ "$(recorded_alive "${kids[@]}" | wc -l)" -eq 2 ]
+	! log_has 'sandbox' || false
+}
+
+@test "seccomp: execve kills the worker, the master names it and replaces it" {
+	need_hooks
+	write_conf "workers 1" "min_spare 0"
+	need_kernel
+	ulimit -c 0
+	start_tine
+	killed_by execve
+}
+
+@test "seccomp: ptrace of the master kills the worker, named and replaced" {
+	need_hooks
+	write_conf "workers 1" "min_spare 0"
+	need_kernel
+	ulimit -c 0
+	start_tine
+	killed_by ptrace
+	# Again: the usual back-off, and the pool still comes back.
+	killed_by ptrace
+	log_count 'killed by the sandbox' | grep -qx 2
+}
+
+@test "a kernel without Landlock or seccomp: said once, and tine serves" {
+	need_hooks
+	write_conf "workers 2"
+	TINE_TEST_NO_LANDLOCK=1 TINE_TEST_NO_SECCOMP=1 start_tine
+	wait_workers 2
+	run -0 req /
+	[ "$output" = "hello tine" ]
+	# Not confined: the hook's open succeeds.
+	fetch /.tine-test/passwd
+	[ "$CODE" = 200 ] || fail_with "want the open to succeed unconfined"
+	# A reload and a replaced worker say nothing more.
+	kill -HUP "$TINE_PID"
+	wait_for log_has 'reloaded: generation 1'
+	victim=$(worker_pids | head -n 1)
+	kill -KILL "$victim"
+	wait_for log_has "worker $victim exited on signal 9\$"
+	wait_workers 2
+	[ "$(log_count 'sandbox: Landlock disabled by a test hook: workers are not confined to their roots on the file system$')" = 1 ]
+	[ "$(log_count "sandbox: seccomp disabled by a test hook: workers' system calls are not filtered\$")" = 1 ]
+	[ "$(log_count 'sandbox: (Landlock|seccomp)')" = 2 ]
+	run -0 --separate-stderr env TINE_TEST_NO_LANDLOCK=1 \
+	    TINE_TEST_NO_SECCOMP=1 "$TINE_BIN" -t -f "$CONF"
+	[ "$(grep '^tine: sandbox' <<<"$stderr")" = "tine: sandbox: no Landlock (disabled by a test hook), no seccomp (disabled by a test hook)" ]
+}
+
+@test "USR1 with the sandbox: new workers take the new logs, the old ones finish" {
+	write_conf "workers 2"
+	start_tine
+	wait_workers 2
+	mapfile -t kids < <(record_workers)
+	run -0 req /before
+	wait_for grep -q '"GET /before HTTP/1.1" 404 ' "$T/access.log"
+	mv "$T/access.log" "$T/access.log.1"
+	mv "$T/error.log" "$T/error.log.1"
+	kill -USR1 "$TINE_PID"
+	wait_for log_has ': logs reopened$'
+	# The running workers retire; as many new ones replace them.
+	wait_for test -z "$(recorded_alive "${kids[@]}")"
+	wait_workers 2
+	run -0 req /after
+	wait_for grep -q '"GET /after HTTP/1.1" 404 ' "$T/access.log"
+	! grep -q '/after' "$T/access.log.1" || false
+	! grep -q '/before' "$T/access.log" || false
+	# Retired as asked: no death, no failed reopen.
+	! grep -qE 'exited|reopen access|reopen error|killed' \
+	    "$T/error.log.1" "$T/error.log" || false
+}
+
+@test "an AddressSanitizer build says once that its filter is relaxed" {
+	write_conf "workers 2"
+	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	start_tine
+	wait_workers 2
+	if [[ $stderr == *"relaxed for AddressSanitizer"* ]]; then
+		[ "$(log_count 'sandbox: AddressSanitizer build: the seccomp filter is relaxed')" = 1 ]
+	else
+		! log_has 'relaxed' || false
+	fi
+}
