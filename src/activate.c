@@ -3,7 +3,10 @@
  * LISTEN_FDS/LISTEN_PID (fds from 3 on) and hands them to listeners of
  * the config by address. A config without listen lines serves on all of
  * them. The protocol is two environment variables and a getsockname()
- * per fd, so it is written here rather than linking libsystemd.
+ * per fd, so it is written here rather than linking libsystemd. The old
+ * master of a binary upgrade (upgrade.c) passes its sockets the same way.
+ * Also remembers which listening sockets the service manager keeps (its
+ * socket units, its descriptor store): those outlive this tine.
  */
 #include <sys/socket.h>
 
@@ -16,6 +19,7 @@
 
 #define ACTIVATE_FD_START	3	/* SD_LISTEN_FDS_START */
 #define ACTIVATE_FDS_MAX	64
+#define ACTIVATE_KEPT_MAX	256	/* kept sockets remembered */
 
 struct inherited {
 	int			 fd;
@@ -28,7 +32,50 @@ static struct {
 	struct inherited	 fds[ACTIVATE_FDS_MAX];
 	int			 n;
 	int			 end;	/* first fd not passed to us */
+	int			 kept[ACTIVATE_KEPT_MAX];
+	int			 nkept;
 } act = { .end = ACTIVATE_FD_START };
+
+/*
+ * The name LISTEN_FDNAMES gives the i-th fd, in buf, or "" (no names,
+ * fewer names than fds).
+ */
+static void
+activate_name(const char *names, int i, char *buf, size_t size)
+{
+	const char	*p = names, *end;
+	size_t		 len;
+
+	buf[0] = '\0';
+	if (names == NULL)
+		return;
+	while (i-- > 0) {
+		if ((p = strchr(p, ':')) == NULL)
+			return;
+		p++;
+	}
+	end = strchr(p, ':');
+	len = end != NULL ? (size_t)(end - p) : strlen(p);
+	if (len >= size)
+		return;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+}
+
+/*
+ * A socket taken over may carry the SYN-dropping filter of a master that
+ * stopped gracefully (master_refuse_syn()): it must go, or no handshake
+ * would complete. ENOENT: there was none.
+ */
+static void
+activate_detach_filter(int fd)
+{
+	int	 unused = 0;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused,
+	    sizeof(unused)) == -1 && errno != ENOENT)
+		log_warn("inherited fd %d: SO_DETACH_FILTER", fd);
+}
 
 /*
  * Reads the variables once (and unsets them, so workers and anything
@@ -38,7 +85,8 @@ static struct {
 int
 activate_init(void)
 {
-	const char	*spid, *sfds, *errstr;
+	const char	*spid, *sfds, *errstr, *names;
+	char		 name[64];
 	struct inherited *in;
 	long long	 pid, n;
 	int		 i, type;
@@ -58,6 +106,7 @@ activate_init(void)
 		return -1;
 	}
 	act.end = ACTIVATE_FD_START + (int)n;
+	names = getenv("LISTEN_FDNAMES");
 	for (i = 0; i < n; i++) {
 		in = &act.fds[act.n];
 		in->fd = ACTIVATE_FD_START + i;
@@ -80,6 +129,15 @@ activate_init(void)
 			log_warn("inherited fd %d", in->fd);
 			continue;
 		}
+		activate_detach_filter(in->fd);
+		/*
+		 * Every socket the service manager passes, it keeps. Only
+		 * the old master of an upgrade passes sockets of its own,
+		 * and names them so.
+		 */
+		activate_name(names, i, name, sizeof(name));
+		if (strcmp(name, ACTIVATE_OWN) != 0)
+			activate_keep(in->fd);
 		act.n++;
 	}
 done:
@@ -186,4 +244,43 @@ activate_apply(struct config *conf)
 		}
 	}
 	return 0;
+}
+
+/* fd is a listening socket that the service manager keeps. */
+void
+activate_keep(int fd)
+{
+	if (activate_is_kept(fd))
+		return;
+	if (act.nkept == ACTIVATE_KEPT_MAX) {
+		log_warnx("more than %d kept sockets: fd %d is treated as "
+		    "tine's own", ACTIVATE_KEPT_MAX, fd);
+		return;
+	}
+	act.kept[act.nkept++] = fd;
+}
+
+bool
+activate_is_kept(int fd)
+{
+	int	 i;
+
+	for (i = 0; i < act.nkept; i++)
+		if (act.kept[i] == fd)
+			return true;
+	return false;
+}
+
+/* fd is being closed: its number may come back as another socket. */
+void
+activate_forget(int fd)
+{
+	int	 i;
+
+	for (i = 0; i < act.nkept; i++) {
+		if (act.kept[i] == fd) {
+			act.kept[i] = act.kept[--act.nkept];
+			return;
+		}
+	}
 }

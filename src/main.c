@@ -21,6 +21,7 @@
 #include "notify.h"
 #include "sandbox.h"
 #include "tls.h"
+#include "upgrade.h"
 
 extern char **environ;
 
@@ -210,20 +211,26 @@ plain:
  * caller reading our output waiting for ever, and a file would stay open
  * (and in use) for tine's whole life. Kept: stdio, and the stream sockets
  * the service manager passed (fds 3 up to activate_fd_end()); anything
- * else in that range, which activate_init() ignored, goes too. Nothing of
- * ours is open yet.
+ * else in that range, which activate_init() ignored, goes too. So does
+ * the readiness pipe of an upgrade's old master, placed right after the
+ * sockets (upgrade.c). Nothing of ours is open yet.
  */
 static void
 main_close_inherited(void)
 {
 	socklen_t	 len;
-	int		 fd, type, end = activate_fd_end();
+	int		 fd, type, end = activate_fd_end(), keep = upgrade_fd();
 
 	for (fd = STDERR_FILENO + 1; fd < end; fd++) {
 		len = sizeof(type);
 		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
 		    type != SOCK_STREAM)
 			(void)close(fd);	/* EBADF: a gap, fine */
+	}
+	if (keep >= end) {
+		for (fd = end; fd < keep; fd++)
+			(void)close(fd);	/* EBADF: a gap, fine */
+		end = keep + 1;
 	}
 	closefrom(end);
 }
@@ -287,6 +294,8 @@ main(int argc, char *argv[])
 	int		 ch, status, ready = -1;
 	bool		 foreground = false, test = false, dump = false;
 
+	/* Before the title overwrites it: what USR2 executes again. */
+	upgrade_save_path(argc > 0 && argv[0] != NULL ? argv[0] : "");
 	main_title_init(argc, argv);
 	log_init(0);
 	while ((ch = getopt(argc, argv, "df:hs:tTv")) != -1) {
@@ -366,6 +375,7 @@ main(int argc, char *argv[])
 	 * start error on stderr (logged inside); master_listen() gives them
 	 * to the listeners of the same address.
 	 */
+	upgrade_init();
 	if (activate_init() == -1) {
 		config_free(conf);
 		return 1;
@@ -424,7 +434,15 @@ main(int argc, char *argv[])
 		goto fail;
 	if (log_open(conf, (uid_t)-1, (gid_t)-1) == -1)
 		goto fail;
-	if (!foreground) {
+	/*
+	 * The new master of an upgrade never daemonizes: it stays the old
+	 * master's child, which learns from its exit that the upgrade failed
+	 * or was rolled back (nginx does the same). Without -d it logs as a
+	 * daemon: its stdio is the old master's, /dev/null.
+	 */
+	if (!foreground && upgrade_started())
+		log_set_daemon();
+	else if (!foreground) {
 		ready = main_daemonize();
 		log_set_daemon();
 		/*

@@ -33,6 +33,7 @@
 #include "scoreboard.h"
 #include "status.h"
 #include "tls.h"
+#include "upgrade.h"
 #include "worker.h"
 
 #define RESPAWN_MIN_DELAY_MS	100	/* first respawn after a death */
@@ -53,6 +54,7 @@
 #define STATUS_EVERY_MS		2000	/* STATUS= refresh */
 #define FORK_WARN_MS		10000	/* one fork failure line per */
 #define COMPRESSOR_STOP_MS	2000	/* SIGTERM, then SIGKILL after */
+#define PID_OLDBIN		".oldbin"	/* the old master's pid file */
 
 enum worker_state {
 	WORKER_RUNNING,
@@ -80,7 +82,7 @@ static void	master_limit_workers(struct config *);
 static void	master_rotate_tickets(int64_t);
 
 static volatile sig_atomic_t sig_chld, sig_term, sig_int, sig_hup, sig_usr1;
-static volatile sig_atomic_t sig_ttin, sig_ttou;
+static volatile sig_atomic_t sig_ttin, sig_ttou, sig_usr2, sig_winch;
 
 static struct {
 	struct config		*conf;
@@ -117,6 +119,15 @@ static struct {
 	bool			 hot;		/* no idle worker at last tick */
 	uint64_t		 last_conns;	/* accepted, at last tick */
 	sigset_t		 waitmask;	/* mask while sleeping */
+	bool			 foreground;	/* -d: passed on by USR2 */
+	/*
+	 * The binary upgrade, seen from the old master: the new master
+	 * (its child) and the pipe on which it says it serves.
+	 */
+	pid_t			 nb_pid;	/* 0: none */
+	int			 nb_fd;		/* -1: closed */
+	bool			 nb_ready;	/* it serves */
+	bool			 winched;	/* WINCH: workers retired */
 } master;
 
 static void
@@ -144,6 +155,12 @@ master_signal(int sig)
 		break;
 	case SIGTTOU:
 		sig_ttou++;
+		break;
+	case SIGUSR2:
+		sig_usr2 = 1;
+		break;
+	case SIGWINCH:
+		sig_winch = 1;
 		break;
 	}
 }
@@ -295,6 +312,7 @@ master_close_listeners(struct config *conf)
 
 	TAILQ_FOREACH(l, &conf->listeners, entry) {
 		if (l->fd != -1) {
+			activate_forget(l->fd);
 			(void)close(l->fd);	/* nothing to do on error */
 			l->fd = -1;
 		}
@@ -532,7 +550,7 @@ master_compressor_spawn(int64_t now)
 {
 	pid_t	 pid;
 
-	if (master.cz_pid != 0 || master.stop != STOP_NONE ||
+	if (master.cz_pid != 0 || master.stop != STOP_NONE || master.winched ||
 	    master.conf->compress_dirfd == -1 || now < master.cz_respawn_ms)
 		return;
 	master.sb->compressor_sandbox_call = 0;
@@ -624,6 +642,8 @@ master_compressor_exited(pid_t pid, int status, int64_t now)
 	master.cz_respawn_ms = now + master.cz_delay_ms;
 }
 
+static void	master_upgrade_exited(int);
+
 static void
 master_reap(void)
 {
@@ -637,6 +657,10 @@ master_reap(void)
 		now = util_now_ms();
 		if (pid == master.cz_pid) {
 			master_compressor_exited(pid, status, now);
+			continue;
+		}
+		if (pid == master.nb_pid) {
+			master_upgrade_exited(status);
 			continue;
 		}
 		for (i = 0; i < master.npool; i++)
@@ -691,8 +715,14 @@ master_reap(void)
  * socket filter starts), while the ACKs and requests of handshakes
  * already under way still reach the queue the workers drain. A refused
  * client retries its SYN and is then refused by the closed socket: it
- * never sent a request. Sockets passed by the service manager outlive
- * tine and are left alone.
+ * never sent a request. Sockets the service manager keeps (passed by a
+ * socket unit, or held in its descriptor store) outlive tine: the next
+ * tine answers what waits in them, so they are left alone. The filter
+ * belongs to the socket, not to this descriptor: while a binary upgrade
+ * has two masters on the same sockets (this one's new master runs, or
+ * this one's old master does), it would stop the other one's handshakes
+ * too, so then no filter either; the master that takes over a socket
+ * detaches any filter left on it (activate.c).
  */
 static void
 master_refuse_syn(const struct config *conf)
@@ -708,8 +738,10 @@ master_refuse_syn(const struct config *conf)
 	struct sock_fprog	 prog = { nitems(code), code };
 	struct listener		*l;
 
+	if (master.nb_pid != 0 || upgrade_parent() != 0)
+		return;
 	TAILQ_FOREACH(l, &conf->listeners, entry) {
-		if (l->fd == -1 || l->fd < activate_fd_end())
+		if (l->fd == -1 || activate_is_kept(l->fd))
 			continue;
 		if (setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
 		    sizeof(prog)) == -1)
@@ -864,6 +896,27 @@ keep:
 }
 
 /*
+ * Under systemd with a descriptor store (FDSTORE=, see notify.c), every
+ * listening socket tine bound itself goes into the store, and is kept
+ * from then on: `systemctl restart` hands the same sockets to the next
+ * tine (LISTEN_FDS), so no connection is refused in between and those
+ * that wait in the queue while no tine runs are answered by the next.
+ * Sockets the service manager passed are its own already.
+ */
+static void
+master_fdstore(const struct config *conf)
+{
+	struct listener	*l;
+
+	if (!notify_fdstore_enabled())
+		return;
+	TAILQ_FOREACH(l, &conf->listeners, entry)
+		if (l->fd != -1 && !activate_is_kept(l->fd) &&
+		    notify_fdstore(l->fd, l->name) == 0)
+			activate_keep(l->fd);
+}
+
+/*
  * Reload: build the whole new config beside the old one, bind only the
  * addresses it did not have (kept listeners are never closed), open its
  * logs, and only then swap and start the new generation. Any error
@@ -873,6 +926,7 @@ static void
 master_reload(void)
 {
 	struct config		*next, *old = master.conf;
+	struct listener		*l;
 	struct worker_ids	 ids;
 	struct timespec		 ts;
 	size_t			 i;
@@ -934,7 +988,11 @@ master_reload(void)
 	master_reload_pidfile(next, old);
 	compress_open_cache(next, &ids);
 	/* Swap. Listeners left in old are gone from the config. */
+	TAILQ_FOREACH(l, &old->listeners, entry)
+		if (l->fd != -1)
+			notify_fdstore_remove(l->name);
 	master_close_listeners(old);
+	master_fdstore(next);
 	master.conf = next;
 	master.ids = ids;
 	config_free(old);
@@ -1075,7 +1133,8 @@ master_respawn(int64_t now)
 	size_t	 running;
 	bool	 survived;
 
-	if (master.stop != STOP_NONE || master.nothing_to_respawn)
+	if (master.stop != STOP_NONE || master.nothing_to_respawn ||
+	    master.winched)
 		return;
 	/*
 	 * No death since the last respawn, a whole back-off step ago: that
@@ -1421,7 +1480,8 @@ master_tick(int64_t now)
 {
 	if (now < master.tick_at_ms)
 		return;
-	if (master.stop == STOP_NONE && !master.nothing_to_respawn)
+	if (master.stop == STOP_NONE && !master.nothing_to_respawn &&
+	    !master.winched)
 		master_pool(now);
 	master_watchdog(now);
 	if (master.stop == STOP_NONE)
@@ -1449,12 +1509,12 @@ master_next_wake(int64_t now)
 		EARLIER(master.pool[i].signal_ms + RESIGNAL_MS);
 	}
 	if (master.stop == STOP_NONE && !master.nothing_to_respawn &&
-	    master_running() < (size_t)master.target)
+	    !master.winched && master_running() < (size_t)master.target)
 		EARLIER(master.respawn_at_ms);
 	if (master.watchdog_at_ms != 0)
 		EARLIER(master.watchdog_at_ms);
 	if (master.cz_pid == 0 && master.stop == STOP_NONE &&
-	    master.conf->compress_dirfd != -1 &&
+	    !master.winched && master.conf->compress_dirfd != -1 &&
 	    master.cz_respawn_ms != INT64_MAX)
 		EARLIER(master.cz_respawn_ms);
 	if (master.cz_pid != 0 && master.cz_stopping &&
@@ -1469,15 +1529,170 @@ master_next_wake(int64_t now)
 }
 
 /*
- * One pass over the flags, in this order, written once: reap (so every
- * later decision sees true counts), fast stop, graceful stop, reload,
- * reopen, TTIN/TTOU, then deadlines and due respawns.
+ * The binary upgrade (USR2), nginx's procedure. This master (the old
+ * one) renames its pid file to PIDFILE.oldbin, then executes the binary
+ * now at its start path in a child, handing it the listening sockets
+ * (upgrade.c). The new master reads the config, writes PIDFILE, starts
+ * its workers and only then writes one byte on a pipe: ready. Both pools
+ * accept on the same sockets from then on. WINCH here retires this
+ * master's workers; QUIT here completes the upgrade (removing only
+ * PIDFILE.oldbin); HUP here (workers again) and QUIT to the new master
+ * roll it back. Whenever the new master ends, for whatever reason, this
+ * master takes PIDFILE back and, if WINCH had retired its workers,
+ * starts them again at once: a new master that crashed must not leave
+ * the sockets with nobody accepting. One upgrade at a time: USR2 is
+ * refused while this master has a new master, and by a new master
+ * while its old master still runs, so there are never three.
+ */
+static void
+master_upgrade(void)
+{
+	const char	*why;
+	pid_t		 pid;
+	int		 fd;
+
+	if (master.nb_pid != 0) {
+		log_warnx("upgrade refused: new master %ld is running; QUIT "
+		    "this master to complete that upgrade, or HUP it and "
+		    "QUIT the new one to roll back", (long)master.nb_pid);
+		return;
+	}
+	if ((pid = upgrade_parent()) != 0) {
+		log_warnx("upgrade refused: the old master %ld still runs; "
+		    "QUIT it first", (long)pid);
+		return;
+	}
+	if (upgrade_check(&why) == -1) {
+		log_warnx("upgrade refused: %s: %s; nothing changed",
+		    upgrade_path()[0] != '\0' ? upgrade_path() : "tine", why);
+		return;
+	}
+	if (master.pfh != NULL && pid_rename(master.pfh, PID_OLDBIN) == -1) {
+		log_warn("upgrade refused: pidfile %s to %s" PID_OLDBIN,
+		    master.conf->pidfile, master.conf->pidfile);
+		return;
+	}
+	if ((pid = upgrade_exec(master.conf, master.foreground, &fd)) == -1) {
+		if (master.pfh != NULL && pid_rename(master.pfh, "") == -1)
+			log_warn("pidfile %s" PID_OLDBIN " back to %s",
+			    master.conf->pidfile, master.conf->pidfile);
+		return;
+	}
+	master.nb_pid = pid;
+	master.nb_fd = fd;
+	master.nb_ready = false;
+	log_info("upgrade: new master %ld started from %s", (long)pid,
+	    upgrade_path());
+}
+
+/*
+ * The new master's pipe: one byte once it serves; EOF if it ends first
+ * (its exit, reaped, says why). Read without waiting: the loop polls it.
+ */
+static void
+master_upgrade_poll(void)
+{
+	ssize_t	 n;
+	char	 c;
+
+	if (master.nb_fd == -1)
+		return;
+	if ((n = read(master.nb_fd, &c, 1)) == -1 &&
+	    (errno == EAGAIN || errno == EINTR))
+		return;
+	(void)close(master.nb_fd);	/* a pipe: nothing to flush */
+	master.nb_fd = -1;
+	if (n != 1)
+		return;
+	master.nb_ready = true;
+	log_info("upgrade: new master %ld serves; WINCH retires this "
+	    "master's workers, QUIT completes the upgrade",
+	    (long)master.nb_pid);
+	/* It announced MAINPID= with READY=1: the service is its now. */
+	notify_mute(true);
+}
+
+static void
+master_upgrade_exited(int status)
+{
+	char	 how[32];
+	pid_t	 pid = master.nb_pid;
+
+	master_upgrade_poll();	/* a byte sent just before it exited */
+	if (master.nb_fd != -1)
+		(void)close(master.nb_fd);	/* a pipe: nothing to flush */
+	master.nb_fd = -1;
+	master.nb_pid = 0;
+	if (WIFSIGNALED(status))
+		(void)snprintf(how, sizeof(how), "on signal %d",
+		    WTERMSIG(status));	/* fits */
+	else
+		(void)snprintf(how, sizeof(how), "with status %d",
+		    WEXITSTATUS(status));	/* fits */
+	if (!master.nb_ready)
+		log_warnx("upgrade failed: new master %ld exited %s before it "
+		    "was ready; this master keeps serving", (long)pid, how);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_info("new master %ld exited; this master serves",
+		    (long)pid);
+	else
+		log_warnx("new master %ld exited %s; this master serves",
+		    (long)pid, how);
+	master.nb_ready = false;
+	/* Stopping, it keeps PIDFILE.oldbin: removed as it exits. */
+	if (master.pfh != NULL && master.stop == STOP_NONE &&
+	    pid_rename(master.pfh, "") == -1)
+		log_warn("pidfile %s" PID_OLDBIN " back to %s",
+		    master.conf->pidfile, master.conf->pidfile);
+	notify_mute(false);
+	(void)notify_send("MAINPID=%ld\nREADY=1", (long)getpid());
+	if (master.winched) {
+		master.winched = false;
+		master.respawn_at_ms = 0;
+		log_info("starting workers again");
+	}
+}
+
+/*
+ * WINCH: this master's workers retire gracefully, and none is started
+ * until HUP (or until the new master ends). Only while a new master
+ * serves the same sockets: otherwise nobody would accept, and a terminal
+ * sends WINCH to a foreground tine whenever its window changes size.
+ */
+static void
+master_winch(void)
+{
+	size_t	 i;
+
+	if (!master.nb_ready) {
+		log_warnx("WINCH ignored: no new master serves these "
+		    "sockets");
+		return;
+	}
+	if (master.winched)
+		return;
+	master.winched = true;
+	for (i = 0; i < master.npool; i++)
+		if (master.pool[i].state == WORKER_RUNNING)
+			master_retire(&master.pool[i]);
+	master_compressor_stop();
+	log_info("WINCH: workers retiring; new master %ld serves",
+	    (long)master.nb_pid);
+}
+
+/*
+ * One pass over the flags, in this order, written once: the new
+ * master's pipe, reap (so every later decision sees true counts), fast
+ * stop, graceful stop, reload, upgrade, WINCH, reopen, TTIN/TTOU, then
+ * deadlines and due respawns.
  */
 static void
 master_handle(void)
 {
 	int64_t	 now;
 
+	/* The pipe before the reap: a ready new master may exit at once. */
+	master_upgrade_poll();
 	if (sig_chld) {
 		sig_chld = 0;
 		master_reap();
@@ -1494,8 +1709,24 @@ master_handle(void)
 	}
 	if (sig_hup) {
 		sig_hup = 0;
-		if (master.stop == STOP_NONE)
+		if (master.stop == STOP_NONE && master.winched) {
+			/* The rollback: workers again, config unchanged. */
+			master.winched = false;
+			master.respawn_at_ms = 0;
+			log_info("HUP: starting workers again (configuration "
+			    "unchanged)");
+		} else if (master.stop == STOP_NONE)
 			master_reload();
+	}
+	if (sig_usr2) {
+		sig_usr2 = 0;
+		if (master.stop == STOP_NONE)
+			master_upgrade();
+	}
+	if (sig_winch) {
+		sig_winch = 0;
+		if (master.stop == STOP_NONE)
+			master_winch();
 	}
 	if (sig_usr1) {
 		sig_usr1 = 0;
@@ -1548,8 +1779,9 @@ int
 master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 {
 	static const int	 sigs[] = { SIGCHLD, SIGTERM, SIGQUIT, SIGINT,
-	    SIGHUP, SIGUSR1, SIGTTIN, SIGTTOU };
+	    SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU };
 	struct sigaction	 sa;
+	struct pollfd		 pfd;
 	struct timespec		 ts;
 	sigset_t		 block;
 	int64_t			 wait_ms;
@@ -1557,7 +1789,8 @@ master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 	int			 status = 0;
 	char			 ready[64];
 
-	(void)foreground;
+	master.foreground = foreground;
+	master.nb_fd = -1;
 	master.conf = conf;
 	master.pfh = pfh;
 	master.target = conf->workers;
@@ -1626,9 +1859,12 @@ master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 		status = 1;
 		goto done;
 	}
+	master_fdstore(conf);
 	(void)snprintf(ready, sizeof(ready), "READY=1\nMAINPID=%ld\n",
 	    (long)getpid());	/* fits: a pid has at most 20 digits */
 	master_notify_status(ready);
+	/* Started by an upgrade: the old master learns that we serve. */
+	upgrade_ready();
 	if (notify_watchdog_ms() > 0)
 		master.watchdog_at_ms = util_now_ms() +
 		    notify_watchdog_ms() / 2;
@@ -1656,9 +1892,16 @@ master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 			ts.tv_sec = wait_ms / 1000;
 			ts.tv_nsec = (wait_ms % 1000) * 1000000;
 		}
-		/* The only place the managed signals are unblocked. */
-		if (ppoll(NULL, 0, wait_ms >= 0 ? &ts : NULL,
-		    &master.waitmask) == -1 && errno != EINTR)
+		/*
+		 * The only place the managed signals are unblocked. The new
+		 * master's pipe, while an upgrade waits for it to be ready.
+		 */
+		pfd.fd = master.nb_fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (ppoll(&pfd, master.nb_fd != -1 ? 1 : 0,
+		    wait_ms >= 0 ? &ts : NULL, &master.waitmask) == -1 &&
+		    errno != EINTR)
 			log_warn("ppoll");
 	}
 	log_info("stopped");

@@ -12,5 +12,10 @@ int	 notify_send(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 int64_t	 notify_watchdog_ms(void);
 void	 notify_close(void);
+int	 notify_env(void);
+void	 notify_mute(bool);
+bool	 notify_fdstore_enabled(void);
+int	 notify_fdstore(int, const char *);
+void	 notify_fdstore_remove(const char *);
 
 #endif /* NOTIFY_H */

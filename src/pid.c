@@ -37,6 +37,7 @@ struct pid_file {
 	int	 dirfd;		/* O_PATH: the directory it was made in */
 	int	 fd;		/* locked while the master runs */
 	char	 base[PATH_MAX];	/* or the link refused, in a message */
+	char	 name[PATH_MAX];	/* its name now: base, or base.oldbin */
 };
 
 /*
@@ -144,6 +145,7 @@ pid_open(const char *path, pid_t *other, const char **why)
 		*why = strerror(err);
 		goto fail;
 	}
+	(void)strlcpy(pf->name, pf->base, sizeof(pf->name));	/* same size */
 	return pf;
 fail:
 	if (pf != NULL) {
@@ -193,15 +195,47 @@ pid_remove(struct pid_file *pf)
 	int		 rc = 0, err = 0;
 
 	if (fstat(pf->fd, &held) == 0 &&
-	    fstatat(pf->dirfd, pf->base, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstatat(pf->dirfd, pf->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    held.st_dev == now.st_dev && held.st_ino == now.st_ino &&
-	    unlinkat(pf->dirfd, pf->base, 0) == -1) {
+	    unlinkat(pf->dirfd, pf->name, 0) == -1) {
 		err = errno;
 		rc = -1;
 	}
 	pid_close(pf);
 	errno = err;
 	return rc;
+}
+
+/*
+ * Gives the file the name it was opened with plus suffix ("" for the
+ * name itself), in the same directory: the binary upgrade's
+ * PIDFILE.oldbin. The lock is on the file, so it moves with it. Only if
+ * the current name still is the file held; a file in the way is
+ * replaced (the name is ours: the directive names it). -1 with errno.
+ */
+int
+pid_rename(struct pid_file *pf, const char *suffix)
+{
+	struct stat	 held, now;
+	char		 to[PATH_MAX];
+
+	if (xsnprintf(to, sizeof(to), "%s%s", pf->base, suffix) == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (strcmp(to, pf->name) == 0)
+		return 0;
+	if (fstat(pf->fd, &held) == -1 ||
+	    fstatat(pf->dirfd, pf->name, &now, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (held.st_dev != now.st_dev || held.st_ino != now.st_ino) {
+		errno = ESTALE;	/* someone put another file there */
+		return -1;
+	}
+	if (renameat(pf->dirfd, pf->name, pf->dirfd, to) == -1)
+		return -1;
+	(void)strlcpy(pf->name, to, sizeof(pf->name));	/* same size */
+	return 0;
 }
 
 /* Releases the descriptors without unlinking: a worker's copy. */

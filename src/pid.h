@@ -13,6 +13,7 @@ struct pid_file;
 struct pid_file	*pid_open(const char *, pid_t *, const char **);
 int		 pid_write(struct pid_file *);
 int		 pid_remove(struct pid_file *);
+int		 pid_rename(struct pid_file *, const char *);
 void		 pid_close(struct pid_file *);
 int		 pid_check(const struct config *);
 

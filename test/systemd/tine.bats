@@ -3,7 +3,9 @@
 # real systemd (Debian 12's, booted in a container by setup_file) through
 # the shipped tine.service and tine.socket: Type=notify start, reload
 # (good and broken), STATUS=, socket activation, graceful stop with a
-# download in flight, and a killed worker replaced by the master alone.
+# download in flight, a killed worker replaced by the master alone, and
+# under a client loop: systemctl restart (descriptor store, and with
+# tine.socket) and a USR2 binary upgrade, with no request lost.
 # Run by `make test-systemd` (test/systemd/run), never by `make test`.
 # The container shares the host's network: requests are made from here.
 
@@ -358,4 +360,108 @@ replaced() {
 	[ "$(prop tine.service NRestarts)" = 0 ]
 	[ "$(prop tine.service ActiveState)" = active ]
 	[ "$(prop tine.service SubState)" = running ]
+}
+
+# ct_gone PID: container pid PID no longer exists.
+ct_gone() {
+	! ct test -d "/proc/$1"
+}
+
+# lg_start SECONDS: loadgen on $PORT (16 keep-alive and 4 new-connection
+# clients) in the background, from the host.
+lg_start() {
+	"$REPO/build/tools/loadgen" -p "$PORT" -k 16 -n 4 -d "$(($1 * 1000))" \
+	    >"$T/lg.out" 2>"$T/lg.err" 3>&- &
+	LG_PID=$!
+}
+
+# lg_check: waits for loadgen (bounded by its own limits); nothing lost,
+# bad or refused, and something answered.
+lg_check() {
+	local out
+	wait "$LG_PID" || true
+	out=$(<"$T/lg.out")
+	echo "loadgen: $out $(<"$T/lg.err")"
+	[[ $out =~ answered=([0-9]+) ]]
+	[ "${BASH_REMATCH[1]}" -gt 0 ]
+	[[ $out == *" lost=0 bad=0 connect_errors=0 "* ]]
+}
+
+@test "systemctl restart: the sockets wait in the descriptor store, no request lost" {
+	local main before
+	start_unit
+	main=$(prop tine.service MainPID)
+	before=$(listen_socks "$PORT")
+	[ "$(wc -l <<<"$before")" = 1 ]
+	sd_wait prop_is tine.service NFileDescriptorStore 1
+	lg_start 8
+	sleep 1
+	run -0 ct timeout "$SD_TIMEOUT" systemctl restart tine.service
+	sd_wait prop_is tine.service ActiveState active
+	[ "$(prop tine.service MainPID)" != "$main" ]
+	# The same socket: taken from the store, not bound again.
+	[ "$(listen_socks "$PORT")" = "$before" ]
+	sleep 1
+	run -0 ct timeout "$SD_TIMEOUT" systemctl restart tine.service
+	sd_wait prop_is tine.service ActiveState active
+	lg_check
+	[ "$(listen_socks "$PORT")" = "$before" ]
+	run -0 req /
+	[ "$output" = one ]
+	# reload stays HUP: same main pid.
+	main=$(prop tine.service MainPID)
+	ct_conf two
+	run -0 ct timeout "$SD_TIMEOUT" systemctl reload tine.service
+	sd_wait body_is two
+	[ "$(prop tine.service MainPID)" = "$main" ]
+}
+
+@test "tine.socket: systemctl restart under load loses no request" {
+	local before
+	mkdir -p "$R/etc/systemd/system/tine.socket.d"
+	cat >"$R/etc/systemd/system/tine.socket.d/port.conf" <<-EOF
+		[Socket]
+		ListenStream=
+		ListenStream=127.0.0.1:$PORT
+	EOF
+	ct systemctl daemon-reload
+	run -0 ct timeout "$SD_TIMEOUT" systemctl start tine.socket
+	run -0 req /
+	sd_wait prop_is tine.service ActiveState active
+	before=$(listen_socks "$PORT")
+	# The socket unit's socket is not stored a second time.
+	[ "$(prop tine.service NFileDescriptorStore)" = 0 ]
+	lg_start 6
+	sleep 1
+	run -0 ct timeout "$SD_TIMEOUT" systemctl restart tine.service
+	sd_wait prop_is tine.service ActiveState active
+	lg_check
+	[ "$(listen_socks "$PORT")" = "$before" ]
+}
+
+@test "USR2 under systemd: the new master becomes MainPID, no request lost" {
+	local main new
+	start_unit
+	main=$(prop tine.service MainPID)
+	lg_start 8
+	sleep 1
+	ct /bin/sh -c 'kill -USR2 "$0"' "$main"
+	sd_wait journal_has 'upgrade: new master [0-9]+ serves'
+	sd_wait eval '[ "$(prop tine.service MainPID)" != "$main" ]'
+	new=$(prop tine.service MainPID)
+	[ "$(ct cat /run/tine/tine.pid)" = "$new" ]
+	[ "$(ct cat /run/tine/tine.pid.oldbin)" = "$main" ]
+	ct /bin/sh -c 'kill -WINCH "$0"' "$main"
+	sleep 1
+	ct /bin/sh -c 'kill -QUIT "$0"' "$main"
+	sd_wait ct_gone "$main"
+	lg_check
+	sd_wait prop_is tine.service ActiveState active
+	[ "$(prop tine.service MainPID)" = "$new" ]
+	run -1 ct test -e /run/tine/tine.pid.oldbin
+	run -0 req /
+	[ "$output" = one ]
+	# And systemctl stop stops the new master.
+	run -0 ct timeout 60 systemctl stop tine.service
+	[ "$(prop tine.service Result)" = success ]
 }
