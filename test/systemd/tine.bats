@@ -466,5 +466,7 @@ lg_check() {
 	# as Result=signal; the processes are gone either way.)
 	run -0 ct timeout 60 systemctl stop tine.service
 	[ "$(prop tine.service ActiveState)" = inactive ]
-	run -1 ct pgrep -f 'tine: '
+	[ "$(prop tine.service MainPID)" = 0 ]
+	run req /
+	[ "$status" != 0 ]
 }
