@@ -105,6 +105,8 @@ struct conn {
 	bool			 routed;	/* rules selected: they apply */
 	bool			 error_page;	/* sending one: no other */
 	const char		*error_vary;	/* Vary of the next error */
+	int64_t			 head_deadline_ms; /* the first head's, from
+						     the accept */
 	const char		*user;		/* verified by auth_basic */
 	size_t			 user_len;
 	int			 tls_id;	/* certificate the handshake

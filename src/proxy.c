@@ -244,15 +244,27 @@ proxy_wait(int fd, int64_t deadline)
 	}
 }
 
-/* PROXY_NAP_MS, or until deadline: 0, or -1 (ETIMEDOUT) past it. */
+/*
+ * PROXY_NAP_MS, or until deadline: 0, or -1 past it (ETIMEDOUT) or when
+ * the peer has closed (ECONNRESET): waiting for POLLRDHUP alone, as
+ * the bytes peeked at keep POLLIN set.
+ */
 static int
-proxy_nap(int64_t deadline)
+proxy_nap(int fd, int64_t deadline)
 {
+	struct pollfd	 pfd;
+
 	if (util_now_ms() >= deadline) {
 		errno = ETIMEDOUT;
 		return -1;
 	}
-	(void)poll(NULL, 0, PROXY_NAP_MS);
+	pfd.fd = fd;
+	pfd.events = POLLRDHUP;
+	if (poll(&pfd, 1, PROXY_NAP_MS) == 1 &&
+	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+		errno = ECONNRESET;
+		return -1;
+	}
 	return 0;
 }
 
@@ -286,7 +298,7 @@ proxy_read(int fd, int64_t deadline, struct proxy_hdr *h)
 				break;
 		}
 		if (n <= 0 ? proxy_wait(fd, deadline) == -1 :
-		    proxy_nap(deadline) == -1)
+		    proxy_nap(fd, deadline) == -1)
 			return -1;
 	}
 	/* Consumed to its exact length: it is in the socket, whole. */

@@ -308,6 +308,18 @@ worker_read_head(struct conn *c, bool first, size_t *head_len,
 	} else {
 		*deadline = now + (int64_t)conf->header_timeout * 1000;
 		/*
+		 * The first behind a PROXY header: from the accept, the
+		 * header included. (Elsewhere the listener's timeout, set
+		 * once, serves: no system call here.)
+		 */
+		if (first && c->lis->proxy_protocol &&
+		    c->head_deadline_ms < *deadline) {
+			*deadline = c->head_deadline_ms;
+			if (conn_set_timeout(c, (int)(*deadline > now ?
+			    *deadline - now : 1)) == -1)
+				return 0;
+		}
+		/*
 		 * Bytes of the next head came pipelined behind the last
 		 * request: it is being read from now on, so the pool sees a
 		 * slow rest as the slow head it is.
@@ -345,7 +357,7 @@ worker_read_head(struct conn *c, bool first, size_t *head_len,
 			return 0;	/* idle timeout, reset, error */
 		}
 		now = util_now_ms();
-		if (c->len == 0) {
+		if (c->len == 0 && !(first && c->lis->proxy_protocol)) {
 			/* First bytes: the whole head has until
 			 * header_timeout from now. */
 			*deadline = now + (int64_t)conf->header_timeout * 1000;
@@ -492,8 +504,7 @@ worker_proxy(struct conn *c)
 		worker_proxy_refused(c, "not from proxy_protocol_from");
 		return -1;
 	}
-	if (proxy_read(c->fd, util_now_ms() +
-	    (int64_t)w.conf->header_timeout * 1000, &h) == -1) {
+	if (proxy_read(c->fd, c->head_deadline_ms, &h) == -1) {
 		worker_proxy_refused(c, errno == EPROTO ? "malformed" :
 		    errno == ETIMEDOUT ? "not sent in time" : strerror(errno));
 		return -1;
@@ -502,6 +513,8 @@ worker_proxy(struct conn *c)
 		conn_set_peer(c, &h.src, h.srclen);
 	return 0;
 }
+
+#define OVER_CAP_WAIT_MS	50	/* for a head behind a PROXY header */
 
 /*
  * max_connections_per_ip: the slot says whose connection this worker
@@ -534,10 +547,18 @@ worker_refuse_over_cap(struct conn *c)
 		int64_t		 ms;
 	}		 seen[8];
 	static size_t	 next;
+	static int64_t	 burst_ms;
+	static int	 burst;
+	struct pollfd	 pfd;
 	int64_t		 now = util_now_ms();
 	size_t		 i;
 	ssize_t		 n;
 
+	/* Many addresses in turn: still at most 8 lines a second. */
+	if (now - burst_ms >= 1000 || now < burst_ms) {
+		burst_ms = now;
+		burst = 0;
+	}
 	for (i = 0; i < nitems(seen); i++)
 		if (seen[i].key == sb_self->client_key)
 			break;
@@ -546,13 +567,22 @@ worker_refuse_over_cap(struct conn *c)
 		seen[i].key = sb_self->client_key;
 		seen[i].ms = 0;
 	}
-	if (seen[i].ms == 0 || now - seen[i].ms >= 1000 || now < seen[i].ms) {
+	if ((seen[i].ms == 0 || now - seen[i].ms >= 1000 ||
+	    now < seen[i].ms) && burst++ < (int)nitems(seen)) {
 		seen[i].ms = now;
 		log_warnx("%s: over max_connections_per_ip %d; refused",
 		    c->addr, w.conf->max_connections_per_ip);
 	}
 	if (c->lis->tls)
 		return;		/* a 503 would need a handshake first */
+	/*
+	 * A balancer sends the PROXY header and the client's bytes apart:
+	 * a head that follows within a moment gets its 503.
+	 */
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	if (c->lis->proxy_protocol && poll(&pfd, 1, OVER_CAP_WAIT_MS) != 1)
+		return;
 	n = recv(c->fd, c->buf->in, c->buf->in_cap, MSG_DONTWAIT);
 	if (n <= 0)
 		return;
@@ -591,10 +621,13 @@ worker_accept_one(int i)
 	 * every request and state.
 	 */
 	setproctitle("worker [connected]");
-	if (c->lis->proxy_protocol && worker_proxy(c) == -1) {
-		conn_close(c);
-		return 0;
-	}
+	/*
+	 * The head (and a PROXY header and TLS handshake before it) has
+	 * header_timeout from the accept on, all of it together.
+	 */
+	c->head_deadline_ms = util_now_ms() +
+	    (int64_t)w.conf->header_timeout * 1000;
+	/* Reading from now on: a PROXY header pins a worker like a head. */
 	if (sb_self != NULL) {
 		sb_self->conns++;
 		/* Cut to the slot's size: a status field, not an address. */
@@ -603,6 +636,15 @@ worker_accept_one(int i)
 		sb_self->reqline[0] = '\0';
 		worker_sb_reading(util_now_ms());
 	}
+	if (c->lis->proxy_protocol) {
+		if (worker_proxy(c) == -1) {
+			conn_close(c);
+			return 0;
+		}
+		if (sb_self != NULL)
+			(void)strlcpy(sb_self->client, c->addr,
+			    sizeof(sb_self->client));
+	}
 	if (worker_over_cap(c)) {
 		worker_refuse_over_cap(c);
 		conn_reset_request(c);
@@ -610,8 +652,7 @@ worker_accept_one(int i)
 		sb_self->client_key = 0;
 		return 0;
 	}
-	rv = tls ? conn_tls_accept(c, util_now_ms() +
-	    (int64_t)w.conf->header_timeout * 1000) : 0;
+	rv = tls ? conn_tls_accept(c, c->head_deadline_ms) : 0;
 	if (rv == 0)
 		worker_serve(c);
 	else {

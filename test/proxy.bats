@@ -181,3 +181,98 @@ logged() {
 	[ "$status" = 1 ]
 	[[ $output == *"proxy_protocol needs proxy_protocol_from"* ]]
 }
+
+# reading_slots: slots the status page shows reading (asked from a
+# connection on the plain listener of pconf_plain).
+reading_slots() {
+	curl -sS --max-time 5 "http://127.0.0.1:$PPORT/status" |
+	    python3 -c 'import json, sys
+print(sum(1 for w in json.load(sys.stdin)["slots"] if w["state"] == "reading"))'
+}
+
+reading_at_least() {
+	[ "$(reading_slots)" -ge "$1" ]
+}
+
+@test "proxy: a worker waiting for a header is busy, not idle; a peer that left frees it at once" {
+	local i
+	local -a pids=()
+	PPORT=$(free_port)
+	write_conf --no-default listen "listen 127.0.0.1:$PORT proxy_protocol" \
+	    "listen 127.0.0.1:$PPORT" "proxy_protocol_from 127.0.0.1" \
+	    "status_path /status" "workers 2" "max_workers 8" \
+	    "header_timeout 10"
+	start_tine
+	# Two connections that sent one byte of a header and wait.
+	for i in 1 2; do
+		raw -t 4000 -e 'P' >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	wait_for reading_at_least 2
+	# The pool still answers (it grew past the two pinned workers).
+	run -0 curl -sS --max-time 2 "http://127.0.0.1:$PPORT/"
+	[ "$output" = "hello tine" ]
+	wait "${pids[@]}" || true
+	# Their peers closed after 4 s: the workers are free well before
+	# header_timeout (10 s).
+	SECONDS=0
+	wait_for eval '[ "$(reading_slots)" = 0 ]'
+	[ "$SECONDS" -le 3 ]
+}
+
+# send_parts PAUSE_S PART...: one connection to $PORT that sends each
+# PART (printf escapes) PAUSE_S apart, then prints what it reads until
+# the server closes (at most 8 s).
+send_parts() {
+	python3 - "$PORT" "$@" <<'PY'
+import socket, sys, time
+port, pause, parts = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+s = socket.create_connection(("127.0.0.1", port), timeout=8)
+try:
+    for i, p in enumerate(parts):
+        if i:
+            time.sleep(pause)
+        s.sendall(p.encode().decode("unicode_escape").encode("latin-1"))
+except OSError:
+    pass
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except OSError:
+    pass
+sys.stdout.write(out.decode("latin-1"))
+PY
+}
+
+@test "proxy: header and head together have one header_timeout" {
+	pconf "header_timeout 2"
+	start_tine
+	# The header at once, the head's first bytes 1.5 s later and its
+	# rest 1.5 s after them: 2 s from the accept cut it, where a second
+	# header_timeout from its first byte would have let it in.
+	SECONDS=0
+	run send_parts 1.5 'PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n' \
+	    'GET / ' 'HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'
+	[ "$SECONDS" -le 4 ]
+	[[ $output != *"hello tine"* ]]
+}
+
+@test "proxy: over max_connections_per_ip behind a balancer: 503, not a bare close" {
+	pconf "max_connections_per_ip 1" "workers 4"
+	start_tine
+	# One connection of 203.0.113.7 held open.
+	raw -t 4000 -e "PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\\r\\nGET / HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n" >/dev/null 2>&1 &
+	HELD=$!
+	sleep 0.5
+	# Header and request sent apart, as a balancer does.
+	run send_parts 0.02 'PROXY TCP4 203.0.113.7 127.0.0.1 5556 80\r\n' \
+	    'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'
+	[[ $output == "HTTP/1.1 503 "* ]]
+	[[ $output == *$'\r\nRetry-After: 1\r\n'* ]]
+	wait "$HELD" || true
+	TINE_STDERR_ALLOW='over max_connections_per_ip'
+}
