@@ -8,7 +8,9 @@
 # network; ct runs a command inside through nsenter. ct_destroy DIR powers
 # it off and undoes everything ct_prepare and ct_boot did, by the pids and
 # paths recorded in DIR, never by name; it is safe to call more than once
-# and after a failure at any step.
+# and after a failure at any step. prop, children and sd_wait read a
+# unit's properties and processes and poll for a state, for the Bats
+# files.
 
 # Seconds a boot may take to reach running or degraded, and a poweroff.
 : "${CT_BOOT_TIMEOUT:=45}"
@@ -142,6 +144,39 @@ ct() {
 	nsenter -t "$CT_LEADER" -a env -i \
 	    PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 SYSTEMD_PAGER= \
 	    SYSTEMD_COLORS=0 "$@"
+}
+
+# Seconds a systemctl call or a state change may take.
+: "${SD_TIMEOUT:=30}"
+
+# prop UNIT PROPERTY: the property's value.
+prop() {
+	ct systemctl show -P "$2" "$1"
+}
+
+# prop_is UNIT PROPERTY VALUE
+prop_is() {
+	[ "$(prop "$1" "$2")" = "$3" ]
+}
+
+# children PID: the container pids whose parent is container pid PID.
+children() {
+	ct /bin/sh -c 'for s in /proc/[0-9]*/stat; do
+		read -r l <"$s" 2>/dev/null || continue
+		l=${l##*") "}; set -- $l
+		[ "$2" = "$0" ] && { s=${s#/proc/}; echo "${s%/stat}"; }
+	done; true' "$1"
+}
+
+# sd_wait CMD...: polls CMD every 0.1 s for up to $SD_TIMEOUT s.
+sd_wait() {
+	local i
+	for ((i = 0; i < SD_TIMEOUT * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "sd_wait: still failing after ${SD_TIMEOUT}s: $*" >&2
+	return 1
 }
 
 # ct_destroy DIR: powers the container off (SIGTERM to nspawn, which asks

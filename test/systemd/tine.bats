@@ -12,9 +12,6 @@
 load ../helpers
 load ct
 
-# Seconds a systemctl call or a state change may take.
-SD_TIMEOUT=30
-
 setup_file() {
 	local src=$BATS_FILE_TMPDIR/src
 	if [ -z "${TINE_CT_DIR:-}" ] || [ -z "${TINE_CT_ROOT:-}" ]; then
@@ -22,8 +19,9 @@ setup_file() {
 		return 1
 	fi
 	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	ct_prepare "$TINE_CT_DIR" "$TINE_CT_ROOT"
-	R=$TINE_CT_DIR/root
+	CT=$TINE_CT_DIR/tine
+	ct_prepare "$CT" "$TINE_CT_ROOT"
+	R=$CT/root
 
 	# make install from a copy of the tree: the work tree's build keeps
 	# its own prefix.
@@ -67,7 +65,7 @@ setup_file() {
 	# is skipped, saying why, instead of failing.
 	# (Bats 1.8 cannot skip from setup_file: setup does, from CT_SKIP.)
 	CT_SKIP=
-	if ! ct_boot "$TINE_CT_DIR" 2>"$BATS_FILE_TMPDIR/boot.err"; then
+	if ! ct_boot "$CT" 2>"$BATS_FILE_TMPDIR/boot.err"; then
 		sed "s/^/# /" "$BATS_FILE_TMPDIR/boot.err" >&3
 		CT_SKIP="no systemd container boots on this host: $(head -n 1 \
 		    "$BATS_FILE_TMPDIR/boot.err")"
@@ -77,7 +75,7 @@ setup_file() {
 
 teardown_file() {
 	[ -n "${TINE_CT_DIR:-}" ] || return 0
-	ct_destroy "$TINE_CT_DIR"
+	ct_destroy "$TINE_CT_DIR/tine"
 }
 
 setup() {
@@ -118,27 +116,6 @@ ct_conf() {
 	mv "$R/etc/tine.conf.new" "$R/etc/tine.conf"
 }
 
-# prop UNIT PROPERTY: the property's value.
-prop() {
-	ct systemctl show -P "$2" "$1"
-}
-
-# prop_is UNIT PROPERTY VALUE
-prop_is() {
-	[ "$(prop "$1" "$2")" = "$3" ]
-}
-
-# sd_wait CMD...: polls CMD every 0.1 s for up to $SD_TIMEOUT s.
-sd_wait() {
-	local i
-	for ((i = 0; i < SD_TIMEOUT * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	echo "sd_wait: still failing after ${SD_TIMEOUT}s: $*" >&2
-	return 1
-}
-
 # journal_has ERE: a line of tine's since the test began matches ERE.
 journal_has() {
 	ct journalctl -q --no-pager --after-cursor="$CURSOR" -o cat \
@@ -148,15 +125,6 @@ journal_has() {
 # body_is TEXT: GET / answers 200 with the line TEXT.
 body_is() {
 	[ "$(req / -w '%{http_code}' 2>/dev/null)" = "$1"$'\n'200 ]
-}
-
-# children PID: the container pids whose parent is container pid PID.
-children() {
-	ct /bin/sh -c 'for s in /proc/[0-9]*/stat; do
-		read -r l <"$s" 2>/dev/null || continue
-		l=${l##*") "}; set -- $l
-		[ "$2" = "$0" ] && { s=${s#/proc/}; echo "${s%/stat}"; }
-	done; true' "$1"
 }
 
 # generation_is N: tine's STATUS= names generation N.
