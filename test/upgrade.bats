@@ -118,11 +118,22 @@ serving() {
 # usr2: USR2 to the old master; waits until the new master serves and
 # sets NEW_PID.
 usr2() {
+	local before
+	before=$(serves_lines)
 	kill -USR2 "$OLD_PID"
-	wait_for log_has "upgrade: new master [0-9]+ serves"
+	# A line of this upgrade, not of an earlier one.
+	wait_for serves_lines_above "$before"
 	NEW_PID=$(sed -nE 's/.*upgrade: new master ([0-9]+) serves.*/\1/p' \
 	    "$T/error.log" | tail -n 1)
 	[ -n "$NEW_PID" ]
+}
+
+serves_lines() {
+	grep -cE "upgrade: new master [0-9]+ serves" "$T/error.log" || true
+}
+
+serves_lines_above() {
+	[ "$(serves_lines)" -gt "$1" ]
 }
 
 pidfile_is() {
