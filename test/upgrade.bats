@@ -310,7 +310,10 @@ gone() {
 	kill -USR2 "$OLD_PID"
 	kill -USR2 "$OLD_PID"
 	wait_for log_has "upgrade: new master [0-9]+ serves"
-	usr2
+	NEW_PID=$(sed -nE 's/.*upgrade: new master ([0-9]+) serves.*/\1/p' \
+	    "$T/error.log" | tail -n 1)
+	# A third, while the new master runs.
+	kill -USR2 "$OLD_PID"
 	wait_for log_has "upgrade refused: new master $NEW_PID is running"
 	[ "$(log_count 'upgrade: new master [0-9]+ started')" -eq 1 ]
 	kill -USR2 "$NEW_PID"
