@@ -437,7 +437,7 @@ sandbox_report(const struct config *conf)
 	}
 	if (SANDBOX_RELAXED && !sandbox_reported_relaxed) {
 		sandbox_reported_relaxed = true;
-		log_info("sandbox: AddressSanitizer build: the seccomp filter "
+		log_info("sandbox: sanitizer build (ASan): the seccomp filter "
 		    "is relaxed to deny only what an attacker wants first");
 	}
 }

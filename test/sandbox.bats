@@ -192,7 +192,7 @@ killed_by() {
 	start_tine
 	wait_workers 2
 	if [[ $stderr == *"relaxed for AddressSanitizer"* ]]; then
-		[ "$(log_count 'sandbox: AddressSanitizer build: the seccomp filter is relaxed')" = 1 ]
+		[ "$(log_count 'sandbox: sanitizer build \(ASan\): the seccomp filter is relaxed')" = 1 ]
 	else
 		! log_has 'relaxed' || false
 	fi
