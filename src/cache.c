@@ -352,17 +352,6 @@ cache_put_absent(const char *key, int64_t now)
 	cache.hash[e - cache.e] = cache_hash(key);
 }
 
-static bool
-cache_same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 struct cache_entry *
 cache_refresh(struct cache_entry *e, const char *path, int fd,
     const struct stat *st, int64_t now)
@@ -373,7 +362,7 @@ cache_refresh(struct cache_entry *e, const char *path, int fd,
 		cache_drop(e);
 		return NULL;	/* the caller keeps fd */
 	}
-	if (cache_same_file(&e->st, st) && strcmp(e->path, path) == 0) {
+	if (util_same_file(&e->st, st) && strcmp(e->path, path) == 0) {
 		(void)close(fd);	/* the cached one is the same file */
 		e->checked_ms = now;
 		cache_load_data(e);	/* settled since it was stored */

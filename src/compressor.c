@@ -512,17 +512,6 @@ done:
 	return rc;
 }
 
-static bool
-compressor_same(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 /* A cache that cannot be written: said once, and compression stops. */
 static void
 compressor_cannot_write(const char *what)
@@ -625,7 +614,7 @@ compressor_write_variant(int in, const struct stat *st,
 		rc = -1;
 	/* Changed while read: what was made may mix two versions. */
 	if (rc == 0 && (fstat(in, &after) == -1 ||
-	    !compressor_same(st, &after)))
+	    !util_same_file(st, &after)))
 		rc = 1;
 	/* Larger than the whole cache: never kept. */
 	if (rc == 0 && compressor_counted(vst.st_size) >

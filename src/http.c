@@ -1717,6 +1717,32 @@ http_next_elem(const char **pp, const char *end, bool media,
 }
 
 /*
+ * The next value of field hf among the head's field lines from *p to
+ * end (the lines a repeated field is spread over), trimmed; false when
+ * there is none left.
+ */
+static bool
+http_field_next(const char **p, const char *end, enum http_field hf,
+    struct http_str *value)
+{
+	struct http_str	 line, name;
+	const char	*colon;
+
+	while (http_next_line(p, end, &line)) {
+		if ((colon = memchr(line.p, ':', line.len)) == NULL)
+			continue;
+		name.p = line.p;
+		name.len = (size_t)(colon - line.p);
+		if (http_str_eq(name, http_fields[hf].name,
+		    http_fields[hf].len)) {
+			*value = http_trim(colon + 1, line.len - name.len - 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * One Accept line (§12.5.1). Parameters other than q are skipped, not
  * compared: the listing's types have none, and a script's
  * "application/json; charset=utf-8" means JSON. Of the ranges that
@@ -1753,8 +1779,8 @@ http_accept_quality(const struct http_request *req, const char *type,
     const char *subtype)
 {
 	struct http_accept a = { type, subtype, 0, 0, false };
-	struct http_str line, name;
-	const char *p, *end, *colon;
+	struct http_str v;
+	const char *p, *end;
 
 	if (!req->accept_multi) {
 		if (req->accept.p != NULL)
@@ -1763,16 +1789,8 @@ http_accept_quality(const struct http_request *req, const char *type,
 		/* §5.3: repeated lines are one list, walked in place. */
 		p = req->fields.p;
 		end = p + req->fields.len;
-		while (http_next_line(&p, end, &line)) {
-			if ((colon = memchr(line.p, ':', line.len)) == NULL)
-				continue;
-			name.p = line.p;
-			name.len = (size_t)(colon - line.p);
-			if (http_str_eq(name, http_fields[HF_ACCEPT].name,
-			    http_fields[HF_ACCEPT].len))
-				http_accept_line(http_trim(colon + 1,
-				    line.len - name.len - 1), &a);
-		}
+		while (http_field_next(&p, end, HF_ACCEPT, &v))
+			http_accept_line(v, &a);
 	}
 	if (!a.valid)
 		return -1;
@@ -1830,8 +1848,8 @@ enum http_coding
 http_accept_encoding(const struct http_request *req, unsigned available)
 {
 	struct http_codings c;
-	struct http_str line, name;
-	const char *p, *end, *colon;
+	struct http_str v;
+	const char *p, *end;
 	enum http_coding best = HTTP_CODING_IDENTITY;
 	int i, q, bestq;
 
@@ -1846,17 +1864,8 @@ http_accept_encoding(const struct http_request *req, unsigned available)
 		/* §5.3: repeated lines are one list, walked in place. */
 		p = req->fields.p;
 		end = p + req->fields.len;
-		while (http_next_line(&p, end, &line)) {
-			if ((colon = memchr(line.p, ':', line.len)) == NULL)
-				continue;
-			name.p = line.p;
-			name.len = (size_t)(colon - line.p);
-			if (http_str_eq(name,
-			    http_fields[HF_ACCEPT_ENCODING].name,
-			    http_fields[HF_ACCEPT_ENCODING].len))
-				http_codings_line(http_trim(colon + 1,
-				    line.len - name.len - 1), &c);
-		}
+		while (http_field_next(&p, end, HF_ACCEPT_ENCODING, &v))
+			http_codings_line(v, &c);
 	}
 	/* Identity unlisted: above nothing, below any listed coding. */
 	bestq = c.q[HTTP_CODING_IDENTITY] >= 0 ?

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <limits.h>
 #include <stdarg.h>
@@ -397,6 +398,7 @@ int	 util_set_cloexec(int);
 int	 util_set_nonblock(int, bool);
 int	 util_fmt_addr(const struct sockaddr *, socklen_t, char *, size_t,
 	    bool);
+bool	 util_same_file(const struct stat *, const struct stat *);
 int	 util_open_safe_dir(const char *, char *, size_t, const char **);
 
 #endif /* TINE_H */

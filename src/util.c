@@ -313,3 +313,19 @@ util_open_safe_dir(const char *path, char *base, size_t size,
 	errno = err;
 	return -1;
 }
+
+/*
+ * Whether two stats describe the same file unchanged: device, inode,
+ * size, modification and change times (the change time moves even when
+ * the modification time is set back).
+ */
+bool
+util_same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
