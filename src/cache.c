@@ -83,7 +83,7 @@ cache_drop_variants(struct cache_entry *e)
 		if (e->var_open & (1u << i))
 			(void)close(e->var[i].fd);	/* read-only */
 	e->var_open = e->var_none = e->var_served = 0;
-	e->var_looked_ms = 0;
+	e->var_looked_ms = e->var_told_ms = 0;
 	e->covered = 0;
 }
 

@@ -60,8 +60,9 @@ struct cache_entry {
 	struct cache_variant var[HTTP_CODING_COUNT];
 	unsigned	 var_open;		/* held open in var[] */
 	unsigned	 var_none;		/* not worth it: none made */
-	unsigned	 var_served;		/* since the last look */
+	unsigned	 var_served;		/* not yet told */
 	int64_t		 var_looked_ms;		/* 0: never */
+	int64_t		 var_told_ms;		/* last use told; 0: never */
 	int8_t		 covered;		/* 0 unknown, 1 yes, -1 no */
 };
 

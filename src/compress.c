@@ -307,6 +307,23 @@ compress_open_variant(const struct config *conf, struct cache_entry *e,
 	return 1;
 }
 
+/*
+ * Tells the compressor which variants of e were served, so that they go
+ * to the end of its eviction order: at once for the first use in a
+ * second, the rest with the next look. At most one message a second per
+ * file and worker, and none on the way of a request that needs none.
+ */
+void
+compress_tell_used(struct cache_entry *e, int64_t now)
+{
+	if (e->var_served == 0 || (e->var_told_ms != 0 &&
+	    now >= e->var_told_ms && now - e->var_told_ms < COMPRESS_LOOK_MS))
+		return;
+	compress_send(e, COMPRESS_USED, e->var_served, -1);
+	e->var_served = 0;
+	e->var_told_ms = now;
+}
+
 unsigned
 compress_variants(const struct config *conf, struct cache_entry *e,
     int64_t now)
@@ -326,10 +343,7 @@ compress_variants(const struct config *conf, struct cache_entry *e,
 	    now - e->var_looked_ms < COMPRESS_LOOK_MS)
 		return e->var_open;
 	e->var_looked_ms = now;
-	if (e->var_served != 0) {
-		compress_send(e, COMPRESS_USED, e->var_served, -1);
-		e->var_served = 0;
-	}
+	compress_tell_used(e, now);
 	for (i = HTTP_CODING_BR; i < HTTP_CODING_COUNT; i++) {
 		if ((e->var_open | e->var_none) & (1u << i))
 			continue;

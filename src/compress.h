@@ -63,6 +63,8 @@ int		 compress_name(char *, size_t, const struct stat *,
 /* Whether F (type, size) is one compress makes variants of. */
 bool		 compress_covers(const struct config *,
 		    struct cache_entry *);
+/* Served variants told to the compressor, at most once a second. */
+void		 compress_tell_used(struct cache_entry *, int64_t);
 /*
  * Worker: the codings whose variants of e's file are in the cache (bits
  * 1 << HTTP_CODING_*), looked up at most once per COMPRESS_LOOK_MS;

@@ -725,6 +725,7 @@ serve_found(struct conn *c, struct cache_entry *e, const char *key,
 	if (made & (1u << coding)) {
 		rep.var = &e->var[coding];
 		e->var_served |= 1u << coding;
+		compress_tell_used(e, now);
 		if (sb_self != NULL)
 			sb_self->compress_hits++;
 		return serve_file(c, e, &rep);

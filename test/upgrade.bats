@@ -332,15 +332,18 @@ gone() {
 	worker_count_of "$OLD_PID" 2
 	start_loadgen 5
 	sleep 0.5
-	# USR2 and QUIT at once: the old master stops, the new one serves.
+	# QUIT as soon as the new master is started, before it says it
+	# serves: the old master stops, the new one serves. (USR2 and QUIT
+	# caught in one pass are taken as a stop: the stop is handled first.)
 	kill -USR2 "$OLD_PID"
+	wait_for log_has 'upgrade: new master [0-9]+ started'
 	kill -QUIT "$OLD_PID"
-	TINE_WAIT_TIMEOUT=12 wait_for gone "$OLD_PID"
-	wait "$OLD_PID" || false
-	TINE_PID=
 	NEW_PID=$(sed -nE 's/.*upgrade: new master ([0-9]+) started.*/\1/p' \
 	    "$T/error.log")
 	[ -n "$NEW_PID" ]
+	TINE_WAIT_TIMEOUT=12 wait_for gone "$OLD_PID"
+	wait "$OLD_PID" || false
+	TINE_PID=
 	wait_for pidfile_is "$NEW_PID"
 	check_loadgen
 	no_oldbin
