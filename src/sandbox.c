@@ -389,14 +389,18 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 	    1, SCMP_A1(SCMP_CMP_EQ, SANDBOX_SOL_TLS))) < 0))
 		goto done;
 	/*
-	 * syslog(3) reconnects to /dev/log after the logger restarted: a
-	 * local datagram socket, for error_log syslog only.
+	 * syslog(3) connected to /dev/log before confinement (LOG_NDELAY)
+	 * and reconnects after the logger restarted. A confined process
+	 * does not: a connect() could reach any local socket its user may
+	 * write (the service manager's notify socket among them). The
+	 * calls fail instead of killing it; its lines are lost until it is
+	 * replaced (USR1 or HUP), which connects again.
 	 */
-	if (role == SANDBOX_WORKER && log_uses_syslog() &&
-	    ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0 ||
-	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect),
-	    0)) < 0))
+	if (log_uses_syslog() &&
+	    ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(socket), 0)) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(connect), 0)) < 0))
 		goto done;
 #endif
 	(void)conf;
