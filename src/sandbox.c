@@ -73,8 +73,8 @@ struct sandbox_ruleset {
 			    LANDLOCK_ACCESS_FS_TRUNCATE)
 
 /*
- * What a worker calls once it serves, found by tracing the whole test
- * suite (strace -f) and by running it with this filter: every call not
+ * What a worker calls once it serves, found by tracing a worker (strace
+ * -f) and by running the whole test suite with this filter: every call not
  * listed kills the worker. Start-up (opening roots, buffers, TLS
  * contexts, dropping privileges) is over before the filter is loaded.
  * Calls that take a path are here because Landlock, not this list,
