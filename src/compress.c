@@ -38,11 +38,14 @@ static const char *const compress_ext[HTTP_CODING_COUNT] = {
  * all, from any number of workers. The small send buffer bounds what
  * waits (and the descriptors in flight); past it a send fails at once.
  */
+pid_t	compress_master;	/* the master's pid, kept before any fork */
+
 int
 compress_queue_init(void)
 {
 	int	 sz = COMPRESS_QUEUE_BYTES;
 
+	compress_master = getpid();
 	if (compress_q[0] != -1)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,

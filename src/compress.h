@@ -42,6 +42,11 @@ struct compress_msg {
 	int64_t		 ctime_nsec;
 };
 
+/*
+ * The master's pid, in the master's own memory before the compressor
+ * is forked (the scoreboard's copy is writable by any worker).
+ */
+extern pid_t	 compress_master;
 /* Master: the queue, once per master; both ends stay with it. */
 int		 compress_queue_init(void);
 /* The receiving end (compressor), or -1. */

@@ -892,7 +892,7 @@ compressor_main(struct config *conf, const struct worker_ids *ids)
 	 */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
 		log_warn("PR_SET_PDEATHSIG");
-	if (getppid() != sb_table->master_pid)
+	if (getppid() != compress_master)
 		_exit(0);
 	sandbox_enter(conf, SANDBOX_COMPRESSOR, NULL, 0,
 	    &sb_table->compressor_sandbox_call);

@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -72,8 +73,8 @@ struct sandbox_ruleset {
 			    LANDLOCK_ACCESS_FS_TRUNCATE)
 
 /*
- * What a worker calls once it serves, found by tracing the whole test
- * suite (strace -f) and by running it with this filter: every call not
+ * What a worker calls once it serves, found by tracing a worker (strace
+ * -f) and by running the whole test suite with this filter: every call not
  * listed kills the worker. Start-up (opening roots, buffers, TLS
  * contexts, dropping privileges) is over before the filter is loaded.
  * Calls that take a path are here because Landlock, not this list,
@@ -86,13 +87,13 @@ static const int sandbox_worker_calls[] = {
 	SCMP_SYS(recvmsg), SCMP_SYS(write), SCMP_SYS(writev),
 	SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendfile),
 	SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
-	SCMP_SYS(getpeername), SCMP_SYS(shutdown), SCMP_SYS(close),
-	/* ioctl, setsockopt and tgkill: with arguments, see below. */
+	SCMP_SYS(getpeername), SCMP_SYS(close),
+	/* ioctl, setsockopt, shutdown, fcntl, tgkill: see below. */
 	/* Files, listings and variants: which ones is Landlock's part. */
 	SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(newfstatat),
 	SCMP_SYS(fstat), SCMP_SYS(statx), SCMP_SYS(readlinkat),
 	SCMP_SYS(getdents64), SCMP_SYS(lseek), SCMP_SYS(pread64),
-	SCMP_SYS(fcntl), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+	SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
 	/* Memory: malloc, OpenSSL's and the encoders' buffers. */
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
 	SCMP_SYS(madvise), SCMP_SYS(mprotect),
@@ -126,7 +127,7 @@ static const int sandbox_compressor_calls[] = {
 	SCMP_SYS(openat), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
 	SCMP_SYS(statx), SCMP_SYS(flock), SCMP_SYS(ftruncate),
 	SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(unlinkat),
-	SCMP_SYS(getdents64), SCMP_SYS(lseek), SCMP_SYS(fcntl),
+	SCMP_SYS(getdents64), SCMP_SYS(lseek),
 	/* Memory: the encoders' windows. */
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
 	SCMP_SYS(madvise), SCMP_SYS(mprotect),
@@ -349,6 +350,26 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) < 0)
 		goto done;
 	/*
+	 * Every process shares the listeners (and the compressor queue):
+	 * shutdown only half-closes the sending side, as a connection's
+	 * lingering close does (SHUT_RD on a listener would stop it
+	 * listening for all); fcntl only reads and sets flags, never
+	 * O_ASYNC, an owner or a signal (F_SETOWN and F_SETSIG on a
+	 * listener would signal every worker at each connection).
+	 */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(shutdown), 1,
+	    SCMP_A1(SCMP_CMP_EQ, SHUT_WR))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, F_GETFD))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, F_SETFD))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, F_GETFL))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 2,
+	    SCMP_A1(SCMP_CMP_EQ, F_SETFL),
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ASYNC, 0))) < 0)
+		goto done;
+	/*
 	 * The descriptors a worker holds include the shared listeners and,
 	 * in the foreground, a terminal: ioctl only reads a send queue (the
 	 * lingering close) or a terminal's mode (stdio), never TIOCSTI; a
@@ -368,14 +389,18 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 	    1, SCMP_A1(SCMP_CMP_EQ, SANDBOX_SOL_TLS))) < 0))
 		goto done;
 	/*
-	 * syslog(3) reconnects to /dev/log after the logger restarted: a
-	 * local datagram socket, for error_log syslog only.
+	 * syslog(3) connected to /dev/log before confinement (LOG_NDELAY)
+	 * and reconnects after the logger restarted. A confined process
+	 * does not: a connect() could reach any local socket its user may
+	 * write (the service manager's notify socket among them). The
+	 * calls fail instead of killing it; its lines are lost until it is
+	 * replaced (USR1 or HUP), which connects again.
 	 */
-	if (role == SANDBOX_WORKER && log_uses_syslog() &&
-	    ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0 ||
-	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect),
-	    0)) < 0))
+	if (log_uses_syslog() &&
+	    ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(socket), 0)) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(connect), 0)) < 0))
 		goto done;
 #endif
 	(void)conf;

@@ -919,8 +919,9 @@ serve_test_open(struct conn *c, const char *path)
  * gone wrong would, or as an attacker who controls one. hang stops
  * making progress for good (the watchdog); passwd opens /etc/passwd and
  * beside a file next to the first root (Landlock refuses both: 403);
- * execve runs /bin/sh and ptrace peeks at the master (the seccomp
- * filter kills the worker). Release builds do not contain this.
+ * execve runs /bin/sh, ptrace peeks at the master, shutdown stops the
+ * shared listener listening and fcntl makes it signal every worker
+ * (the seccomp filter kills the worker). Release builds do not contain this.
  * Returns 1 with *rv set when the path was a hook.
  */
 static int
@@ -951,6 +952,17 @@ serve_test_hook(struct conn *c, int *rv)
 	}
 	if (serve_test_is(c, "ptrace")) {
 		(void)ptrace(PTRACE_PEEKDATA, getppid(), NULL, NULL);
+		*rv = serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+		return 1;
+	}
+	/* Attacks on the listener every worker shares. */
+	if (serve_test_is(c, "shutdown")) {
+		(void)shutdown(c->lis->fd, SHUT_RD);
+		*rv = serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+		return 1;
+	}
+	if (serve_test_is(c, "fcntl")) {
+		(void)fcntl(c->lis->fd, F_SETSIG, SIGKILL);
 		*rv = serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
 		return 1;
 	}

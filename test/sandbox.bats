@@ -138,6 +138,26 @@ killed_by() {
 	log_count 'killed by the sandbox' | grep -qx 2
 }
 
+@test "seccomp: shutdown of the shared listener kills the worker; the port still listens" {
+	need_hooks
+	write_conf "workers 1" "max_workers 1"
+	need_kernel
+	start_tine
+	killed_by shutdown
+	run -0 req /
+	[ "$output" = "hello tine" ]
+}
+
+@test "seccomp: F_SETSIG on the shared listener kills the worker; the others live" {
+	need_hooks
+	write_conf "workers 1" "max_workers 1"
+	need_kernel
+	start_tine
+	killed_by fcntl
+	run -0 req /
+	[ "$output" = "hello tine" ]
+}
+
 @test "a kernel without Landlock or seccomp: said once, and tine serves" {
 	need_hooks
 	write_conf "workers 2"
