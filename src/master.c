@@ -428,6 +428,7 @@ master_spawn(void)
 		notify_close();
 		slot->pid = getpid();
 		sb_self = slot;
+		scoreboard_isolate_worker(master.sb, slot);
 		worker_main(master.conf, &master.ids, master.generation);
 	}
 	slot->pid = pid;
@@ -563,6 +564,7 @@ master_compressor_spawn(int64_t now)
 		if (master.pfh != NULL)
 			pid_close(master.pfh);	/* fds only */
 		notify_close();
+		scoreboard_isolate_compressor(master.sb);
 		compressor_main(master.conf, &master.ids);
 	}
 	master.cz_pid = pid;

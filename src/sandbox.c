@@ -95,8 +95,8 @@ static const int sandbox_worker_calls[] = {
 	SCMP_SYS(getdents64), SCMP_SYS(lseek), SCMP_SYS(pread64),
 	SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
 	/* Memory: malloc, OpenSSL's and the encoders' buffers. */
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
-	SCMP_SYS(madvise), SCMP_SYS(mprotect),
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
+	SCMP_SYS(madvise), SCMP_SYS(mprotect),	/* mremap: see below */
 	/* Time: Date, log stamps, deadlines, the access-log flush timer. */
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
 	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(setitimer),
@@ -129,8 +129,8 @@ static const int sandbox_compressor_calls[] = {
 	SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(unlinkat),
 	SCMP_SYS(getdents64), SCMP_SYS(lseek),
 	/* Memory: the encoders' windows. */
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
-	SCMP_SYS(madvise), SCMP_SYS(mprotect),
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
+	SCMP_SYS(madvise), SCMP_SYS(mprotect),	/* mremap: see below */
 	/* Time: retry and warning intervals, log stamps. */
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
 	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
@@ -348,6 +348,14 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 	/* raise(): signals to the process itself only. */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) < 0)
+		goto done;
+	/*
+	 * mremap could grow the one scoreboard page a process may write
+	 * over its neighbours' (scoreboard.c): it fails, and malloc copies
+	 * instead, as it does when the call is not there.
+	 */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+	    SCMP_SYS(mremap), 0)) < 0)
 		goto done;
 	/*
 	 * Every process shares the listeners (and the compressor queue):

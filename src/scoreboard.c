@@ -4,12 +4,21 @@
  * ownership needs no lock; a worker only stores into its own slot. Which
  * slots are in use, and how far to scan, the master keeps in its own
  * memory: the shared copy of either is only what a worker says.
+ *
+ * The table is a sealed memfd. The master maps it read-write; after a
+ * fork a worker keeps write access to its own slot's page alone and
+ * reads the rest through a view the kernel will not make writable, so a
+ * worker that went wrong cannot forge a sibling's state (and so make
+ * the watchdog abort it) or its client.
  */
 #include <sys/mman.h>
 
 #include <netinet/in.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scoreboard.h"
 
@@ -32,22 +41,100 @@ static const char *const state_names[SB_NSTATES] = {
 	[SB_EXITING] = "exiting",
 };
 
+/* The read-only view workers keep; NULL: the table is not split. */
+static const struct scoreboard *sb_view;
+
 /*
- * Anonymous shared memory, mapped before the first fork so every worker
- * inherits it. Pages are touched only as slots are used.
+ * The read-only view: mapped after F_SEAL_FUTURE_WRITE, so the kernel
+ * clears its permission to become writable (mprotect fails). Needs
+ * pages of SB_PAGE bytes, so that a slot is a page of its own, and a
+ * kernel with the seal (5.1); without either the table stays whole.
+ */
+static void
+scoreboard_map_view(int fd)
+{
+	void	*v;
+
+	if (sysconf(_SC_PAGESIZE) != SB_PAGE || fcntl(fd, F_ADD_SEALS,
+	    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE |
+	    F_SEAL_SEAL) == -1) {
+		log_debug("scoreboard: one table for all (%s)",
+		    errno != 0 ? strerror(errno) : "page size");
+		return;
+	}
+	v = mmap(NULL, sizeof(struct scoreboard), PROT_READ, MAP_SHARED, fd,
+	    0);
+	if (v == MAP_FAILED)
+		log_warn("scoreboard: read-only view");
+	else
+		sb_view = v;
+}
+
+/*
+ * Shared memory (a memfd), mapped before the first fork so every worker
+ * inherits it. Pages are touched only as slots are used. The descriptor
+ * is closed at once: the mappings are all anyone needs.
  */
 struct scoreboard *
 scoreboard_map(void)
 {
-	struct scoreboard	*sb;
+	struct scoreboard	*sb = NULL;
+	int			 fd;
 
-	sb = mmap(NULL, sizeof(*sb), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sb == MAP_FAILED)
+	if ((fd = memfd_create("tine-scoreboard", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
 		return NULL;
+	if (ftruncate(fd, sizeof(*sb)) == -1)
+		goto done;
+	sb = mmap(NULL, sizeof(*sb), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	if (sb == MAP_FAILED) {
+		sb = NULL;
+		goto done;
+	}
 	sb->start_ms = util_now_ms();
 	sb->start_time = time(NULL);
+	errno = 0;
+	scoreboard_map_view(fd);
+done:
+	(void)close(fd);
 	return sb;
+}
+
+/*
+ * A child of the master: of the read-write table, only [keep, keep +
+ * len) stays mapped (whole pages). A worker reads everything else
+ * through the view, the compressor (which keeps the header it writes
+ * its counts in) reads nothing else. mremap, which could grow the page
+ * kept over its neighbours, is refused by the sandbox's filter.
+ */
+static void
+scoreboard_keep(struct scoreboard *sb, const void *keep, size_t len)
+{
+	uintptr_t	 base = (uintptr_t)sb, from, to;
+
+	if (sb_view == NULL)
+		return;
+	from = ((uintptr_t)keep - base) & ~(uintptr_t)(SB_PAGE - 1);
+	to = ((uintptr_t)keep - base + len + SB_PAGE - 1) &
+	    ~(uintptr_t)(SB_PAGE - 1);
+	if ((from > 0 && munmap(sb, from) == -1) || (to < sizeof(*sb) &&
+	    munmap((char *)sb + to, sizeof(*sb) - to) == -1))
+		log_warn("scoreboard: munmap");
+}
+
+void
+scoreboard_isolate_worker(struct scoreboard *sb, struct sb_slot *self)
+{
+	scoreboard_keep(sb, self, sizeof(*self));
+	if (sb_view != NULL)
+		sb_table = (struct scoreboard *)sb_view; /* PROT_READ */
+}
+
+void
+scoreboard_isolate_compressor(struct scoreboard *sb)
+{
+	scoreboard_keep(sb, sb, offsetof(struct scoreboard, slots));
 }
 
 /*

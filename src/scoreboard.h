@@ -4,12 +4,13 @@
  * writes only its own slot, with plain stores (no locks, no system
  * calls); the master reads every slot and tolerates a torn read.
  *
- * Any worker can write the whole table, so nothing in it is trusted by
- * the master (which runs as root) or by the status renderer: counts and
- * indices are bounded by the reader, states may lie outside the enum,
- * text may lack its NUL or hold any byte, timestamps may be anything,
- * and a pid in a slot is never signalled (the master signals only the
- * pids fork() gave it).
+ * A worker can write only its own slot (scoreboard.c splits the
+ * mapping); the compressor only the header. Still, nothing in it is
+ * trusted by the master (which runs as root) or by the status renderer:
+ * counts and indices are bounded by the reader, states may lie outside
+ * the enum, text may lack its NUL or hold any byte, timestamps may be
+ * anything, and a pid in a slot is never signalled (the master signals
+ * only the pids fork() gave it).
  */
 #ifndef SCOREBOARD_H
 #define SCOREBOARD_H
@@ -17,6 +18,7 @@
 #include "tine.h"
 
 #define SB_SLOTS		WORKERS_MAX
+#define SB_PAGE			4096	/* a slot is a page of its own */
 #define SB_REQLINE_BYTES	96	/* escaped head of the request line */
 #define SB_CLIENT_BYTES		48
 
@@ -64,7 +66,7 @@ struct sb_slot {
 						   the filter refused */
 	char			 reqline[SB_REQLINE_BYTES];
 	char			 client[SB_CLIENT_BYTES];
-};
+} __attribute__((aligned(SB_PAGE)));
 
 struct scoreboard {
 	int64_t			 start_ms;	/* master start, monotonic */
@@ -132,6 +134,14 @@ scoreboard_age_ms(int64_t now, int64_t then)
 }
 
 struct scoreboard	*scoreboard_map(void);
+/*
+ * In a child of the master, after fork: a worker keeps write access to
+ * its own slot and reads the rest (sb_table becomes the read-only view);
+ * the compressor keeps the header and nothing else.
+ */
+void			 scoreboard_isolate_worker(struct scoreboard *,
+			    struct sb_slot *);
+void			 scoreboard_isolate_compressor(struct scoreboard *);
 struct sb_slot		*scoreboard_claim(struct scoreboard *, pid_t, int);
 void			 scoreboard_release(struct scoreboard *,
 			    struct sb_slot *);

@@ -6,6 +6,7 @@
  * connection and its buffers come in as arguments. Allocates only for a
  * directory listing and a status page.
  */
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 
@@ -915,14 +916,53 @@ serve_test_open(struct conn *c, const char *path)
 }
 
 /*
+ * Marks every other worker's slot as stuck reading since long ago (the
+ * watchdog would abort them): through the read-only view made writable,
+ * and through the own page grown over the next. Returns whether either
+ * way worked.
+ */
+static bool
+serve_test_forge(void)
+{
+	struct sb_slot	*s;
+	size_t		 i, n;
+	void		*p;
+	bool		 forged = false;
+
+	if (sb_table == NULL || sb_self == NULL)
+		return false;
+	n = scoreboard_scan_bound(sb_table);
+	if (mprotect(sb_table, sizeof(*sb_table), PROT_READ | PROT_WRITE) ==
+	    0) {
+		for (i = 0; i < n; i++) {
+			s = &sb_table->slots[i];
+			if (s->pid == getpid() || s->pid == 0)
+				continue;
+			s->state = SB_READING;
+			s->progress_ms = 1;
+		}
+		forged = true;
+	}
+	p = mremap(sb_self, sizeof(*sb_self), 2 * sizeof(*sb_self), 0);
+	if (p != MAP_FAILED) {
+		s = (struct sb_slot *)p + 1;
+		s->state = SB_READING;
+		s->progress_ms = 1;
+		forged = true;
+	}
+	return forged;
+}
+
+/*
  * Test builds only: requests under /.tine-test/ that act as a worker
  * gone wrong would, or as an attacker who controls one. hang stops
  * making progress for good (the watchdog); passwd opens /etc/passwd and
  * beside a file next to the first root (Landlock refuses both: 403);
  * execve runs /bin/sh, ptrace peeks at the master, shutdown stops the
  * shared listener listening and fcntl makes it signal every worker
- * (the seccomp filter kills the worker). Release builds do not contain this.
- * Returns 1 with *rv set when the path was a hook.
+ * (the seccomp filter kills the worker); scoreboard forges the other
+ * workers' slots (refused: 403, done: 500). Release builds do not
+ * contain this. Returns 1 with *rv set when the path was a hook.
  */
 static int
 serve_test_hook(struct conn *c, int *rv)
@@ -959,6 +999,11 @@ serve_test_hook(struct conn *c, int *rv)
 	if (serve_test_is(c, "shutdown")) {
 		(void)shutdown(c->lis->fd, SHUT_RD);
 		*rv = serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+		return 1;
+	}
+	if (serve_test_is(c, "scoreboard")) {
+		*rv = serve_error(c, serve_test_forge() ?
+		    HTTP_INTERNAL_SERVER_ERROR : HTTP_FORBIDDEN);
 		return 1;
 	}
 	if (serve_test_is(c, "fcntl")) {

@@ -158,6 +158,24 @@ killed_by() {
 	[ "$output" = "hello tine" ]
 }
 
+@test "a worker cannot forge its siblings' slots: none is aborted as stuck" {
+	need_hooks
+	write_conf "workers 3" "worker_timeout 1" "header_timeout 1"
+	need_kernel
+	start_tine
+	wait_workers 3
+	mapfile -t kids < <(record_workers)
+	fetch /.tine-test/scoreboard
+	[ "$CODE" = 403 ] || fail_with "want 403: the slots were forged ($CODE)"
+	# The watchdog looks every tick; a forged slot would be aborted
+	# within a second or two (stuck reading since long ago).
+	sleep 3
+	! log_has 'stuck' || fail_with "$(grep stuck "$T/error.log")"
+	[ "$(recorded_alive "${kids[@]}" | wc -l)" -eq 3 ]
+	run -0 req /
+	[ "$output" = "hello tine" ]
+}
+
 @test "a kernel without Landlock or seccomp: said once, and tine serves" {
 	need_hooks
 	write_conf "workers 2"
