@@ -68,6 +68,12 @@ compress_queue_recv_fd(void)
 	return compress_q[1];
 }
 
+int
+compress_queue_send_fd(void)
+{
+	return compress_q[0];
+}
+
 void
 compress_worker_close_send(void)
 {

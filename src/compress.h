@@ -51,6 +51,8 @@ extern pid_t	 compress_master;
 int		 compress_queue_init(void);
 /* The receiving end (compressor), or -1. */
 int		 compress_queue_recv_fd(void);
+/* The sending end every worker shares, or -1. */
+int		 compress_queue_send_fd(void);
 /* Worker: lets go of the receiving end. */
 void		 compress_worker_init(void);
 /* Compressor: lets go of the sending end. */

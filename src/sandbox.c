@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "master.h"
 #include "sandbox.h"
 
@@ -324,7 +325,7 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 	scmp_filter_ctx	 ctx;
 	const int	*calls;
 	size_t		 i, n;
-	int		 rc;
+	int		 rc, qfd;
 
 	calls = role == SANDBOX_WORKER ? sandbox_worker_calls :
 	    sandbox_compressor_calls;
@@ -339,6 +340,7 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 		    sandbox_denied_calls[i], 0)) < 0)
 			goto done;
 #else
+	qfd = compress_queue_send_fd();
 	if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
@@ -361,12 +363,18 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 	 * Every process shares the listeners (and the compressor queue):
 	 * shutdown only half-closes the sending side, as a connection's
 	 * lingering close does (SHUT_RD on a listener would stop it
-	 * listening for all); fcntl only reads and sets flags, never
-	 * O_ASYNC, an owner or a signal (F_SETOWN and F_SETSIG on a
-	 * listener would signal every worker at each connection).
+	 * listening for all), and never of the queue (its sending end is
+	 * one socket for all workers: shut, it would stop every wish);
+	 * fcntl only reads and sets flags, never O_ASYNC, an owner or a
+	 * signal (F_SETOWN and F_SETSIG on a listener would signal every
+	 * worker at each connection). No call a confined process may make
+	 * gives it another descriptor of the queue (dup is not allowed).
 	 */
-	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(shutdown), 1,
-	    SCMP_A1(SCMP_CMP_EQ, SHUT_WR))) < 0 ||
+	if ((rc = (qfd == -1 ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+	    SCMP_SYS(shutdown), 1, SCMP_A1(SCMP_CMP_EQ, SHUT_WR)) :
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(shutdown), 2,
+	    SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)qfd),
+	    SCMP_A1(SCMP_CMP_EQ, SHUT_WR)))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, F_GETFD))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,

@@ -960,7 +960,8 @@ serve_test_forge(void)
  * beside a file next to the first root (Landlock refuses both: 403);
  * execve runs /bin/sh, ptrace peeks at the master, shutdown stops the
  * shared listener listening and fcntl makes it signal every worker
- * (the seccomp filter kills the worker); scoreboard forges the other
+ * and queue shuts the compressor's queue for every worker (the
+ * seccomp filter kills the worker); scoreboard forges the other
  * workers' slots (refused: 403, done: 500). Release builds do not
  * contain this. Returns 1 with *rv set when the path was a hook.
  */
@@ -1004,6 +1005,11 @@ serve_test_hook(struct conn *c, int *rv)
 	if (serve_test_is(c, "scoreboard")) {
 		*rv = serve_error(c, serve_test_forge() ?
 		    HTTP_INTERNAL_SERVER_ERROR : HTTP_FORBIDDEN);
+		return 1;
+	}
+	if (serve_test_is(c, "queue")) {
+		(void)shutdown(compress_queue_send_fd(), SHUT_WR);
+		*rv = serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
 		return 1;
 	}
 	if (serve_test_is(c, "fcntl")) {

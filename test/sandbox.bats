@@ -27,6 +27,12 @@ log_count() {
 	grep -cE -- "$1" "$T/error.log" || true
 }
 
+# encoded_br PATH: a GET of PATH accepting only br gets br.
+encoded_br() {
+	fetch "$1" -H 'Accept-Encoding: br'
+	[ "$(hdr Content-Encoding)" = br ]
+}
+
 need_hooks() {
 	[ -x "$HOOKS_BIN" ] || skip "no test-hooks build at $HOOKS_BIN"
 	TINE_BIN=$HOOKS_BIN
@@ -42,19 +48,30 @@ need_kernel() {
 		skip "no seccomp in this kernel: $stderr"
 }
 
-# killed_by CALL: a request for the hook /.tine-test/CALL kills the one
-# worker, the master logs the call by name and starts another, which
-# serves.
+# serving_workers: the master's children but the compressor.
+serving_workers() {
+	[ -n "${TINE_PID:-}" ] || return 0
+	ps -o pid=,args= --ppid "$TINE_PID" |
+	    awk '!/compressor/ { print $1 }' || true
+}
+
+serving_workers_are() {
+	[ "$(serving_workers | grep -c .)" -eq "$1" ]
+}
+
+# killed_by HOOK [CALL]: a request for the hook /.tine-test/HOOK kills
+# the one worker, the master logs the call (CALL, else HOOK) by name and
+# starts another, which serves.
 killed_by() {
 	local victim
-	wait_workers 1
-	victim=$(worker_pids)
+	wait_for serving_workers_are 1
+	victim=$(serving_workers)
 	# The worker dies before it answers: curl gets no reply.
 	run req "/.tine-test/$1"
 	[ "$status" -ne 0 ]
-	wait_for log_has "worker $victim killed by the sandbox: syscall $1\$"
-	wait_for worker_count_is 1
-	[ "$(worker_pids)" != "$victim" ]
+	wait_for log_has "worker $victim killed by the sandbox: syscall ${2:-$1}\$"
+	wait_for serving_workers_are 1
+	[ "$(serving_workers)" != "$victim" ]
 	run -0 req /
 	[ "$output" = "hello tine" ]
 	! log_has "worker $victim exited" || false
@@ -146,6 +163,18 @@ killed_by() {
 	killed_by shutdown
 	run -0 req /
 	[ "$output" = "hello tine" ]
+}
+
+@test "seccomp: shutdown of the compressor's queue kills the worker; compression goes on" {
+	need_hooks
+	printf 'body { color: red; }\n%.0s' $(seq 1 200) >"$T/www/a.css"
+	write_conf "workers 1" "max_workers 1" "compress on" \
+	    "compress_cache $T/cache"
+	need_kernel
+	start_tine
+	killed_by queue shutdown
+	# The queue still carries wishes: the variant gets made.
+	wait_for encoded_br /a.css
 }
 
 @test "seccomp: F_SETSIG on the shared listener kills the worker; the others live" {
