@@ -6,6 +6,7 @@
  * opens a path, and only the master (start, reload) logs about it.
  */
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -46,7 +47,10 @@
 #define SANDBOX_SCOPE_ABSTRACT_UNIX		(1ULL << 0)
 #define SANDBOX_SCOPE_SIGNAL			(1ULL << 1)
 #define SANDBOX_SOL_TLS				282	/* linux/tls.h */
-#define SANDBOX_WORKER_ARG_CALLS		3	/* ioctl, setsockopt, tgkill */
+/* Allowed with their arguments checked: tgkill, shutdown, fcntl, mmap,
+   mprotect; for workers also ioctl and setsockopt. */
+#define SANDBOX_ARG_CALLS			5
+#define SANDBOX_WORKER_ARG_CALLS		2
 
 /*
  * struct landlock_ruleset_attr as of ABI 6; the kernel is told the size
@@ -96,8 +100,8 @@ static const int sandbox_worker_calls[] = {
 	SCMP_SYS(getdents64), SCMP_SYS(lseek), SCMP_SYS(pread64),
 	SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
 	/* Memory: malloc, OpenSSL's and the encoders' buffers. */
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
-	SCMP_SYS(madvise), SCMP_SYS(mprotect),	/* mremap: see below */
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(madvise),
+	/* mmap, mprotect, mremap: see below. */
 	/* Time: Date, log stamps, deadlines, the access-log flush timer. */
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
 	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(setitimer),
@@ -130,8 +134,8 @@ static const int sandbox_compressor_calls[] = {
 	SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(unlinkat),
 	SCMP_SYS(getdents64), SCMP_SYS(lseek),
 	/* Memory: the encoders' windows. */
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
-	SCMP_SYS(madvise), SCMP_SYS(mprotect),	/* mremap: see below */
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(madvise),
+	/* mmap, mprotect, mremap: see below. */
 	/* Time: retry and warning intervals, log stamps. */
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
 	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
@@ -352,11 +356,23 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) < 0)
 		goto done;
 	/*
+	 * Memory, but no new code: mmap and mprotect with PROT_EXEC fail
+	 * (nothing is loaded once confined; Landlock would refuse the
+	 * file anyway), so bytes an attacker wrote can never be run.
 	 * mremap could grow the one scoreboard page a process may write
 	 * over its neighbours' (scoreboard.c): it fails, and malloc copies
 	 * instead, as it does when the call is not there.
 	 */
-	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(mmap),
+	    1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
+	    PROT_EXEC))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
 	    SCMP_SYS(mremap), 0)) < 0)
 		goto done;
 	/*
@@ -509,8 +525,9 @@ sandbox_describe(const struct config *conf, FILE *fp)
 		fprintf(fp, ", seccomp filter relaxed for AddressSanitizer\n");
 	else
 		fprintf(fp, ", seccomp filter of %zu calls (compressor %zu)\n",
-		    sandbox_ncalls(SANDBOX_WORKER) + SANDBOX_WORKER_ARG_CALLS,
-		    sandbox_ncalls(SANDBOX_COMPRESSOR) + 1);
+		    sandbox_ncalls(SANDBOX_WORKER) + SANDBOX_ARG_CALLS +
+		    SANDBOX_WORKER_ARG_CALLS,
+		    sandbox_ncalls(SANDBOX_COMPRESSOR) + SANDBOX_ARG_CALLS);
 }
 
 const char *

@@ -953,6 +953,43 @@ serve_test_forge(void)
 	return forged;
 }
 
+/* Memory that is written, then run: 200 "ran" if it could be. */
+static int
+serve_test_exec(struct conn *c)
+{
+	/* x86-64 "mov eax, 42; ret", arm64 "mov w0, #42; ret". */
+#if defined(__x86_64__)
+	static const unsigned char code[] = { 0xb8, 42, 0, 0, 0, 0xc3 };
+#elif defined(__aarch64__)
+	static const unsigned char code[] = { 0x40, 0x05, 0x80, 0x52,
+	    0xc0, 0x03, 0x5f, 0xd6 };
+#else
+	static const unsigned char code[] = { 0 };
+#endif
+	void	*p;
+	int	 (*fn)(void);
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+	memcpy(p, code, sizeof(code));
+	if (sizeof(code) < 2 || mprotect(p, 4096, PROT_READ | PROT_EXEC) ==
+	    -1) {
+		(void)munmap(p, 4096);
+		return serve_error(c, HTTP_FORBIDDEN);
+	}
+	fn = (int (*)(void))p;
+	if (fn() != 42) {
+		(void)munmap(p, 4096);
+		return serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+	}
+	(void)munmap(p, 4096);
+	serve_begin(c, HTTP_OK);
+	c->resp.content_length = 4;
+	return serve_send(c, "ran\n", 4, -1, 0, 0, NULL);
+}
+
 /*
  * Test builds only: requests under /.tine-test/ that act as a worker
  * gone wrong would, or as an attacker who controls one. hang stops
@@ -962,7 +999,8 @@ serve_test_forge(void)
  * shared listener listening and fcntl makes it signal every worker
  * and queue shuts the compressor's queue for every worker (the
  * seccomp filter kills the worker); scoreboard forges the other
- * workers' slots (refused: 403, done: 500). Release builds do not
+ * workers' slots (refused: 403, done: 500); exec runs bytes it wrote
+ * (refused: 403, ran: 200). Release builds do not
  * contain this. Returns 1 with *rv set when the path was a hook.
  */
 static int
@@ -1005,6 +1043,10 @@ serve_test_hook(struct conn *c, int *rv)
 	if (serve_test_is(c, "scoreboard")) {
 		*rv = serve_error(c, serve_test_forge() ?
 		    HTTP_INTERNAL_SERVER_ERROR : HTTP_FORBIDDEN);
+		return 1;
+	}
+	if (serve_test_is(c, "exec")) {
+		*rv = serve_test_exec(c);
 		return 1;
 	}
 	if (serve_test_is(c, "queue")) {

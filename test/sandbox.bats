@@ -127,6 +127,10 @@ killed_by() {
 	    fail_with "want the hook's open to succeed"
 	fetch /.tine-test/beside
 	[ "$CODE" = 200 ] || fail_with "want the hook's open to succeed"
+	# The hook itself works: unconfined, the code it wrote runs.
+	fetch /.tine-test/exec
+	[ "$CODE" = 200 ] && [ "$(cat "$T/body")" = ran ] ||
+	    fail_with "want the written code to run"
 	# Not traced by the master: the peek fails, the worker answers.
 	fetch /.tine-test/ptrace
 	[ "$CODE" = 500 ] || fail_with "want 500 from the failed peek"
@@ -161,6 +165,20 @@ killed_by() {
 	need_kernel
 	start_tine
 	killed_by shutdown
+	run -0 req /
+	[ "$output" = "hello tine" ]
+}
+
+@test "seccomp: bytes a worker wrote cannot be made executable; it serves on" {
+	need_hooks
+	write_conf "workers 1" "max_workers 1"
+	need_kernel
+	start_tine
+	wait_for serving_workers_are 1
+	mapfile -t kids < <(record_workers)
+	fetch /.tine-test/exec
+	[ "$CODE" = 403 ] || fail_with "want 403: the written code ran ($CODE)"
+	[ "$(recorded_alive "${kids[@]}" | wc -l)" -eq 1 ]
 	run -0 req /
 	[ "$output" = "hello tine" ]
 }
