@@ -207,48 +207,9 @@ has() {
 	gzip -dc "$T/body" | cmp - "$T/www/dir/index.html"
 }
 
-# chrome OUT ARGS...: one headless chromium run with a HOME, profile and
-# caches of its own under $T; stdout to OUT, stderr to OUT.err. Fails
-# when it runs longer than $CHROME_TIMEOUT s (and is killed) or exits
-# non-zero.
-chrome() {
-	local out=$1 prof i rc steps=$((CHROME_TIMEOUT * 20))
-	shift
-	prof=$(mktemp -d "$T/chrome.XXXXXX")
-	mkdir -p "$T/home"
-	# fd 3 is Bats' own: a process holding it makes Bats wait.
-	HOME=$T/home XDG_CONFIG_HOME=$prof XDG_CACHE_HOME=$prof \
-	    "$CHROMIUM" "${CHROME_FLAGS[@]}" --user-data-dir="$prof/profile" \
-	    "$@" >"$out" 2>"$out.err" 3>&- &
-	CHROME_PID=$!
-	for ((i = 0; i < steps; i++)); do
-		pid_alive "$CHROME_PID" || break
-		sleep 0.05
-	done
-	if pid_alive "$CHROME_PID"; then
-		echo "chromium still running after ${CHROME_TIMEOUT}s" >&2
-		stop_chrome
-		return 1
-	fi
-	wait "$CHROME_PID" && rc=0 || rc=$?
-	CHROME_PID=
-	[ "$rc" = 0 ] || {
-		echo "chromium exited with status $rc; its stderr ends:" >&2
-		tail -n 20 "$out.err" >&2
-		return 1
-	}
-}
-
 # need_chrome: skip when chromium is missing or cannot run headless here.
 need_chrome() {
-	command -v "$CHROMIUM" >/dev/null 2>&1 ||
-		skip "$CHROMIUM is not installed (scripts/deps test installs it)"
-	if ! chrome "$T/probe.out" --dump-dom \
-	    'data:text/html,<p id=probe>ok</p>' ||
-	    ! grep -qF '<p id="probe">ok</p>' "$T/probe.out"; then
-		skip "$CHROMIUM cannot run headless here: $(tail -n 3 \
-		    "$T/probe.out.err" | tr '\n' ' ')"
-	fi
+	chrome_probe
 }
 
 # The body's background in each variant of style.css, as

@@ -457,6 +457,75 @@ descendants() {
 	done
 }
 
+# chrome_start ARGS...: runs $CHROMIUM with $CHROME_FLAGS in the
+# background, with a profile and caches of its own under $T and
+# $CHROME_HOME (default $T/home) as its HOME; output to $CHROME_OUT and
+# $CHROME_OUT.err. Bats' fd 3 is closed for it (a process holding it
+# makes Bats wait), or with CHROME_PIPE set becomes the DevTools pipe:
+# chromium reads the FIFO $T/cdp.in on fd 3 and writes $T/cdp.out on
+# fd 4. The FIFOs are opened in the background process, which blocks
+# until the other side opens them too.
+chrome_start() {
+	local prof home=${CHROME_HOME:-$T/home}
+	prof=$(mktemp -d "$T/chrome.XXXXXX")
+	mkdir -p "$home"
+	if [ -n "${CHROME_PIPE:-}" ]; then
+		HOME=$home XDG_CONFIG_HOME=$prof XDG_CACHE_HOME=$prof \
+		    "$CHROMIUM" "${CHROME_FLAGS[@]}" \
+		    --user-data-dir="$prof/profile" "$@" \
+		    >"$CHROME_OUT" 2>"$CHROME_OUT.err" \
+		    3<"$T/cdp.in" 4>"$T/cdp.out" &
+	else
+		HOME=$home XDG_CONFIG_HOME=$prof XDG_CACHE_HOME=$prof \
+		    "$CHROMIUM" "${CHROME_FLAGS[@]}" \
+		    --user-data-dir="$prof/profile" "$@" \
+		    >"$CHROME_OUT" 2>"$CHROME_OUT.err" 3>&- &
+	fi
+	CHROME_PID=$!
+}
+
+# chrome_wait: waits up to $CHROME_TIMEOUT s for chromium to exit; fails
+# (and kills it) when it does not, or when it exits non-zero.
+chrome_wait() {
+	local i rc steps=$((CHROME_TIMEOUT * 20))
+	for ((i = 0; i < steps; i++)); do
+		pid_alive "$CHROME_PID" || break
+		sleep 0.05
+	done
+	if pid_alive "$CHROME_PID"; then
+		echo "chromium still running after ${CHROME_TIMEOUT}s" >&2
+		stop_chrome
+		return 1
+	fi
+	wait "$CHROME_PID" && rc=0 || rc=$?
+	CHROME_PID=
+	if [ "$rc" != 0 ]; then
+		echo "chromium exited with status $rc; its stderr ends:" >&2
+		tail -n 20 "$CHROME_OUT.err" >&2
+		return 1
+	fi
+}
+
+# chrome OUT ARGS...: one headless chromium run, stdout to OUT.
+chrome() {
+	CHROME_OUT=$1
+	shift
+	chrome_start "$@"
+	chrome_wait
+}
+
+# chrome_probe: skips the test when $CHROMIUM is missing or cannot run
+# headless here (with $CHROME_HOME as its home).
+chrome_probe() {
+	command -v "$CHROMIUM" >/dev/null 2>&1 ||
+		skip "$CHROMIUM is not installed (scripts/deps test installs it)"
+	chrome "$T/probe.out" --dump-dom \
+	    'data:text/html,<p id=probe>ok</p>' &&
+	    grep -qF '<p id="probe">ok</p>' "$T/probe.out" ||
+		skip "$CHROMIUM cannot run headless here: $(tail -n 3 \
+		    "$T/probe.out.err" | tr '\n' ' ')"
+}
+
 # stop_chrome: kills the chromium whose pid is in CHROME_PID, and the
 # processes it started, by pid (recorded before the first signal, as they
 # are reparented once it dies). A no-op when none runs.

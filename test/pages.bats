@@ -82,61 +82,6 @@ need_chrome() {
 	[ -z "${CHROME_SKIP:-}" ] || skip "$CHROME_SKIP"
 }
 
-# chrome_start ARGS...: runs chromium in the background with a profile,
-# HOME and caches of its own under $T; output to $CHROME_OUT(.err). Bats'
-# fd 3 is closed for it (a process holding it makes Bats wait), or with
-# CHROME_PIPE set becomes the DevTools pipe: chromium reads the FIFO
-# $T/cdp.in on fd 3 and writes $T/cdp.out on fd 4. The FIFOs are opened
-# in the background process, which blocks until pages.py opens them too.
-chrome_start() {
-	local prof
-	prof=$(mktemp -d "$T/chrome.XXXXXX")
-	mkdir -p "$T/home"
-	if [ -n "${CHROME_PIPE:-}" ]; then
-		HOME=$T/home XDG_CONFIG_HOME=$prof XDG_CACHE_HOME=$prof \
-		    "$CHROMIUM" "${CHROME_FLAGS[@]}" \
-		    --user-data-dir="$prof/profile" "$@" \
-		    >"$CHROME_OUT" 2>"$CHROME_OUT.err" \
-		    3<"$T/cdp.in" 4>"$T/cdp.out" &
-	else
-		HOME=$T/home XDG_CONFIG_HOME=$prof XDG_CACHE_HOME=$prof \
-		    "$CHROMIUM" "${CHROME_FLAGS[@]}" \
-		    --user-data-dir="$prof/profile" "$@" \
-		    >"$CHROME_OUT" 2>"$CHROME_OUT.err" 3>&- &
-	fi
-	CHROME_PID=$!
-}
-
-# chrome_wait: waits up to $CHROME_TIMEOUT s for chromium to exit; fails
-# (and kills it) when it does not, or when it exits non-zero.
-chrome_wait() {
-	local i rc steps=$((CHROME_TIMEOUT * 20))
-	for ((i = 0; i < steps; i++)); do
-		pid_alive "$CHROME_PID" || break
-		sleep 0.05
-	done
-	if pid_alive "$CHROME_PID"; then
-		echo "chromium still running after ${CHROME_TIMEOUT}s" >&2
-		stop_chrome
-		return 1
-	fi
-	wait "$CHROME_PID" && rc=0 || rc=$?
-	CHROME_PID=
-	if [ "$rc" != 0 ]; then
-		echo "chromium exited with status $rc; its stderr ends:" >&2
-		tail -n 20 "$CHROME_OUT.err" >&2
-		return 1
-	fi
-}
-
-# chrome OUT ARGS...: one headless chromium run, stdout to OUT.
-chrome() {
-	CHROME_OUT=$1
-	shift
-	chrome_start "$@"
-	chrome_wait
-}
-
 # shot NAME URL W H: a W x H screenshot of URL as $T/shots/NAME-W.png,
 # checked to be a PNG of that size with something drawn on it.
 shot() {

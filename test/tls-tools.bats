@@ -153,46 +153,10 @@ serves_serial() {
 	[ "$(served_serial "$1")" = "$2" ]
 }
 
-# chrome HOME OUT ARGS...: one headless chromium run with HOME as its
-# home (so HOME/.pki/nssdb as its NSS database) and a profile of its own;
-# stdout to OUT, stderr to OUT.err. Fails when it runs longer than
-# $CHROME_TIMEOUT s (and is killed) or exits non-zero.
-chrome() {
-	local home=$1 out=$2 prof i rc steps=$((CHROME_TIMEOUT * 20))
-	shift 2
-	prof=$(mktemp -d "$T/chrome.XXXXXX")
-	# fd 3 is Bats' own: a process holding it makes Bats wait.
-	HOME=$home XDG_CONFIG_HOME=$prof XDG_CACHE_HOME=$prof \
-	    "$CHROMIUM" "${CHROME_FLAGS[@]}" --user-data-dir="$prof/profile" \
-	    "$@" >"$out" 2>"$out.err" 3>&- &
-	CHROME_PID=$!
-	for ((i = 0; i < steps; i++)); do
-		pid_alive "$CHROME_PID" || break
-		sleep 0.05
-	done
-	if pid_alive "$CHROME_PID"; then
-		echo "chromium still running after ${CHROME_TIMEOUT}s" >&2
-		stop_chrome
-		return 1
-	fi
-	wait "$CHROME_PID" && rc=0 || rc=$?
-	CHROME_PID=
-	[ "$rc" = 0 ] || {
-		echo "chromium exited with status $rc; its stderr ends:" >&2
-		tail -n 20 "$out.err" >&2
-		return 1
-	}
-}
-
 # need_chrome: skip when chromium is missing or cannot run headless here.
 need_chrome() {
 	need "$CHROMIUM"
-	mkdir -p "$T/probe"
-	chrome "$T/probe" "$T/probe.out" --dump-dom \
-	    'data:text/html,<p id=probe>ok</p>' &&
-	    grep -qF '<p id="probe">ok</p>' "$T/probe.out" ||
-		skip "$CHROMIUM cannot run headless here: $(tail -n 3 \
-		    "$T/probe.out.err" | tr '\n' ' ')"
+	CHROME_HOME=$T/probe chrome_probe
 }
 
 # nssdb HOME [CA]: a new NSS database HOME/.pki/nssdb, where chromium on
@@ -216,7 +180,8 @@ nssdb() {
 	nssdb "$T/home" "$T/ca.pem"
 	# No --ignore-certificate-errors: the chain is checked against the
 	# NSS database alone.
-	chrome "$T/home" "$T/dom.html" --dump-dom "https://localhost:$TLS_PORT/"
+	CHROME_HOME=$T/home chrome "$T/dom.html" --dump-dom \
+	    "https://localhost:$TLS_PORT/"
 	grep -qF '<title>tine: a pre-forking static-file server</title>' \
 	    "$T/dom.html" && grep -qF '<h1>tine</h1>' "$T/dom.html" || {
 		echo "no default page in chromium's DOM:" >&2
@@ -237,7 +202,8 @@ nssdb() {
 	nssdb "$T/home"
 	# The control for the test above: without the CA the certificate is
 	# refused, so there it was the NSS database that made it trusted.
-	chrome "$T/home" "$T/dom.html" --dump-dom "https://localhost:$TLS_PORT/"
+	CHROME_HOME=$T/home chrome "$T/dom.html" --dump-dom \
+	    "https://localhost:$TLS_PORT/"
 	! grep -qF 'pre-forking' "$T/dom.html" || {
 		echo "chromium showed the page without trusting its CA" >&2
 		return 1
