@@ -48,7 +48,7 @@ compress_queue_init(void)
 	compress_master = getpid();
 	if (compress_q[0] != -1)
 		return 0;
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 	    compress_q) == -1)
 		return -1;
 	if (setsockopt(compress_q[0], SOL_SOCKET, SO_SNDBUF, &sz,

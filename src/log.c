@@ -17,6 +17,7 @@
  * the access log writes whole lines of at most PIPE_BUF bytes per write,
  * so that the lines of several workers never splice (log_access_flush).
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -441,9 +442,34 @@ log_open(const struct config *conf, uid_t uid, gid_t gid)
 	log_state.err_id = id;
 	log_state.to = to;
 	if (log_state.to == LOG_TO_SYSLOG)
-		openlog(TINE_NAME, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		(void)log_syslog_connect();
 	log_state.started = true;
 	return 0;
+}
+
+/*
+ * (Re)connects syslog(3) at once (LOG_NDELAY) and returns the socket it
+ * made, or -1. The library does not say which descriptor that is, and
+ * the sandbox must know (a sendmsg() on it could name any other local
+ * socket): socket() returns the lowest free descriptor, so it is the one
+ * free just before, if that is now a datagram socket.
+ */
+int
+log_syslog_connect(void)
+{
+	socklen_t	 len;
+	int		 fd, type;
+
+	closelog();
+	fd = open("/", O_PATH | O_CLOEXEC);
+	if (fd != -1)
+		(void)close(fd);	/* O_PATH: nothing to flush */
+	openlog(TINE_NAME, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	len = sizeof(type);
+	if (fd == -1 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) ==
+	    -1 || type != SOCK_DGRAM)
+		return -1;
+	return fd;
 }
 
 /*

@@ -48,9 +48,9 @@
 #define SANDBOX_SCOPE_SIGNAL			(1ULL << 1)
 #define SANDBOX_SOL_TLS				282	/* linux/tls.h */
 /* Allowed with their arguments checked: tgkill, shutdown, fcntl, mmap,
-   mprotect; for workers also ioctl and setsockopt. */
-#define SANDBOX_ARG_CALLS			5
-#define SANDBOX_WORKER_ARG_CALLS		2
+   mprotect, sendto; for workers also ioctl, setsockopt and sendmsg. */
+#define SANDBOX_ARG_CALLS			6
+#define SANDBOX_WORKER_ARG_CALLS		3
 
 /*
  * struct landlock_ruleset_attr as of ABI 6; the kernel is told the size
@@ -90,7 +90,7 @@ static const int sandbox_worker_calls[] = {
 	SCMP_SYS(accept4), SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(recvfrom),
 	SCMP_SYS(recvmsg), SCMP_SYS(write), SCMP_SYS(writev),
-	SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendfile),
+	SCMP_SYS(sendfile),	/* sendto, sendmsg: see below */
 	SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername), SCMP_SYS(close),
 	/* ioctl, setsockopt, shutdown, fcntl, tgkill: see below. */
@@ -324,7 +324,7 @@ sandbox_sigsys(int sig, siginfo_t *si, void *uc)
  * Signals go only to the process itself (raise()).
  */
 static int
-sandbox_seccomp(const struct config *conf, enum sandbox_role role)
+sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 {
 	scmp_filter_ctx	 ctx;
 	const int	*calls;
@@ -337,6 +337,7 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 #if SANDBOX_RELAXED
 	(void)calls;
 	(void)n;
+	(void)sfd;
 	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < nitems(sandbox_denied_calls); i++)
@@ -381,9 +382,11 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 	 * lingering close does (SHUT_RD on a listener would stop it
 	 * listening for all), and never of the queue (its sending end is
 	 * one socket for all workers: shut, it would stop every wish);
-	 * fcntl only reads and sets flags, never O_ASYNC, an owner or a
-	 * signal (F_SETOWN and F_SETSIG on a listener would signal every
-	 * worker at each connection). No call a confined process may make
+	 * fcntl only reads flags and sets close-on-exec: F_SETFL fails
+	 * (the flags are the open file's, shared: clearing O_APPEND of a
+	 * log, setting O_DIRECT or clearing O_NONBLOCK of a listener would
+	 * change them for every process), no owner or signal (F_SETOWN and
+	 * F_SETSIG on a listener would signal every worker). No call a confined process may make
 	 * gives it another descriptor of the queue (dup is not allowed).
 	 */
 	if ((rc = (qfd == -1 ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
@@ -397,9 +400,24 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role)
 	    SCMP_A1(SCMP_CMP_EQ, F_SETFD))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, F_GETFL))) < 0 ||
-	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 2,
-	    SCMP_A1(SCMP_CMP_EQ, F_SETFL),
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ASYNC, 0))) < 0)
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+	    SCMP_SYS(fcntl), 1, SCMP_A1(SCMP_CMP_EQ, F_SETFL))) < 0)
+		goto done;
+	/*
+	 * Sending names no address: sendto only without one (send(), as
+	 * syslog(3) sends), sendmsg (the queue, kernel TLS records) never
+	 * on syslog's datagram socket, the one descriptor where a name in
+	 * the message would reach any other local socket the user may
+	 * write, the service manager's among them. The queue is a
+	 * SOCK_SEQPACKET pair, where the kernel ignores a name.
+	 */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,
+	    SCMP_A4(SCMP_CMP_EQ, 0))) < 0)
+		goto done;
+	if (role == SANDBOX_WORKER && (rc = (sfd == -1 ?
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 0) :
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
+	    SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)sfd)))) < 0)
 		goto done;
 	/*
 	 * The descriptors a worker holds include the shared listeners and,
@@ -448,10 +466,16 @@ sandbox_enter(const struct config *conf, enum sandbox_role role,
 {
 	struct sigaction	 sa;
 	const char		*why;
-	int			 abi, rc = 0;
+	int			 abi, rc = 0, sfd = -1;
 
 	if (!conf->sandbox)
 		return;
+	/*
+	 * syslog's socket, made again here so that its descriptor is known
+	 * (one inherited may have been connected at any time since).
+	 */
+	if (log_uses_syslog())
+		sfd = log_syslog_connect();
 	if ((abi = sandbox_landlock_abi(&why)) > 0 &&
 	    sandbox_landlock(conf, role, abi, rootfds, nroot) == -1) {
 		log_warn("sandbox: Landlock; set sandbox off to serve "
@@ -466,7 +490,7 @@ sandbox_enter(const struct config *conf, enum sandbox_role role,
 	sa.sa_flags = SA_SIGINFO;
 	sigfillset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) == -1 ||
-	    (rc = sandbox_seccomp(conf, role)) < 0) {
+	    (rc = sandbox_seccomp(conf, role, sfd)) < 0) {
 		if (rc < 0)
 			errno = -rc;
 		log_warn("sandbox: seccomp filter; set sandbox off to serve "

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -953,6 +954,38 @@ serve_test_forge(void)
 	return forged;
 }
 
+/*
+ * Through the compressor's queue, a message addressed to the unix socket
+ * named in the query: 200 when sent (the kernel ignores the name on a
+ * SOCK_SEQPACKET queue: it reaches the compressor), else 403.
+ */
+static int
+serve_test_unixsend(struct conn *c)
+{
+	struct sockaddr_un	 sun;
+	struct msghdr		 msg;
+	struct iovec		 iov;
+	char			 forged[] = "forged";
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (c->req.query.len == 0 || c->req.query.len >= sizeof(sun.sun_path))
+		return serve_error(c, HTTP_BAD_REQUEST);
+	memcpy(sun.sun_path, c->req.query.p, c->req.query.len);
+	iov.iov_base = forged;
+	iov.iov_len = sizeof(forged) - 1;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_name = &sun;
+	msg.msg_namelen = sizeof(sun);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (sendmsg(compress_queue_send_fd(), &msg, MSG_DONTWAIT) == -1)
+		return serve_error(c, HTTP_FORBIDDEN);
+	serve_begin(c, HTTP_OK);
+	c->resp.content_length = 5;
+	return serve_send(c, "sent\n", 5, -1, 0, 0, NULL);
+}
+
 /* Memory that is written, then run: 200 "ran" if it could be. */
 static int
 serve_test_exec(struct conn *c)
@@ -1000,7 +1033,11 @@ serve_test_exec(struct conn *c)
  * and queue shuts the compressor's queue for every worker (the
  * seccomp filter kills the worker); scoreboard forges the other
  * workers' slots (refused: 403, done: 500); exec runs bytes it wrote
- * (refused: 403, ran: 200). Release builds do not
+ * (refused: 403, ran: 200); unixsend sends through the queue to a
+ * named socket, sendto to an address (the filter kills the worker),
+ * setfl changes the listener's shared flags (refused: 403); log writes
+ * a line to the error log (then 404). Release
+ * builds do not
  * contain this. Returns 1 with *rv set when the path was a hook.
  */
 static int
@@ -1047,6 +1084,31 @@ serve_test_hook(struct conn *c, int *rv)
 	}
 	if (serve_test_is(c, "exec")) {
 		*rv = serve_test_exec(c);
+		return 1;
+	}
+	if (serve_test_is(c, "log")) {
+		log_warnx("a line from worker %ld", (long)getpid());
+		*rv = serve_error(c, HTTP_NOT_FOUND);
+		return 1;
+	}
+	if (serve_test_is(c, "unixsend")) {
+		*rv = serve_test_unixsend(c);
+		return 1;
+	}
+	if (serve_test_is(c, "sendto")) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+		(void)sendto(c->fd, "x", 1, MSG_DONTWAIT, (void *)&sun,
+		    sizeof(sun));
+		*rv = serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+		return 1;
+	}
+	if (serve_test_is(c, "setfl")) {
+		int fl = fcntl(c->lis->fd, F_GETFL);
+
+		*rv = serve_error(c, fl != -1 && fcntl(c->lis->fd, F_SETFL,
+		    fl ^ O_NONBLOCK) == -1 ? HTTP_FORBIDDEN :
+		    HTTP_INTERNAL_SERVER_ERROR);
 		return 1;
 	}
 	if (serve_test_is(c, "queue")) {

@@ -380,6 +380,7 @@ const char *log_clf_time(time_t);
 int	 log_access_open(const struct config *, uid_t, gid_t);
 bool	 log_access_enabled(void);
 bool	 log_uses_syslog(void);
+int	 log_syslog_connect(void);
 bool	 log_access_select(int);
 char	*log_access_reserve(size_t);
 void	 log_access_commit(size_t);

@@ -16,6 +16,8 @@ setup() {
 }
 
 teardown() {
+	[ -z "${TRAP_PID:-}" ] || kill "$TRAP_PID" 2>/dev/null || true
+	[ -z "${DEV_LOG:-}" ] || rm -f /dev/log
 	teardown_tine
 }
 
@@ -193,6 +195,88 @@ killed_by() {
 	killed_by queue shutdown
 	# The queue still carries wishes: the variant gets made.
 	wait_for encoded_br /a.css
+}
+
+@test "seccomp: a worker cannot send to another local socket; sendto with an address kills it" {
+	local trap
+	need_hooks
+	printf 'body { color: red; }\n%.0s' $(seq 1 200) >"$T/www/a.css"
+	write_conf "workers 1" "max_workers 1" "compress on" \
+	    "compress_cache $T/cache"
+	need_kernel
+	# A datagram socket any user may write, as the service manager's
+	# notify socket is for its service.
+	trap=$(mktemp -d /tmp/tine-trap.XXXXXX)
+	chmod 755 "$trap"
+	python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+print("ready", flush=True)
+s.settimeout(3)
+try:
+    print("got", s.recv(100))
+except socket.timeout:
+    print("nothing")
+' "$trap/s" >"$T/trap.out" &
+	TRAP_PID=$!
+	wait_for grep -q ready "$T/trap.out"
+	start_tine
+	# Through the queue, named: the name is ignored, the compressor gets it.
+	fetch "/.tine-test/unixsend?$trap/s"
+	wait "$TRAP_PID" || true
+	TRAP_PID=
+	rm -rf "$trap"
+	grep -qx nothing "$T/trap.out" ||
+	    fail_with "the socket got: $(cat "$T/trap.out")"
+	[ "$CODE" = 200 ] || fail_with "want the queue's send to go on ($CODE)"
+	wait_for encoded_br /a.css
+	killed_by sendto
+}
+
+@test "error_log syslog: a confined worker's lines arrive; none is killed" {
+	need_hooks
+	write_conf "workers 2" "error_log syslog"
+	need_kernel
+	[ ! -e /dev/log ] || skip "a logger owns /dev/log: its lines cannot be read here"
+	[ "$(id -u)" = 0 ] || skip "binding /dev/log needs root"
+	python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+os.chmod("/dev/log", 0o666)
+print("ready", flush=True)
+s.settimeout(4)
+try:
+    while True:
+        print(s.recv(2000).decode(errors="replace"), flush=True)
+except socket.timeout:
+    pass
+' >"$T/syslog.out" &
+	TRAP_PID=$!
+	DEV_LOG=1
+	wait_for grep -q ready "$T/syslog.out"
+	start_tine
+	wait_for serving_workers_are 2
+	mapfile -t kids < <(record_workers)
+	fetch /.tine-test/log
+	[ "$CODE" = 404 ]
+	wait_for grep -q 'worker: a line from worker' "$T/syslog.out"
+	[ "$(recorded_alive "${kids[@]}" | wc -l)" -eq 2 ]
+	! grep -q 'killed by the sandbox' "$T/syslog.out" || false
+}
+
+@test "seccomp: a worker cannot change the flags of a listener all share" {
+	need_hooks
+	write_conf "workers 1" "max_workers 1"
+	need_kernel
+	start_tine
+	wait_for serving_workers_are 1
+	fetch /.tine-test/setfl
+	[ "$CODE" = 403 ] || fail_with "want 403: the flags changed ($CODE)"
+	run -0 req /
+	[ "$output" = "hello tine" ]
 }
 
 @test "seccomp: F_SETSIG on the shared listener kills the worker; the others live" {
