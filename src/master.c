@@ -788,6 +788,7 @@ master_stop(enum stop_mode mode)
 	int64_t	 now = util_now_ms();
 
 	(void)notify_send("STOPPING=1");	/* logged inside */
+	upgrade_stopping();	/* an old master that runs serves again */
 	if (mode == STOP_GRACEFUL) {
 		log_info("graceful stop: finishing in-flight requests "
 		    "(up to %d s)", master.conf->shutdown_timeout);
@@ -1623,16 +1624,28 @@ master_upgrade_poll(void)
 	if ((n = read(master.nb_fd, &c, 1)) == -1 &&
 	    (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n == 1 && !master.nb_ready) {
+		master.nb_ready = true;
+		log_info("upgrade: new master %ld serves; WINCH retires this "
+		    "master's workers, QUIT completes the upgrade",
+		    (long)master.nb_pid);
+		/* It announced MAINPID= with READY=1: the service is its. */
+		notify_mute(true);
+		return;	/* the pipe stays open: it says when it stops */
+	}
 	(void)close(master.nb_fd);	/* a pipe: nothing to flush */
 	master.nb_fd = -1;
-	if (n != 1)
-		return;
-	master.nb_ready = true;
-	log_info("upgrade: new master %ld serves; WINCH retires this "
-	    "master's workers, QUIT completes the upgrade",
-	    (long)master.nb_pid);
-	/* It announced MAINPID= with READY=1: the service is its now. */
-	notify_mute(true);
+	/*
+	 * A second byte (or EOF: it died) once it served: the new master
+	 * stops, and its workers drain and close. Workers WINCH retired
+	 * start again now, not when it has exited.
+	 */
+	if (master.nb_ready && master.winched && master.stop == STOP_NONE) {
+		master.winched = false;
+		master.respawn_at_ms = 0;
+		log_info("new master %ld stops: starting workers again",
+		    (long)master.nb_pid);
+	}
 }
 
 static void

@@ -401,3 +401,25 @@ none_alive() {
 	check_loadgen
 	pidfile_is "$OLD_PID"
 }
+
+@test "QUIT to the new master after WINCH while it sends a long download: the old one accepts at once" {
+	truncate -s 100M "$T/www/big"
+	start_up
+	usr2
+	kill -WINCH "$OLD_PID"
+	TINE_WAIT_TIMEOUT=12 wait_for worker_count_of "$OLD_PID" 0
+	# About 4 s at 25 MB/s, on one of the new master's workers.
+	curl -s --noproxy '*' --limit-rate 25M -o /dev/null \
+	    "http://127.0.0.1:$PORT/big" 3>&- &
+	local dl=$!
+	sleep 0.5
+	kill -QUIT "$NEW_PID"
+	wait_for log_has "new master $NEW_PID stops: starting workers again"
+	# Answered by the old master's workers while the download drains.
+	run -0 req / --max-time 1
+	[ "$output" = "hello tine" ]
+	pid_alive "$NEW_PID"
+	wait "$dl"
+	TINE_WAIT_TIMEOUT=12 wait_for gone "$NEW_PID"
+	NEW_PID=
+}
