@@ -291,7 +291,7 @@ main(int argc, char *argv[])
 	struct pid_file	*pfh = NULL;
 	const char	*path = TINE_CONF_PATH, *sig = NULL, *why;
 	pid_t		 other;
-	int		 ch, status, ready = -1;
+	int		 ch, status, ready = -1, fd;
 	bool		 foreground = false, test = false, dump = false;
 
 	/* Before the title overwrites it: what USR2 executes again. */
@@ -440,9 +440,20 @@ main(int argc, char *argv[])
 	 * or was rolled back (nginx does the same). Without -d it logs as a
 	 * daemon: its stdio is the old master's, /dev/null.
 	 */
-	if (!foreground && upgrade_started())
+	if (!foreground && upgrade_started()) {
 		log_set_daemon();
-	else if (!foreground) {
+		/*
+		 * stderr was the old master's error log, for what the start
+		 * said (upgrade.c); from now on it says everything there
+		 * itself. A daemon's stderr is /dev/null: kept, the copy
+		 * would hold a rotated log open in this master and every
+		 * worker for good.
+		 */
+		if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+			(void)dup2(fd, STDERR_FILENO);	/* else: as it was */
+			(void)close(fd);
+		}
+	} else if (!foreground) {
 		ready = main_daemonize();
 		log_set_daemon();
 		/*

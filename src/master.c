@@ -42,6 +42,7 @@
 #define CRASH_LOOP_DEATHS	5	/* deaths in a row that make a loop */
 #define RESIGNAL_MS		250	/* repeat a stop to a worker */
 #define FAST_STOP_GRACE_MS	1000	/* INT: SIGKILL after this */
+#define UPGRADE_READY_MS	60000	/* a new master not ready: SIGKILL */
 #define POOL_TICK_MS		100	/* pool sampling, all quiet */
 #define POOL_BUSY_TICK_MS	50	/* pool sampling, under load */
 #define SPARE_SURPLUS_MS	1000	/* idle this long past max_spare */
@@ -83,6 +84,7 @@ static void	master_rotate_tickets(int64_t);
 
 static volatile sig_atomic_t sig_chld, sig_term, sig_int, sig_hup, sig_usr1;
 static volatile sig_atomic_t sig_ttin, sig_ttou, sig_usr2, sig_winch;
+static volatile sig_atomic_t sig_quit;
 
 static struct {
 	struct config		*conf;
@@ -128,6 +130,15 @@ static struct {
 	int			 nb_fd;		/* -1: closed */
 	bool			 nb_ready;	/* it serves */
 	bool			 winched;	/* WINCH: workers retired */
+	int64_t			 nb_deadline_ms; /* not ready by then: killed */
+	bool			 nb_killed;	/* SIGKILLed for that */
+	/*
+	 * A graceful stop asked for while the new master is not ready
+	 * yet: it waits for it (the sockets must never be left to a
+	 * master that may fail or hang). QUIT is cancelled if the new
+	 * master ends first, TERM is not.
+	 */
+	enum { PEND_NONE, PEND_QUIT, PEND_TERM } stop_pending;
 } master;
 
 static void
@@ -137,8 +148,10 @@ master_signal(int sig)
 	case SIGCHLD:
 		sig_chld = 1;
 		break;
-	case SIGTERM:
 	case SIGQUIT:
+		sig_quit = 1;
+		/* FALLTHROUGH */
+	case SIGTERM:
 		sig_term = 1;
 		break;
 	case SIGINT:
@@ -775,6 +788,7 @@ master_stop(enum stop_mode mode)
 	int64_t	 now = util_now_ms();
 
 	(void)notify_send("STOPPING=1");	/* logged inside */
+	upgrade_stopping();	/* an old master that runs serves again */
 	if (mode == STOP_GRACEFUL) {
 		log_info("graceful stop: finishing in-flight requests "
 		    "(up to %d s)", master.conf->shutdown_timeout);
@@ -787,6 +801,10 @@ master_stop(enum stop_mode mode)
 			master_retire(&master.pool[i]);
 	} else {
 		log_info("fast stop");
+		/* A new master not ready yet must not keep the sockets. */
+		if (master.nb_pid != 0 && !master.nb_ready &&
+		    kill(master.nb_pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)master.nb_pid);
 		master.stop_deadline_ms = now + FAST_STOP_GRACE_MS;
 		master_close_listeners(master.conf);
 		for (i = 0; i < master.npool; i++)
@@ -1524,6 +1542,8 @@ master_next_wake(int64_t now)
 		EARLIER(master.cz_kill_ms);
 	EARLIER(master.ticket_at_ms);
 	EARLIER(master.tick_at_ms);
+	if (master.nb_pid != 0 && !master.nb_ready && !master.nb_killed)
+		EARLIER(master.nb_deadline_ms);
 #undef EARLIER
 	if (next == -1)
 		return -1;
@@ -1583,6 +1603,8 @@ master_upgrade(void)
 	master.nb_pid = pid;
 	master.nb_fd = fd;
 	master.nb_ready = false;
+	master.nb_killed = false;
+	master.nb_deadline_ms = util_now_ms() + UPGRADE_READY_MS;
 	log_info("upgrade: new master %ld started from %s", (long)pid,
 	    upgrade_path());
 }
@@ -1602,16 +1624,28 @@ master_upgrade_poll(void)
 	if ((n = read(master.nb_fd, &c, 1)) == -1 &&
 	    (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n == 1 && !master.nb_ready) {
+		master.nb_ready = true;
+		log_info("upgrade: new master %ld serves; WINCH retires this "
+		    "master's workers, QUIT completes the upgrade",
+		    (long)master.nb_pid);
+		/* It announced MAINPID= with READY=1: the service is its. */
+		notify_mute(true);
+		return;	/* the pipe stays open: it says when it stops */
+	}
 	(void)close(master.nb_fd);	/* a pipe: nothing to flush */
 	master.nb_fd = -1;
-	if (n != 1)
-		return;
-	master.nb_ready = true;
-	log_info("upgrade: new master %ld serves; WINCH retires this "
-	    "master's workers, QUIT completes the upgrade",
-	    (long)master.nb_pid);
-	/* It announced MAINPID= with READY=1: the service is its now. */
-	notify_mute(true);
+	/*
+	 * A second byte (or EOF: it died) once it served: the new master
+	 * stops, and its workers drain and close. Workers WINCH retired
+	 * start again now, not when it has exited.
+	 */
+	if (master.nb_ready && master.winched && master.stop == STOP_NONE) {
+		master.winched = false;
+		master.respawn_at_ms = 0;
+		log_info("new master %ld stops: starting workers again",
+		    (long)master.nb_pid);
+	}
 }
 
 static void
@@ -1706,9 +1740,32 @@ master_handle(void)
 	}
 	if (sig_term) {
 		sig_term = 0;
-		if (master.stop == STOP_NONE)
+		if (master.stop == STOP_NONE && master.nb_pid != 0 &&
+		    !master.nb_ready) {
+			if (master.stop_pending != PEND_TERM)
+				master.stop_pending = sig_quit ? PEND_QUIT :
+				    PEND_TERM;
+			log_info("graceful stop once new master %ld serves or "
+			    "ends", (long)master.nb_pid);
+		} else if (master.stop == STOP_NONE)
 			master_stop(STOP_GRACEFUL);
+		sig_quit = 0;
 	}
+	if (master.stop_pending != PEND_NONE && master.stop == STOP_NONE) {
+		if (master.nb_ready) {
+			master.stop_pending = PEND_NONE;
+			master_stop(STOP_GRACEFUL);
+		} else if (master.nb_pid == 0) {
+			/* It ended before it served (reaped above). */
+			if (master.stop_pending == PEND_TERM)
+				master_stop(STOP_GRACEFUL);
+			else
+				log_warnx("QUIT cancelled: the new master "
+				    "ended before it served");
+			master.stop_pending = PEND_NONE;
+		}
+	} else
+		master.stop_pending = PEND_NONE;
 	if (sig_hup) {
 		sig_hup = 0;
 		if (master.stop == STOP_NONE && master.winched) {
@@ -1740,6 +1797,14 @@ master_handle(void)
 		sig_ttin = sig_ttou = 0;
 	}
 	now = util_now_ms();
+	if (master.nb_pid != 0 && !master.nb_ready && !master.nb_killed &&
+	    now >= master.nb_deadline_ms) {
+		log_warnx("upgrade failed: new master %ld not ready after %d s; "
+		    "killing it", (long)master.nb_pid, UPGRADE_READY_MS / 1000);
+		if (kill(master.nb_pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)master.nb_pid);
+		master.nb_killed = true;
+	}
 	master_enforce(now);
 	master_respawn(now);
 	master_compressor_enforce(now);

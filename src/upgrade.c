@@ -140,9 +140,29 @@ upgrade_parent(void)
  * New master: workers run and the pid file is written; one byte on the
  * pipe tells the old master. An old master that is gone already makes
  * the write fail with EPIPE (SIGPIPE is ignored by then): nothing to do.
+ * The pipe stays open: upgrade_stopping() says on it when this master
+ * begins to stop.
  */
 void
 upgrade_ready(void)
+{
+	if (up.fd == -1)
+		return;
+	if (write(up.fd, "", 1) != 1 && errno != EPIPE) {
+		log_warn("upgrade: telling the old master");
+		(void)close(up.fd);	/* a pipe: nothing to flush */
+		up.fd = -1;
+	}
+}
+
+/*
+ * New master: a stop begins. A second byte tells an old master that
+ * still runs, so that one whose workers WINCH retired starts them again
+ * now, not once this master has drained its own (up to
+ * shutdown_timeout with nobody accepting).
+ */
+void
+upgrade_stopping(void)
 {
 	if (up.fd == -1)
 		return;

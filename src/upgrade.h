@@ -14,6 +14,7 @@ bool		 upgrade_started(void);
 int		 upgrade_fd(void);
 pid_t		 upgrade_parent(void);
 void		 upgrade_ready(void);
+void		 upgrade_stopping(void);
 int		 upgrade_check(const char **);
 pid_t		 upgrade_exec(const struct config *, bool, int *);
 

@@ -953,6 +953,19 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 	compress_worker_init();
 	tls_tickets_protect();
 	worker_drop_privileges(ids);
+	/*
+	 * A master that dies without stopping its workers (SIGKILL, a
+	 * crash, the OOM killer; a new master of a binary upgrade that
+	 * crashed) must not leave them serving the sockets unmanaged:
+	 * they would outlive every later stop, keep the port and run the
+	 * old config. SIGQUIT is the graceful stop: requests in flight
+	 * finish. Set after the privileges are dropped, which clears it;
+	 * a master gone already is seen by getppid().
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGQUIT, 0, 0, 0) == -1)
+		log_warn("PR_SET_PDEATHSIG");
+	if (sb_table != NULL && getppid() != sb_table->master_pid)
+		(void)raise(SIGQUIT);	/* handled: a flag, seen in the loop */
 	/* What the workers' user cannot read is an error now, not 403s. */
 	for (n = 0; n < conf->nroots; n++)
 		if (faccessat(w.rootfds[n], ".", R_OK | X_OK,

@@ -148,6 +148,13 @@ gone() {
 	! pid_alive "$1"
 }
 
+none_alive() {
+	local p
+	for p in "$@"; do
+		! pid_alive "$p" || return 1
+	done
+}
+
 @test "USR2, WINCH, QUIT: the new binary takes over, no request lost" {
 	local ino
 	start_up
@@ -351,4 +358,68 @@ gone() {
 	NEW_PID=
 	run -0 req /
 	[ "$output" = "hello tine" ]
+}
+
+@test "QUIT to the old master, then the new one fails to start: the stop waits, and is cancelled" {
+	start_up
+	start_loadgen 5
+	sleep 0.5
+	# It fails a second after it started: the QUIT comes first.
+	printf '#!/bin/sh\nsleep 1\nexit 1\n' >"$T/bin/tine.new"
+	chmod 755 "$T/bin/tine.new"
+	mv "$T/bin/tine.new" "$UP_BIN"
+	kill -USR2 "$OLD_PID"
+	wait_for log_has 'upgrade: new master [0-9]+ started'
+	kill -QUIT "$OLD_PID"
+	wait_for log_has 'graceful stop once new master [0-9]+ serves or ends'
+	wait_for log_has 'QUIT cancelled: the new master ended before it served'
+	check_loadgen
+	pid_alive "$OLD_PID"
+	serving "$OLD_PID"
+	pidfile_is "$OLD_PID"
+	no_oldbin
+	run -0 req /
+	[ "$output" = "hello tine" ]
+}
+
+@test "a new master killed with SIGKILL: its workers finish and end, the old master serves alone" {
+	local -a kids
+	start_up
+	usr2
+	wait_for worker_count_of "$NEW_PID" 2
+	mapfile -t kids < <(workers_of "$NEW_PID")
+	kill -WINCH "$OLD_PID"
+	TINE_WAIT_TIMEOUT=12 wait_for worker_count_of "$OLD_PID" 0
+	start_loadgen 4
+	sleep 0.5
+	kill -KILL "$NEW_PID"
+	wait_for log_has "new master $NEW_PID exited on signal 9"
+	NEW_PID=
+	wait_for serving "$OLD_PID"
+	# No worker of the dead master is left serving unmanaged.
+	TINE_WAIT_TIMEOUT=12 wait_for none_alive "${kids[@]}"
+	check_loadgen
+	pidfile_is "$OLD_PID"
+}
+
+@test "QUIT to the new master after WINCH while it sends a long download: the old one accepts at once" {
+	truncate -s 100M "$T/www/big"
+	start_up
+	usr2
+	kill -WINCH "$OLD_PID"
+	TINE_WAIT_TIMEOUT=12 wait_for worker_count_of "$OLD_PID" 0
+	# About 4 s at 25 MB/s, on one of the new master's workers.
+	curl -s --noproxy '*' --limit-rate 25M -o /dev/null \
+	    "http://127.0.0.1:$PORT/big" 3>&- &
+	local dl=$!
+	sleep 0.5
+	kill -QUIT "$NEW_PID"
+	wait_for log_has "new master $NEW_PID stops: starting workers again"
+	# Answered by the old master's workers while the download drains.
+	run -0 req / --max-time 1
+	[ "$output" = "hello tine" ]
+	pid_alive "$NEW_PID"
+	wait "$dl"
+	TINE_WAIT_TIMEOUT=12 wait_for gone "$NEW_PID"
+	NEW_PID=
 }

@@ -429,12 +429,18 @@ lg_check() {
 	run -1 ct test -e /run/tine/tine.pid.oldbin
 	run -0 req /
 	[ "$output" = one ]
-	# And systemctl stop stops the new master and everything of it.
-	# (systemd 252 kills a main process it did not start at once
-	# instead of waiting for its graceful stop, and reports it as
-	# failed; the processes are gone either way.)
+	# And systemctl stop stops the new master gracefully: a download in
+	# flight finishes (systemd 252 would SIGKILL a main process it did
+	# not start at once; ExecStop= waits for it).
+	curl -s --noproxy '*' --limit-rate 50M -o "$BATS_TEST_TMPDIR/big" \
+	    -w '%{http_code} %{size_download}' \
+	    "http://127.0.0.1:$PORT/big" >"$BATS_TEST_TMPDIR/dl" 3>&- &
+	sleep 0.5
 	run -0 ct timeout 60 systemctl stop tine.service
-	[[ $(prop tine.service ActiveState) == @(inactive|failed) ]]
+	wait $!
+	[ "$(<"$BATS_TEST_TMPDIR/dl")" = "200 104857600" ]
+	[ "$(prop tine.service ActiveState)" = inactive ]
+	[ "$(prop tine.service Result)" = success ]
 	[ "$(prop tine.service MainPID)" = 0 ]
 	run req /
 	[ "$status" != 0 ]
