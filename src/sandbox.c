@@ -338,6 +338,7 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 	(void)calls;
 	(void)n;
 	(void)sfd;
+	(void)qfd;
 	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < nitems(sandbox_denied_calls); i++)
