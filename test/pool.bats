@@ -494,7 +494,11 @@ print(sum(1 for w in s["slots"] if w["client"] == "127.0.0.1" and
 		sleep 0.05
 	done
 	echo "worst $worst ms, $slow of 40 over 100 ms"
-	[ "$slow" = 0 ]
+	# Without the cap a probe waits for a worker (seconds, up to
+	# header_timeout). On a machine loaded by other work one probe in
+	# twenty may be late by the scheduler alone: none over a second.
+	[ "$slow" -le 2 ] && [ "$worst" -lt 1000 ] ||
+	    fail_with "worst $worst ms, $slow of 40 over 100 ms
 	# Never more than 8 of its connections held at once.
 	held_by_1 8
 	hold_stop
