@@ -385,3 +385,23 @@ scoreboard_count_client(const struct scoreboard *sb, uint64_t key)
 			count++;
 	return count;
 }
+
+/*
+ * Whether any worker logged a refusal of that client since since_ms
+ * (max_connections_per_ip logs once a second per address, whichever
+ * worker refuses). Two workers deciding at the same moment may both
+ * log: a line more, never one less.
+ */
+bool
+scoreboard_refusal_logged(const struct scoreboard *sb, uint64_t key,
+    int64_t since_ms)
+{
+	size_t	 i, n;
+
+	n = scoreboard_scan_bound(sb);
+	for (i = 0; i < n; i++)
+		if (sb->slots[i].refused_key == key &&
+		    sb->slots[i].refused_ms >= since_ms)
+			return true;
+	return false;
+}

@@ -62,6 +62,9 @@ struct sb_slot {
 						     dropped */
 	/* The connection's client (max_connections_per_ip); 0: none. */
 	volatile uint64_t	 client_key;
+	/* The last client this worker logged a refusal of, and when. */
+	volatile uint64_t	 refused_key;
+	volatile int64_t	 refused_ms;
 	volatile int		 sandbox_call;	/* 1 + the number of the call
 						   the filter refused */
 	char			 reqline[SB_REQLINE_BYTES];
@@ -169,6 +172,8 @@ uint64_t		 scoreboard_client_key(const struct sockaddr *);
 /* Slots whose connection is from that client, the caller's included. */
 int			 scoreboard_count_client(const struct scoreboard *,
 			    uint64_t);
+bool			 scoreboard_refusal_logged(const struct scoreboard *,
+			    uint64_t, int64_t);
 /* The compression counters, live and exited workers. */
 struct sb_compress_totals {
 	uint64_t	 encoded;

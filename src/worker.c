@@ -515,6 +515,7 @@ worker_proxy(struct conn *c)
 }
 
 #define OVER_CAP_WAIT_MS	50	/* for a head behind a PROXY header */
+#define WORKER_REFUSAL_LINES	8	/* a second, of a worker, at most */
 
 /*
  * max_connections_per_ip: the slot says whose connection this worker
@@ -542,16 +543,10 @@ worker_over_cap(struct conn *c)
 static void
 worker_refuse_over_cap(struct conn *c)
 {
-	static struct {
-		uint64_t	 key;
-		int64_t		 ms;
-	}		 seen[8];
-	static size_t	 next;
 	static int64_t	 burst_ms;
 	static int	 burst;
 	struct pollfd	 pfd;
 	int64_t		 now = util_now_ms();
-	size_t		 i;
 	ssize_t		 n;
 
 	/* Many addresses in turn: still at most 8 lines a second. */
@@ -559,17 +554,11 @@ worker_refuse_over_cap(struct conn *c)
 		burst_ms = now;
 		burst = 0;
 	}
-	for (i = 0; i < nitems(seen); i++)
-		if (seen[i].key == sb_self->client_key)
-			break;
-	if (i == nitems(seen)) {
-		i = next++ % nitems(seen);
-		seen[i].key = sb_self->client_key;
-		seen[i].ms = 0;
-	}
-	if ((seen[i].ms == 0 || now - seen[i].ms >= 1000 ||
-	    now < seen[i].ms) && burst++ < (int)nitems(seen)) {
-		seen[i].ms = now;
+	/* Once a second per address, whichever worker refuses it. */
+	if (!scoreboard_refusal_logged(sb_table, sb_self->client_key,
+	    now - 999) && burst++ < WORKER_REFUSAL_LINES) {
+		sb_self->refused_key = sb_self->client_key;
+		sb_self->refused_ms = now;
 		log_warnx("%s: over max_connections_per_ip %d; refused",
 		    c->addr, w.conf->max_connections_per_ip);
 	}
