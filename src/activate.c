@@ -246,6 +246,28 @@ activate_apply(struct config *conf)
 	return 0;
 }
 
+/*
+ * New master of an upgrade, once its listeners are set: the old
+ * master's sockets that its config does not use are closed. Kept, they
+ * would listen on with nobody accepting once the old master is gone: a
+ * port that takes connections and never answers. (The service
+ * manager's, which it keeps, stay for a later reload.)
+ */
+void
+activate_close_unused_own(void)
+{
+	int	 i;
+
+	for (i = 0; i < act.n; i++) {
+		if (act.fds[i].fd == -1 || activate_is_kept(act.fds[i].fd))
+			continue;
+		log_info("%s: not in the configuration; closed",
+		    act.fds[i].name);
+		(void)close(act.fds[i].fd);	/* a listener: nothing lost */
+		act.fds[i].fd = -1;
+	}
+}
+
 /* fd is a listening socket that the service manager keeps. */
 void
 activate_keep(int fd)

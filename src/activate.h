@@ -10,6 +10,7 @@
 int	 activate_init(void);
 int	 activate_apply(struct config *);
 int	 activate_fd_end(void);
+void	 activate_close_unused_own(void);
 void	 activate_keep(int);
 bool	 activate_is_kept(int);
 void	 activate_forget(int);

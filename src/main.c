@@ -423,6 +423,7 @@ main(int argc, char *argv[])
 		config_free(conf);
 		return 1;
 	}
+	activate_close_unused_own();
 	/*
 	 * Open the access log once here so that a log that cannot be
 	 * written fails the start; master and workers reopen it (the master

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -1695,10 +1696,43 @@ master_upgrade_exited(int status)
  * serves the same sockets: otherwise nobody would accept, and a terminal
  * sends WINCH to a foreground tine whenever its window changes size.
  */
+/*
+ * Whether the new master holds the listening socket fd too (its
+ * /proc/PID/fd names the same socket inode). It closed those its config
+ * does not use; 1 when that cannot be read (no /proc): as before.
+ */
+static int
+master_nb_holds(int fd)
+{
+	char		 dir[64], path[PATH_MAX], link[64], want[64];
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	ssize_t		 n;
+	int		 held = 0;
+
+	if (fstat(fd, &st) == -1 || xsnprintf(dir, sizeof(dir),
+	    "/proc/%ld/fd", (long)master.nb_pid) == -1 ||
+	    xsnprintf(want, sizeof(want), "socket:[%ju]",
+	    (uintmax_t)st.st_ino) == -1 || (d = opendir(dir)) == NULL)
+		return 1;
+	while (!held && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || xsnprintf(path, sizeof(path),
+		    "%s/%s", dir, de->d_name) == -1 ||
+		    (n = readlink(path, link, sizeof(link) - 1)) == -1)
+			continue;
+		link[n] = '\0';
+		held = strcmp(link, want) == 0;
+	}
+	(void)closedir(d);
+	return held;
+}
+
 static void
 master_winch(void)
 {
-	size_t	 i;
+	struct listener	*l;
+	size_t		 i;
 
 	if (!master.nb_ready) {
 		log_warnx("WINCH ignored: no new master serves these "
@@ -1707,6 +1741,19 @@ master_winch(void)
 	}
 	if (master.winched)
 		return;
+	/*
+	 * An address the new config dropped would be left with nobody
+	 * accepting: connections would queue unanswered until QUIT.
+	 */
+	TAILQ_FOREACH(l, &master.conf->listeners, entry) {
+		if (l->fd != -1 && !master_nb_holds(l->fd)) {
+			log_warnx("WINCH refused: new master %ld does not "
+			    "serve %s (not in its configuration); QUIT this "
+			    "master to complete the upgrade, which closes it",
+			    (long)master.nb_pid, l->name);
+			return;
+		}
+	}
 	master.winched = true;
 	for (i = 0; i < master.npool; i++)
 		if (master.pool[i].state == WORKER_RUNNING)

@@ -423,3 +423,32 @@ none_alive() {
 	TINE_WAIT_TIMEOUT=12 wait_for gone "$NEW_PID"
 	NEW_PID=
 }
+
+@test "an address the new config dropped: WINCH refused, the old workers answer on it, QUIT closes it" {
+	local p2
+	p2=$(free_port)
+	start_up "listen 127.0.0.1:$p2"
+	run -0 req "http://127.0.0.1:$p2/"
+	# The config now has only the first address.
+	sed -i "/listen 127.0.0.1:$p2/d" "$CONF"
+	install_new
+	usr2
+	# The new master keeps no copy of the socket it does not serve.
+	log_has "127.0.0.1:$p2: not in the configuration; closed"
+	kill -WINCH "$OLD_PID"
+	wait_for log_has "WINCH refused: new master $NEW_PID does not serve 127.0.0.1:$p2"
+	sleep 0.3
+	worker_count_of "$OLD_PID" 2
+	run -0 req "http://127.0.0.1:$p2/"
+	[ "$output" = "hello tine" ]
+	kill -QUIT "$OLD_PID"
+	TINE_WAIT_TIMEOUT=12 wait_for gone "$OLD_PID"
+	wait "$OLD_PID" || false
+	TINE_PID=$NEW_PID
+	NEW_PID=
+	# Refused, not left listening with nobody to accept.
+	run req "http://127.0.0.1:$p2/"
+	[ "$status" = 7 ]
+	run -0 req /
+	[ "$output" = "hello tine" ]
+}
