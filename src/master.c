@@ -44,6 +44,8 @@
 #define RESIGNAL_MS		250	/* repeat a stop to a worker */
 #define FAST_STOP_GRACE_MS	1000	/* INT: SIGKILL after this */
 #define UPGRADE_READY_MS	60000	/* a new master not ready: SIGKILL */
+#define PARENT_POLL_MS		100	/* an old master told TERM: gone? */
+#define PARENT_STOP_SLACK_MS	2000	/* waited for past shutdown_timeout */
 #define POOL_TICK_MS		100	/* pool sampling, all quiet */
 #define POOL_BUSY_TICK_MS	50	/* pool sampling, under load */
 #define SPARE_SURPLUS_MS	1000	/* idle this long past max_spare */
@@ -140,6 +142,7 @@ static struct {
 	 * master ends first, TERM is not.
 	 */
 	enum { PEND_NONE, PEND_QUIT, PEND_TERM } stop_pending;
+	pid_t			 stop_parent;	/* old master told TERM */
 } master;
 
 static void
@@ -1545,6 +1548,8 @@ master_next_wake(int64_t now)
 	EARLIER(master.tick_at_ms);
 	if (master.nb_pid != 0 && !master.nb_ready && !master.nb_killed)
 		EARLIER(master.nb_deadline_ms);
+	if (master.stop_parent != 0)	/* it leaves no trace but getppid() */
+		EARLIER(now + PARENT_POLL_MS);
 #undef EARLIER
 	if (next == -1)
 		return -1;
@@ -1728,6 +1733,41 @@ master_nb_holds(int fd)
 	return held;
 }
 
+/*
+ * A new master whose old master still runs, told TERM (the service
+ * manager's stop: it knows only the new master): the old one stops too,
+ * gracefully, and this one exits only once it is gone (or its own
+ * deadline passed), so that whoever waits for this master waits for
+ * both. QUIT stops this master alone: the rollback.
+ */
+static void
+master_stop_parent(bool quit)
+{
+	pid_t	 pp;
+
+	if (quit || (pp = upgrade_parent()) == 0)
+		return;
+	if (kill(pp, SIGTERM) == -1) {
+		if (errno != ESRCH)
+			log_warn("kill %ld", (long)pp);
+		return;
+	}
+	log_info("TERM: old master %ld stops too", (long)pp);
+	master.stop_parent = pp;
+}
+
+/* Whether this master still waits for its old master to exit. */
+static bool
+master_parent_stopping(int64_t now)
+{
+	if (master.stop_parent == 0)
+		return false;
+	if (getppid() != master.stop_parent ||
+	    now >= master.stop_deadline_ms + PARENT_STOP_SLACK_MS)
+		master.stop_parent = 0;
+	return master.stop_parent != 0;
+}
+
 static void
 master_winch(void)
 {
@@ -1794,8 +1834,10 @@ master_handle(void)
 				    PEND_TERM;
 			log_info("graceful stop once new master %ld serves or "
 			    "ends", (long)master.nb_pid);
-		} else if (master.stop == STOP_NONE)
+		} else if (master.stop == STOP_NONE) {
+			master_stop_parent(sig_quit);
 			master_stop(STOP_GRACEFUL);
+		}
 		sig_quit = 0;
 	}
 	if (master.stop_pending != PEND_NONE && master.stop == STOP_NONE) {
@@ -1986,7 +2028,8 @@ master_run(struct config *conf, struct pid_file *pfh, bool foreground)
 	for (;;) {
 		master_handle();
 		if (master.stop != STOP_NONE && master.npool == 0 &&
-		    master.cz_pid == 0)
+		    master.cz_pid == 0 &&
+		    !master_parent_stopping(util_now_ms()))
 			break;
 		/*
 		 * Once: master_stop() leaves nothing_to_respawn set, and

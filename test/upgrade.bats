@@ -452,3 +452,27 @@ none_alive() {
 	run -0 req /
 	[ "$output" = "hello tine" ]
 }
+
+@test "TERM to the new master while the old one runs: both stop gracefully, the new one last" {
+	local dl
+	start_up
+	head -c 4000000 /dev/zero >"$T/www/big.bin"
+	# A download in flight on one of the old master's workers.
+	curl -sS --max-time 20 --limit-rate 1M -o "$T/big.out" \
+	    "http://127.0.0.1:$PORT/big.bin" 3>&- &
+	dl=$!
+	sleep 0.5
+	install_new
+	usr2
+	kill -TERM "$NEW_PID"
+	wait_for log_has "TERM: old master $OLD_PID stops too"
+	# The new master, which a service manager waits for, ends last.
+	TINE_WAIT_TIMEOUT=15 wait_for gone "$NEW_PID"
+	gone "$OLD_PID"
+	wait "$dl"
+	cmp "$T/big.out" "$T/www/big.bin"
+	wait "$OLD_PID" || false
+	TINE_PID=
+	NEW_PID=
+	no_oldbin
+}

@@ -445,3 +445,26 @@ lg_check() {
 	run req /
 	[ "$status" != 0 ]
 }
+
+@test "systemctl stop during a USR2 upgrade: both masters finish their downloads" {
+	local main
+	start_unit
+	main=$(prop tine.service MainPID)
+	# On the old master's workers, before the upgrade.
+	curl -s --noproxy '*' --limit-rate 30M -o "$BATS_TEST_TMPDIR/big1" \
+	    -w '%{http_code} %{size_download}' \
+	    "http://127.0.0.1:$PORT/big" >"$BATS_TEST_TMPDIR/dl1" 3>&- &
+	local dl1=$!
+	sleep 0.5
+	ct /bin/sh -c 'kill -USR2 "$0"' "$main"
+	sd_wait journal_has 'upgrade: new master [0-9]+ serves'
+	sd_wait eval '[ "$(prop tine.service MainPID)" != "$main" ]'
+	# The service manager knows only the new master; the old one has
+	# a download in flight still.
+	run -0 ct timeout 60 systemctl stop tine.service
+	wait "$dl1"
+	[ "$(<"$BATS_TEST_TMPDIR/dl1")" = "200 104857600" ]
+	[ "$(prop tine.service ActiveState)" = inactive ]
+	[ "$(prop tine.service Result)" = success ]
+	run -1 ct test -e /run/tine/tine.pid.oldbin
+}
