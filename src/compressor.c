@@ -604,14 +604,19 @@ compressor_write_variant(int in, const struct stat *st,
 	}
 	if (rc == 0 && fstat(out, &vst) == -1)
 		rc = -1;
-	/* Not smaller: an empty file says so, and nothing is served. */
+	if (close(out) == -1)
+		rc = -1;
+	/*
+	 * Not smaller: an empty file says so, and nothing is served. A new
+	 * one, not this one truncated: ftruncate is not among the calls
+	 * the compressor may make (it holds the logs' descriptors).
+	 */
 	if (rc == 0 && vst.st_size >= st->st_size) {
-		if (ftruncate(out, 0) == -1)
+		compressor_drop_tmp();
+		if ((out = compressor_tmp()) == -1 || close(out) == -1)
 			rc = -1;
 		vst.st_size = 0;
 	}
-	if (close(out) == -1)
-		rc = -1;
 	/* Changed while read: what was made may mix two versions. */
 	if (rc == 0 && (fstat(in, &after) == -1 ||
 	    !util_same_file(st, &after)))

@@ -454,6 +454,15 @@ log_open(const struct config *conf, uid_t uid, gid_t gid)
  * socket): socket() returns the lowest free descriptor, so it is the one
  * free just before, if that is now a datagram socket.
  */
+static int	 log_syslog_sock = -1;
+
+/* The socket log_syslog_connect() found, or -1. */
+int
+log_syslog_fd(void)
+{
+	return log_syslog_sock;
+}
+
 int
 log_syslog_connect(void)
 {
@@ -468,8 +477,8 @@ log_syslog_connect(void)
 	len = sizeof(type);
 	if (fd == -1 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) ==
 	    -1 || type != SOCK_DGRAM)
-		return -1;
-	return fd;
+		fd = -1;
+	return log_syslog_sock = fd;
 }
 
 /*

@@ -47,9 +47,26 @@
 #define SANDBOX_SCOPE_ABSTRACT_UNIX		(1ULL << 0)
 #define SANDBOX_SCOPE_SIGNAL			(1ULL << 1)
 #define SANDBOX_SOL_TLS				282	/* linux/tls.h */
+/*
+ * A descriptor argument: the kernel reads only its low 32 bits (an
+ * int), the filter compares all 64. So a rule about one descriptor
+ * looks at the low half, and a call is allowed only with the high half
+ * zero: fd | 1 << 32 can be neither let through as another number nor
+ * mistaken for it.
+ */
+#define SANDBOX_FD_ANY		SCMP_A0(SCMP_CMP_MASKED_EQ, \
+				    0xffffffff00000000ULL, 0)
+#define SANDBOX_FD_IS(fd)	SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, \
+				    (scmp_datum_t)(fd))
+/*
+ * A rule that refuses one descriptor overlaps the rule that allows any:
+ * libseccomp (2.5) takes the rule added first, so the refusal comes
+ * first, and the tests of each refusal would see the order change.
+ */
 /* Allowed with their arguments checked: tgkill, shutdown, fcntl, mmap,
-   mprotect, sendto; for workers also ioctl, setsockopt and sendmsg. */
-#define SANDBOX_ARG_CALLS			6
+   mprotect, sendto, close; for workers also ioctl, setsockopt and
+   sendmsg. */
+#define SANDBOX_ARG_CALLS			7
 #define SANDBOX_WORKER_ARG_CALLS		3
 
 /*
@@ -92,7 +109,7 @@ static const int sandbox_worker_calls[] = {
 	SCMP_SYS(recvmsg), SCMP_SYS(write), SCMP_SYS(writev),
 	SCMP_SYS(sendfile),	/* sendto, sendmsg: see below */
 	SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
-	SCMP_SYS(getpeername), SCMP_SYS(close),
+	SCMP_SYS(getpeername),	/* close: see below */
 	/* ioctl, setsockopt, shutdown, fcntl, tgkill: see below. */
 	/* Files, listings and variants: which ones is Landlock's part. */
 	SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(newfstatat),
@@ -126,11 +143,11 @@ static const int sandbox_worker_calls[] = {
  */
 static const int sandbox_compressor_calls[] = {
 	/* The queue from the workers: a message and a descriptor each. */
-	SCMP_SYS(recvmsg), SCMP_SYS(poll), SCMP_SYS(close),
+	SCMP_SYS(recvmsg), SCMP_SYS(poll),	/* close: see below */
 	/* Reading the file, writing and placing the variant. */
 	SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(write),
 	SCMP_SYS(openat), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(statx), SCMP_SYS(flock), SCMP_SYS(ftruncate),
+	SCMP_SYS(statx), SCMP_SYS(flock),
 	SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(unlinkat),
 	SCMP_SYS(getdents64), SCMP_SYS(lseek),
 	/* Memory: the encoders' windows. */
@@ -390,11 +407,10 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 	 * F_SETSIG on a listener would signal every worker). No call a confined process may make
 	 * gives it another descriptor of the queue (dup is not allowed).
 	 */
-	if ((rc = (qfd == -1 ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-	    SCMP_SYS(shutdown), 1, SCMP_A1(SCMP_CMP_EQ, SHUT_WR)) :
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(shutdown), 2,
-	    SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)qfd),
-	    SCMP_A1(SCMP_CMP_EQ, SHUT_WR)))) < 0 ||
+	if ((qfd != -1 && (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+	    SCMP_SYS(shutdown), 1, SANDBOX_FD_IS(qfd))) < 0) ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(shutdown), 2,
+	    SANDBOX_FD_ANY, SCMP_A1(SCMP_CMP_EQ, SHUT_WR))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, F_GETFD))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
@@ -415,10 +431,21 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,
 	    SCMP_A4(SCMP_CMP_EQ, 0))) < 0)
 		goto done;
-	if (role == SANDBOX_WORKER && (rc = (sfd == -1 ?
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 0) :
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
-	    SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)sfd)))) < 0)
+	if (role == SANDBOX_WORKER && ((sfd != -1 && (rc =
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(sendmsg),
+	    1, SANDBOX_FD_IS(sfd))) < 0) || (rc = seccomp_rule_add(ctx,
+	    SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1, SANDBOX_FD_ANY)) < 0))
+		goto done;
+	/*
+	 * syslog's socket is never closed: glibc closes it when the logger
+	 * went away, and its number would come back as a connection, on
+	 * which the rule above refuses sendmsg. Kept open (close fails,
+	 * which syslog ignores), it only fails to send.
+	 */
+	if ((sfd != -1 && (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+	    SCMP_SYS(close), 1, SANDBOX_FD_IS(sfd))) < 0) ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(close), 1,
+	    SANDBOX_FD_ANY)) < 0)
 		goto done;
 	/*
 	 * The descriptors a worker holds include the shared listeners and,

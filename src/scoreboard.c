@@ -104,8 +104,8 @@ done:
 /*
  * A child of the master: of the read-write table, only [keep, keep +
  * len) stays mapped (whole pages). A worker reads everything else
- * through the view, the compressor (which keeps the header it writes
- * its counts in) reads nothing else. mremap, which could grow the page
+ * through the view, the compressor (which keeps the page it writes its
+ * counts in) reads nothing else. mremap, which could grow the page
  * kept over its neighbours, is refused by the sandbox's filter.
  */
 static void
@@ -134,7 +134,9 @@ scoreboard_isolate_worker(struct scoreboard *sb, struct sb_slot *self)
 void
 scoreboard_isolate_compressor(struct scoreboard *sb)
 {
-	scoreboard_keep(sb, sb, offsetof(struct scoreboard, slots));
+	scoreboard_keep(sb, (const char *)sb + offsetof(struct scoreboard,
+	    compress_off), offsetof(struct scoreboard, slots) -
+	    offsetof(struct scoreboard, compress_off));
 }
 
 /*

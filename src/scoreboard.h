@@ -5,7 +5,7 @@
  * calls); the master reads every slot and tolerates a torn read.
  *
  * A worker can write only its own slot (scoreboard.c splits the
- * mapping); the compressor only the header. Still, nothing in it is
+ * mapping); the compressor only its page of counters. Still, nothing in it is
  * trusted by the master (which runs as root) or by the status renderer:
  * counts and indices are bounded by the reader, states may lie outside
  * the enum, text may lack its NUL or hold any byte, timestamps may be
@@ -87,13 +87,20 @@ struct scoreboard {
 							   failures */
 	volatile uint64_t	 retired_compress[4];	/* encoded, hits,
 							   misses, dropped */
-	/* Written by the compressor process (compressor.c). */
-	volatile int		 compress_off;	/* it cannot write its cache */
-	volatile uint64_t	 compress_made;	/* variants written */
-	volatile uint64_t	 compress_evicted;
-	volatile int64_t	 compress_cache_bytes;
-	volatile int64_t	 compress_cache_files;
-	volatile int		 compressor_sandbox_call; /* as a slot's */
+	/*
+	 * Written by the compressor process (compressor.c): a page of its
+	 * own, the only one it keeps write access to.
+	 */
+	struct {
+		volatile int		 compress_off;	/* it cannot write its
+							   cache */
+		volatile uint64_t	 compress_made;	/* variants written */
+		volatile uint64_t	 compress_evicted;
+		volatile int64_t	 compress_cache_bytes;
+		volatile int64_t	 compress_cache_files;
+		volatile int		 compressor_sandbox_call; /* as a
+								     slot's */
+	} __attribute__((aligned(SB_PAGE)));
 	struct sb_slot		 slots[SB_SLOTS];
 };
 
@@ -140,7 +147,7 @@ struct scoreboard	*scoreboard_map(void);
 /*
  * In a child of the master, after fork: a worker keeps write access to
  * its own slot and reads the rest (sb_table becomes the read-only view);
- * the compressor keeps the header and nothing else.
+ * the compressor keeps its page of counters and nothing else.
  */
 void			 scoreboard_isolate_worker(struct scoreboard *,
 			    struct sb_slot *);

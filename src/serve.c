@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -960,12 +961,13 @@ serve_test_forge(void)
  * SOCK_SEQPACKET queue: it reaches the compressor), else 403.
  */
 static int
-serve_test_unixsend(struct conn *c)
+serve_test_unixsend(struct conn *c, int fd)
 {
 	struct sockaddr_un	 sun;
 	struct msghdr		 msg;
 	struct iovec		 iov;
 	char			 forged[] = "forged";
+	long			 sent;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -979,7 +981,13 @@ serve_test_unixsend(struct conn *c)
 	msg.msg_namelen = sizeof(sun);
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	if (sendmsg(compress_queue_send_fd(), &msg, MSG_DONTWAIT) == -1)
+	/* The descriptor as it is, and with bits above the 32 the kernel
+	   reads (the filter compares all 64). */
+	sent = syscall(SYS_sendmsg, (long)fd, &msg, MSG_DONTWAIT);
+	if (sent == -1)
+		sent = syscall(SYS_sendmsg, (long)fd | 1L << 32, &msg,
+		    MSG_DONTWAIT);
+	if (sent == -1)
 		return serve_error(c, HTTP_FORBIDDEN);
 	serve_begin(c, HTTP_OK);
 	c->resp.content_length = 5;
@@ -1030,13 +1038,15 @@ serve_test_exec(struct conn *c)
  * beside a file next to the first root (Landlock refuses both: 403);
  * execve runs /bin/sh, ptrace peeks at the master, shutdown stops the
  * shared listener listening and fcntl makes it signal every worker
- * and queue shuts the compressor's queue for every worker (the
- * seccomp filter kills the worker); scoreboard forges the other
+ * (the seccomp filter kills the worker); queue shuts the compressor's
+ * queue for every worker (refused: 403, done: 500); scoreboard forges the other
  * workers' slots (refused: 403, done: 500); exec runs bytes it wrote
  * (refused: 403, ran: 200); unixsend sends through the queue to a
  * named socket, sendto to an address (the filter kills the worker),
  * setfl changes the listener's shared flags (refused: 403); log writes
- * a line to the error log (then 404). Release
+ * a line to the error log (then 404); syslogsend sends to a named socket
+ * through syslog's, syslogclose closes that (refused: 403). The
+ * descriptor is also tried with high bits set, which the kernel drops. Release
  * builds do not
  * contain this. Returns 1 with *rv set when the path was a hook.
  */
@@ -1092,7 +1102,18 @@ serve_test_hook(struct conn *c, int *rv)
 		return 1;
 	}
 	if (serve_test_is(c, "unixsend")) {
-		*rv = serve_test_unixsend(c);
+		*rv = serve_test_unixsend(c, compress_queue_send_fd());
+		return 1;
+	}
+	if (serve_test_is(c, "syslogsend")) {
+		*rv = serve_test_unixsend(c, log_syslog_fd());
+		return 1;
+	}
+	if (serve_test_is(c, "syslogclose")) {
+		*rv = serve_error(c, log_syslog_fd() != -1 &&
+		    syscall(SYS_close, (long)log_syslog_fd()) == -1 &&
+		    syscall(SYS_close, (long)log_syslog_fd() | 1L << 32) ==
+		    -1 ? HTTP_FORBIDDEN : HTTP_INTERNAL_SERVER_ERROR);
 		return 1;
 	}
 	if (serve_test_is(c, "sendto")) {
@@ -1112,8 +1133,11 @@ serve_test_hook(struct conn *c, int *rv)
 		return 1;
 	}
 	if (serve_test_is(c, "queue")) {
-		(void)shutdown(compress_queue_send_fd(), SHUT_WR);
-		*rv = serve_error(c, HTTP_INTERNAL_SERVER_ERROR);
+		*rv = serve_error(c, syscall(SYS_shutdown,
+		    (long)compress_queue_send_fd(), SHUT_WR) == -1 &&
+		    syscall(SYS_shutdown, (long)compress_queue_send_fd() |
+		    1L << 32, SHUT_WR) == -1 ? HTTP_FORBIDDEN :
+		    HTTP_INTERNAL_SERVER_ERROR);
 		return 1;
 	}
 	if (serve_test_is(c, "fcntl")) {

@@ -381,6 +381,7 @@ int	 log_access_open(const struct config *, uid_t, gid_t);
 bool	 log_access_enabled(void);
 bool	 log_uses_syslog(void);
 int	 log_syslog_connect(void);
+int	 log_syslog_fd(void);
 bool	 log_access_select(int);
 char	*log_access_reserve(size_t);
 void	 log_access_commit(size_t);

@@ -953,7 +953,7 @@ worker_main(const struct config *conf, const struct worker_ids *ids,
 	 */
 	if (prctl(PR_SET_PDEATHSIG, SIGQUIT, 0, 0, 0) == -1)
 		log_warn("PR_SET_PDEATHSIG");
-	if (sb_table != NULL && getppid() != sb_table->master_pid)
+	if (getppid() != compress_master)	/* the master's own memory */
 		(void)raise(SIGQUIT);	/* handled: a flag, seen in the loop */
 	/* What the workers' user cannot read is an error now, not 403s. */
 	for (n = 0; n < conf->nroots; n++)

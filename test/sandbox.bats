@@ -17,6 +17,7 @@ setup() {
 
 teardown() {
 	[ -z "${TRAP_PID:-}" ] || kill "$TRAP_PID" 2>/dev/null || true
+	[ -z "${TRAP_DIR:-}" ] || rm -rf "$TRAP_DIR"
 	[ -z "${DEV_LOG:-}" ] || rm -f /dev/log
 	teardown_tine
 }
@@ -57,6 +58,37 @@ need_full_filter() {
 	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
 	[[ $stderr != *"relaxed for AddressSanitizer"* ]] ||
 		skip "the sanitizer build relaxes the seccomp filter"
+}
+
+# trap_socket: a datagram socket $TRAP_DIR/s any user may write, as the
+# service manager's notify socket is for its service; what it receives
+# in the next 3 s goes to $T/trap.out.
+trap_socket() {
+	TRAP_DIR=$(mktemp -d /tmp/tine-trap.XXXXXX)
+	chmod 755 "$TRAP_DIR"
+	python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+print("ready", flush=True)
+s.settimeout(3)
+try:
+    print("got", s.recv(100))
+except socket.timeout:
+    print("nothing")
+' "$TRAP_DIR/s" >"$T/trap.out" &
+	TRAP_PID=$!
+	wait_for grep -q ready "$T/trap.out"
+}
+
+# trap_got_nothing: the trap socket received nothing.
+trap_got_nothing() {
+	wait "$TRAP_PID" || true
+	TRAP_PID=
+	rm -rf "$TRAP_DIR"
+	grep -qx nothing "$T/trap.out" ||
+	    fail_with "the socket got: $(cat "$T/trap.out")"
 }
 
 # serving_workers: the master's children but the compressor.
@@ -194,51 +226,31 @@ killed_by() {
 	[ "$output" = "hello tine" ]
 }
 
-@test "seccomp: shutdown of the compressor's queue kills the worker; compression goes on" {
+@test "seccomp: shutdown of the compressor's queue fails; compression goes on" {
 	need_hooks
 	printf 'body { color: red; }\n%.0s' $(seq 1 200) >"$T/www/a.css"
 	write_conf "workers 1" "max_workers 1" "compress on" \
 	    "compress_cache $T/cache"
 	need_full_filter
 	start_tine
-	killed_by queue shutdown
+	wait_for serving_workers_are 1
+	fetch /.tine-test/queue
+	[ "$CODE" = 403 ] || fail_with "want 403: the queue was shut ($CODE)"
 	# The queue still carries wishes: the variant gets made.
 	wait_for encoded_br /a.css
 }
 
 @test "seccomp: a worker cannot send to another local socket; sendto with an address kills it" {
-	local trap
 	need_hooks
 	printf 'body { color: red; }\n%.0s' $(seq 1 200) >"$T/www/a.css"
 	write_conf "workers 1" "max_workers 1" "compress on" \
 	    "compress_cache $T/cache"
 	need_full_filter
-	# A datagram socket any user may write, as the service manager's
-	# notify socket is for its service.
-	trap=$(mktemp -d /tmp/tine-trap.XXXXXX)
-	chmod 755 "$trap"
-	python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o777)
-print("ready", flush=True)
-s.settimeout(3)
-try:
-    print("got", s.recv(100))
-except socket.timeout:
-    print("nothing")
-' "$trap/s" >"$T/trap.out" &
-	TRAP_PID=$!
-	wait_for grep -q ready "$T/trap.out"
+	trap_socket
 	start_tine
 	# Through the queue, named: the name is ignored, the compressor gets it.
-	fetch "/.tine-test/unixsend?$trap/s"
-	wait "$TRAP_PID" || true
-	TRAP_PID=
-	rm -rf "$trap"
-	grep -qx nothing "$T/trap.out" ||
-	    fail_with "the socket got: $(cat "$T/trap.out")"
+	fetch "/.tine-test/unixsend?$TRAP_DIR/s"
+	trap_got_nothing
 	[ "$CODE" = 200 ] || fail_with "want the queue's send to go on ($CODE)"
 	wait_for encoded_br /a.css
 	killed_by sendto
@@ -272,6 +284,17 @@ except socket.timeout:
 	fetch /.tine-test/log
 	[ "$CODE" = 404 ]
 	wait_for grep -q 'worker: a line from worker' "$T/syslog.out"
+	# Through syslog's own socket, a message named for another one is
+	# refused, with the descriptor as it is or with high bits set; nor
+	# can that socket be closed (its number would come back).
+	trap_socket
+	fetch "/.tine-test/syslogsend?$TRAP_DIR/s"
+	[ "$CODE" = 403 ] || fail_with "want 403: sent through syslog's socket"
+	fetch /.tine-test/syslogclose
+	[ "$CODE" = 403 ] || fail_with "want 403: syslog's socket closed"
+	trap_got_nothing
+	fetch /.tine-test/log
+	[ "$CODE" = 404 ]
 	[ "$(recorded_alive "${kids[@]}" | wc -l)" -eq 2 ]
 	! grep -q 'killed by the sandbox' "$T/syslog.out" || false
 }
