@@ -51,11 +51,16 @@
  * A descriptor argument: the kernel reads only its low 32 bits (an
  * int), the filter compares all 64. So a rule about one descriptor
  * looks at the low half, and a call is allowed only with the high half
- * zero: fd | 1 << 32 can be neither let through as another number nor
- * mistaken for it.
+ * zero (or all ones: a negative int, sign-extended), after the
+ * refusals: fd | 1 << 32 can be neither let through as another number
+ * nor mistaken for it.
  */
 #define SANDBOX_FD_ANY		SCMP_A0(SCMP_CMP_MASKED_EQ, \
 				    0xffffffff00000000ULL, 0)
+/* A negative int (close(-1)), sign-extended: the kernel sees EBADF. */
+#define SANDBOX_FD_NEG		SCMP_A0(SCMP_CMP_MASKED_EQ, \
+				    0xffffffff00000000ULL, \
+				    0xffffffff00000000ULL)
 #define SANDBOX_FD_IS(fd)	SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, \
 				    (scmp_datum_t)(fd))
 /*
@@ -411,6 +416,8 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 	    SCMP_SYS(shutdown), 1, SANDBOX_FD_IS(qfd))) < 0) ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(shutdown), 2,
 	    SANDBOX_FD_ANY, SCMP_A1(SCMP_CMP_EQ, SHUT_WR))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(shutdown), 2,
+	    SANDBOX_FD_NEG, SCMP_A1(SCMP_CMP_EQ, SHUT_WR))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, F_GETFD))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
@@ -434,7 +441,9 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 	if (role == SANDBOX_WORKER && ((sfd != -1 && (rc =
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(sendmsg),
 	    1, SANDBOX_FD_IS(sfd))) < 0) || (rc = seccomp_rule_add(ctx,
-	    SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1, SANDBOX_FD_ANY)) < 0))
+	    SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1, SANDBOX_FD_ANY)) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
+	    SANDBOX_FD_NEG)) < 0))
 		goto done;
 	/*
 	 * syslog's socket is never closed: glibc closes it when the logger
@@ -445,7 +454,8 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 	if ((sfd != -1 && (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
 	    SCMP_SYS(close), 1, SANDBOX_FD_IS(sfd))) < 0) ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(close), 1,
-	    SANDBOX_FD_ANY)) < 0)
+	    SANDBOX_FD_ANY)) < 0 || (rc = seccomp_rule_add(ctx,
+	    SCMP_ACT_ALLOW, SCMP_SYS(close), 1, SANDBOX_FD_NEG)) < 0)
 		goto done;
 	/*
 	 * The descriptors a worker holds include the shared listeners and,
