@@ -51,13 +51,16 @@ need_kernel() {
 		skip "no seccomp in this kernel: $stderr"
 }
 
-# need_full_filter: the filter is the release one (the sanitizer build
+# full_filter: the filter is the release one (the sanitizer build
 # relaxes it to a short denylist, and says so at -t).
+full_filter() {
+	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
+	[[ $stderr != *"relaxed for AddressSanitizer"* ]]
+}
+
 need_full_filter() {
 	need_kernel
-	run -0 --separate-stderr "$TINE_BIN" -t -f "$CONF"
-	[[ $stderr != *"relaxed for AddressSanitizer"* ]] ||
-		skip "the sanitizer build relaxes the seccomp filter"
+	full_filter || skip "the sanitizer build relaxes the seccomp filter"
 }
 
 # trap_socket: a datagram socket $TRAP_DIR/s any user may write, as the
@@ -286,13 +289,17 @@ except socket.timeout:
 	wait_for grep -q 'worker: a line from worker' "$T/syslog.out"
 	# Through syslog's own socket, a message named for another one is
 	# refused, with the descriptor as it is or with high bits set; nor
-	# can that socket be closed (its number would come back).
-	trap_socket
-	fetch "/.tine-test/syslogsend?$TRAP_DIR/s"
-	[ "$CODE" = 403 ] || fail_with "want 403: sent through syslog's socket"
-	fetch /.tine-test/syslogclose
-	[ "$CODE" = 403 ] || fail_with "want 403: syslog's socket closed"
-	trap_got_nothing
+	# can that socket be closed (its number would come back). Not in
+	# the sanitizer build, whose filter is relaxed.
+	if full_filter; then
+		trap_socket
+		fetch "/.tine-test/syslogsend?$TRAP_DIR/s"
+		[ "$CODE" = 403 ] ||
+		    fail_with "want 403: sent through syslog's socket"
+		fetch /.tine-test/syslogclose
+		[ "$CODE" = 403 ] || fail_with "want 403: syslog's socket closed"
+		trap_got_nothing
+	fi
 	fetch /.tine-test/log
 	[ "$CODE" = 404 ]
 	[ "$(recorded_alive "${kids[@]}" | wc -l)" -eq 2 ]
