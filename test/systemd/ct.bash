@@ -251,3 +251,23 @@ ct_destroy() {
 	fi
 	return "$rc"
 }
+
+# journal_mark: from now on the journal functions below see only what
+# the test logs (sets CURSOR).
+journal_mark() {
+	CURSOR=$(ct journalctl --show-cursor -n 0 -q |
+	    sed -n 's/^-- cursor: //p')
+}
+
+# journal_show: tine's journal since journal_mark, for a failed test.
+journal_show() {
+	echo "# journal of the test:"
+	ct journalctl -q --no-pager --after-cursor="$CURSOR" -o short-monotonic \
+	    -u tine.service -u tine.socket | tail -n 40 || true
+}
+
+# journal_has ERE: tine's journal since journal_mark has a matching line.
+journal_has() {
+	ct journalctl -q --no-pager --after-cursor="$CURSOR" -o cat \
+	    -u tine.service -u tine.socket | grep -qE -- "$1"
+}

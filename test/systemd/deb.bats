@@ -79,15 +79,12 @@ teardown_file() {
 
 setup() {
 	[ -z "$CT_SKIP" ] || skip "$CT_SKIP"
-	CURSOR=$(ct journalctl --show-cursor -n 0 -q | sed -n 's/^-- cursor: //p')
+	journal_mark
 }
 
 teardown() {
 	[ -z "$CT_SKIP" ] || return 0
-	# Shown only when the test failed.
-	echo "# journal of the test:"
-	ct journalctl -q --no-pager --after-cursor="$CURSOR" -o short-monotonic \
-	    -u tine.service -u tine.socket | tail -n 40 || true
+	journal_show	# shown only when the test failed
 }
 
 # deb_build VAR=VALUE...: make deb in the copy of the tree, output
@@ -118,12 +115,6 @@ capt() {
 pkg_status() {
 	ct dpkg-query -W -f '${db:Status-Abbrev}${Version}' tine 2>/dev/null ||
 	    true
-}
-
-# journal_has ERE: a line of tine's since the test began matches ERE.
-journal_has() {
-	ct journalctl -q --no-pager --after-cursor="$CURSOR" -o cat \
-	    -u tine.service -u tine.socket | grep -qE -- "$1"
 }
 
 # log_lines_above N: the access log holds more than N lines.

@@ -89,15 +89,12 @@ setup() {
 	    "$R/etc/systemd/system/tine.socket.d"
 	ct systemctl daemon-reload
 	ct_conf one
-	CURSOR=$(ct journalctl --show-cursor -n 0 -q | sed -n 's/^-- cursor: //p')
+	journal_mark
 }
 
 teardown() {
 	[ -z "$CT_SKIP" ] || return 0
-	# Shown only when the test failed.
-	echo "# journal of the test:"
-	ct journalctl -q --no-pager --after-cursor="$CURSOR" -o short-monotonic \
-	    -u tine.service -u tine.socket | tail -n 40 || true
+	journal_show	# shown only when the test failed
 }
 
 # ct_conf SITE [LINE]...: /etc/tine.conf serving /srv/SITE on $PORT as
@@ -114,12 +111,6 @@ ct_conf() {
 		printf '%s\n' "$@"
 	} >"$R/etc/tine.conf.new"
 	mv "$R/etc/tine.conf.new" "$R/etc/tine.conf"
-}
-
-# journal_has ERE: a line of tine's since the test began matches ERE.
-journal_has() {
-	ct journalctl -q --no-pager --after-cursor="$CURSOR" -o cat \
-	    -u tine.service | grep -qE -- "$1"
 }
 
 # body_is TEXT: GET / answers 200 with the line TEXT.
