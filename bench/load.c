@@ -14,8 +14,9 @@
  * counts how many handshakes the server actually resumed; without it
  * every handshake is a full one.
  *
- * usage: load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS)
- *             [-e CODINGS] [-H HOST] [-s STATUS] [-t TIMEOUT] ADDR:PORT PATH
+ * usage: load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS | -k PER_CONN)
+ *             [-r RAMP_MS] [-e CODINGS] [-H HOST] [-s STATUS] [-t TIMEOUT]
+ *             ADDR:PORT PATH
  * -H sends HOST as the Host field (default: ADDR:PORT), so that a server
  * with several sites routes the requests to one of them. -e sends
  * CODINGS as Accept-Encoding ("gzip, br", say); without it the request
@@ -29,6 +30,15 @@
  * (bytes / requests is the mean body of a response). A complete response
  * whose status is not STATUS (default 200) is "bad": its body is read,
  * the connection goes on, and it counts in bad= only, not in requests=.
+ *
+ * A burst (-k): each connection slot makes PER_CONN requests, then closes
+ * and is not opened again; one that the server closed earlier reconnects
+ * for the rest (counted in reconnects=). -r spreads the slots' first
+ * connects evenly over RAMP_MS milliseconds. The run ends when every slot
+ * is done, and the line adds last_ms= (from the first connect to the last
+ * response), reconnects=, p999_us= and max_us=. A request's latency runs
+ * from its connect when it is the first on its connection, so the time a
+ * connection waits in the server's accept queue is in it.
  *
  * prints one line: requests= errors= bad= starved= conn_min= conn_max=
  * p50_us= p99_us= elapsed_s= rps= bytes= encoded= (good responses that
@@ -154,6 +164,18 @@ static struct {
 	char			*discard;
 } L;
 
+/* -k, -r: the burst; burst_* below. */
+static struct {
+	unsigned long		 per_conn;	/* -k; 0: no burst */
+	uint64_t		 ramp_ns;	/* -r */
+	unsigned long		*sent;		/* per slot: requests issued */
+	int			 started;	/* slots whose first connect is due */
+	unsigned long		 reconnects;
+	uint64_t		 t0;
+	uint64_t		 t_last;	/* ns, the last response */
+	uint64_t		 max_us;
+} B;
+
 static uint64_t
 now_ns(void)
 {
@@ -266,6 +288,8 @@ conn_watch(struct conn *c, uint32_t events)
 }
 
 static void conn_start(struct conn *);
+static bool burst_take(struct conn *);
+static void burst_note(uint64_t);
 
 static void
 conn_fail(struct conn *c)
@@ -439,7 +463,7 @@ conn_start(struct conn *c)
 {
 	int	 fd, one = 1;
 
-	if (!may_issue()) {
+	if (!may_issue() || !burst_take(c)) {
 		conn_drop(c);
 		return;
 	}
@@ -498,6 +522,7 @@ conn_complete(struct conn *c)
 		return;
 	}
 	L.hist[hist_index(us)]++;
+	burst_note(us);
 	L.done++;
 	L.bytes += c->rbytes;
 	c->done++;
@@ -857,12 +882,89 @@ sweep(uint64_t now)
 	}
 }
 
+/*
+ * The burst (-k): may slot c issue a request? Counts it when it may, and
+ * a new connection for a slot that had one as a reconnect.
+ */
+static bool
+burst_take(struct conn *c)
+{
+	size_t	 i = (size_t)(c - L.conns);
+
+	if (B.per_conn == 0)
+		return true;
+	if ((int)i >= B.started || B.sent[i] >= B.per_conn)
+		return false;
+	if (c->fd == -1 && B.sent[i] > 0)
+		B.reconnects++;
+	B.sent[i]++;
+	return true;
+}
+
+static void
+burst_note(uint64_t us)
+{
+	if (B.per_conn == 0)
+		return;
+	B.t_last = now_ns();
+	if (us > B.max_us)
+		B.max_us = us;
+}
+
+/*
+ * -r: starts the slots whose first connect is due, slot i at
+ * i * RAMP_MS / CONNS; returns the milliseconds until the next one, or -1.
+ */
+static int
+burst_ramp(uint64_t now)
+{
+	uint64_t	 due;
+	int		 i;
+
+	if (B.per_conn == 0)
+		return -1;
+	while (B.started < L.nconns) {
+		due = B.t0 + B.ramp_ns * (uint64_t)B.started /
+		    (uint64_t)L.nconns;
+		if (due > now)
+			return (int)((due - now + 999999) / 1000000);
+		i = B.started++;
+		conn_start(&L.conns[i]);
+	}
+	return -1;
+}
+
+/* Every slot has issued its requests and closed. */
+static bool
+burst_over(void)
+{
+	int	 i;
+
+	if (B.per_conn == 0 || B.started < L.nconns)
+		return false;
+	for (i = 0; i < L.nconns; i++)
+		if (B.sent[i] < B.per_conn || L.conns[i].st != ST_IDLE)
+			return false;
+	return true;
+}
+
+static void
+burst_print(void)
+{
+	if (B.per_conn == 0)
+		return;
+	printf(" last_ms=%.1f reconnects=%lu p999_us=%.0f max_us=%ju",
+	    B.t_last > B.t0 ? (double)(B.t_last - B.t0) / 1e6 : 0,
+	    B.reconnects, hist_percentile(0.999), (uintmax_t)B.max_us);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: load [-C] [-S [-R]] -c CONNS "
-	    "(-d SECONDS | -n REQUESTS) [-e CODINGS] [-H HOST] [-s STATUS] "
-	    "[-t TIMEOUT] ADDR:PORT PATH\n");
+	    "(-d SECONDS | -n REQUESTS | -k PER_CONN) [-r RAMP_MS] "
+	    "[-e CODINGS] [-H HOST] [-s STATUS] [-t TIMEOUT] "
+	    "ADDR:PORT PATH\n");
 	exit(2);
 }
 
@@ -907,10 +1009,10 @@ main(int argc, char *argv[])
 	char			*colon, *endp;
 	const char		*host = NULL, *codings = NULL;
 	char			 ae[REQUEST_MAX_BYTES];
-	int			 ch, i, n, wait_ms;
+	int			 ch, i, n, wait_ms, ramp_ms;
 
 	L.want_status = 200;
-	while ((ch = getopt(argc, argv, "CH:RSc:d:e:n:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "CH:RSc:d:e:k:n:r:s:t:")) != -1) {
 		switch (ch) {
 		case 'C':
 			L.close_mode = true;
@@ -940,8 +1042,14 @@ main(int argc, char *argv[])
 				usage();
 			codings = optarg;
 			break;
+		case 'k':
+			B.per_conn = number(optarg, ULONG_MAX / 2);
+			break;
 		case 'n':
 			L.limit = number(optarg, ULONG_MAX / 2);
+			break;
+		case 'r':
+			B.ramp_ns = number(optarg, 3600000) * 1000000ull;
 			break;
 		case 's':
 			L.want_status = (int)number(optarg, 599);
@@ -957,7 +1065,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 2 || L.nconns == 0 || (duration == 0) == (L.limit == 0) ||
+	if (argc != 2 || L.nconns == 0 || (duration > 0) + (L.limit > 0) +
+	    (B.per_conn > 0) != 1 || (B.ramp_ns > 0 && B.per_conn == 0) ||
 	    argv[1][0] != '/' || (L.resume && !L.tls))
 		usage();
 	colon = strrchr(argv[0], ':');
@@ -990,7 +1099,8 @@ main(int argc, char *argv[])
 		return 1;
 	L.discard = malloc(DISCARD_BYTES);
 	L.conns = calloc((size_t)L.nconns, sizeof(*L.conns));
-	if (L.discard == NULL || L.conns == NULL) {
+	B.sent = calloc((size_t)L.nconns, sizeof(*B.sent));
+	if (L.discard == NULL || L.conns == NULL || B.sent == NULL) {
 		perror("load");
 		return 1;
 	}
@@ -999,6 +1109,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	t0 = now_ns();
+	B.t0 = t0;
 	if (duration > 0)
 		L.t_end = t0 + (uint64_t)(duration * 1e9);
 	for (i = 0; i < L.nconns; i++) {
@@ -1018,9 +1129,13 @@ main(int argc, char *argv[])
 			break;
 		if (L.limit > 0 && L.done >= L.limit)
 			break;
+		if (burst_over())
+			break;
 		wait_ms = SWEEP_MS;
 		if (L.t_end != 0 && (L.t_end - now) / 1000000 < SWEEP_MS)
 			wait_ms = (int)((L.t_end - now) / 1000000) + 1;
+		if ((ramp_ms = burst_ramp(now)) >= 0 && ramp_ms < wait_ms)
+			wait_ms = ramp_ms;
 		n = epoll_wait(L.ep, evs, EVENTS_MAX, wait_ms);
 		if (n == -1 && errno != EINTR) {
 			perror("load: epoll_wait");
@@ -1067,6 +1182,7 @@ main(int argc, char *argv[])
 	if (L.tls)
 		printf(" handshakes=%lu resumed=%lu tls=%s", L.handshakes,
 		    L.resumed, L.tls_info[0] != '\0' ? L.tls_info : "none");
+	burst_print();
 	printf("\n");
 	return L.done > 0 && L.errors == 0 && L.bad == 0 ? 0 : 3;
 }
