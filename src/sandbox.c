@@ -498,7 +498,7 @@ sandbox_seccomp_build(const struct config *conf, enum sandbox_role role,
 		goto done;
 #endif
 	(void)conf;
-	rc = seccomp_export_bpf(ctx, out);
+	rc = out == -1 ? seccomp_load(ctx) : seccomp_export_bpf(ctx, out);
 done:
 	seccomp_release(ctx);
 	return rc;
@@ -510,6 +510,11 @@ done:
  * every page of that would stay private to each worker for its whole life
  * (what one more worker costs). The process then loads the program
  * itself; the kernel keeps its own copy, so the buffer goes too.
+ * Without a pipe or a child (the workers' user at its RLIMIT_NPROC, a
+ * pids cgroup at its limit, short of memory) the process compiles and
+ * loads the same program itself: the heap is the lesser cost, and a
+ * worker that exited instead would count as one that cannot run (not
+ * respawned, the pool one smaller for good) over a shortage that passes.
  */
 static int
 sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
@@ -523,12 +528,11 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 
 	self = getpid();
 	if (pipe2(p, O_CLOEXEC) == -1)
-		return -errno;
+		return sandbox_seccomp_build(conf, role, sfd, self, -1);
 	if ((pid = fork()) == -1) {
-		rc = -errno;
 		close(p[0]);
 		close(p[1]);
-		return rc;
+		return sandbox_seccomp_build(conf, role, sfd, self, -1);
 	}
 	if (pid == 0) {
 		close(p[0]);

@@ -193,6 +193,27 @@ killed_by() {
 	killed_by execve
 }
 
+@test "seccomp: a worker whose user is at RLIMIT_NPROC still gets its filter" {
+	[ "$(id -u)" = 0 ] || skip "running workers as another user needs root"
+	id nobody >/dev/null 2>&1 || skip "no nobody user"
+	need_hooks
+	write_conf "workers 1" "min_spare 0" "user nobody"
+	need_full_filter
+	ulimit -c 0
+	# Room for the worker alone among nobody's processes: the child
+	# that compiles the filter cannot be forked (EAGAIN). Soft only,
+	# and root, forking the worker, is above it.
+	ulimit -S -u $(($(ps -u nobody --no-headers | wc -l) + 1))
+	start_tine
+	wait_for serving_workers_are 1
+	grep -q '^Seccomp_filters:[[:space:]]*1$' \
+	    "/proc/$(serving_workers)/status"
+	run -0 req /
+	[ "$output" = "hello tine" ]
+	killed_by execve
+	! log_has "cannot run" || false
+}
+
 @test "seccomp: ptrace of the master kills the worker, named and replaced" {
 	need_hooks
 	write_conf "workers 1" "min_spare 0"
