@@ -540,15 +540,16 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 		_exit(rc < 0 ? (-rc & 0xff ? -rc & 0xff : EINVAL) : 0);
 	}
 	close(p[1]);
-	buf = mmap(NULL, SANDBOX_BPF_MAX_BYTES, PROT_READ | PROT_WRITE,
+	buf = mmap(NULL, SANDBOX_BPF_MAX_BYTES + 1, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	rc = buf == MAP_FAILED ? -errno : 0;
+	/* One byte of room more than the kernel takes, to see a longer one. */
 	while (rc == 0 && (n = read(p[0], (char *)buf + len,
-	    SANDBOX_BPF_MAX_BYTES - len)) != 0) {
+	    SANDBOX_BPF_MAX_BYTES + 1 - len)) != 0) {
 		if (n == -1 && errno != EINTR)
 			rc = -errno;
-		else if (n > 0 && (len += (size_t)n) == SANDBOX_BPF_MAX_BYTES)
-			rc = -E2BIG;	/* more than the kernel takes */
+		else if (n > 0 && (len += (size_t)n) > SANDBOX_BPF_MAX_BYTES)
+			rc = -E2BIG;
 	}
 	close(p[0]);
 	while (waitpid(pid, &status, 0) == -1)
@@ -567,7 +568,7 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 			rc = -errno;
 	}
 	if (buf != MAP_FAILED)
-		(void)munmap(buf, SANDBOX_BPF_MAX_BYTES);
+		(void)munmap(buf, SANDBOX_BPF_MAX_BYTES + 1);
 	return rc;
 }
 
