@@ -3,11 +3,16 @@
  * "floor" row of scripts/bench. Each worker: accept4, blocking read until
  * the end of a head, one writev of a response built at start (the whole
  * file read once), one write of a fixed access-log line, and again until
- * the client closes. Every request gets the same file; no timeouts, no
- * parsing beyond "Connection: close". Not a server: a yardstick.
+ * the client closes. A file larger than BODY_MAX_BYTES is the large-file
+ * floor instead: the head with MSG_MORE, then one blocking sendfile() loop
+ * over the whole file (no chunks, no timers, no socket options), which is
+ * the least tine's model can do for a download. Every request gets the
+ * same file; no timeouts, no parsing beyond "Connection: close". Not a
+ * server: a yardstick.
  *
  * usage: floor -p PORT -w WORKERS -f FILE [-l LOGFILE]
  */
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -42,8 +47,9 @@ static volatile sig_atomic_t stop;
 static struct {
 	char	 head_ka[256], head_close[256];
 	size_t	 head_ka_len, head_close_len;
-	char	*body;
+	char	*body;		/* NULL: sent from file_fd */
 	size_t	 body_len;
+	int	 file_fd;
 	int	 lfd;
 	int	 logfd;
 	char	 buf[HEAD_MAX_BYTES];
@@ -76,6 +82,34 @@ wants_close(const char *head, size_t len)
 	return false;
 }
 
+/* The large-file floor: the head, then the file in one sendfile loop. */
+static int
+send_file(int fd, bool close_after)
+{
+	const char	*head = close_after ? F.head_close : F.head_ka;
+	size_t		 hlen = close_after ? F.head_close_len : F.head_ka_len;
+	off_t		 off = 0;
+	ssize_t		 n;
+
+	while (hlen > 0) {
+		n = send(fd, head, hlen, MSG_MORE | MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR && !stop)
+			continue;
+		if (n <= 0)
+			return -1;
+		head += n;
+		hlen -= (size_t)n;
+	}
+	while ((size_t)off < F.body_len) {
+		n = sendfile(fd, F.file_fd, &off, F.body_len - (size_t)off);
+		if (n == -1 && errno == EINTR && !stop)
+			continue;
+		if (n <= 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 send_all(int fd, bool close_after)
 {
@@ -83,6 +117,8 @@ send_all(int fd, bool close_after)
 	ssize_t		 n;
 	int		 i = 0;
 
+	if (F.body == NULL)
+		return send_file(fd, close_after);
 	iov[0].iov_base = close_after ? F.head_close : F.head_ka;
 	iov[0].iov_len = close_after ? F.head_close_len : F.head_ka_len;
 	iov[1].iov_base = F.body;
@@ -165,12 +201,11 @@ load_file(const char *path)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1)
 		die(path);
-	if (st.st_size > BODY_MAX_BYTES) {
-		fprintf(stderr, "floor: %s: larger than %d bytes\n", path,
-		    BODY_MAX_BYTES);
-		exit(1);
-	}
 	F.body_len = (size_t)st.st_size;
+	if (st.st_size > BODY_MAX_BYTES) {
+		F.file_fd = fd;		/* the large-file floor */
+		return;
+	}
 	if ((F.body = malloc(F.body_len + 1)) == NULL)
 		die("floor");
 	n = read(fd, F.body, F.body_len);

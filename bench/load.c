@@ -14,12 +14,18 @@
  * counts how many handshakes the server actually resumed; without it
  * every handshake is a full one.
  *
- * usage: load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS)
- *             [-e CODINGS] [-H HOST] [-s STATUS] [-t TIMEOUT] ADDR:PORT PATH
- *        load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS)
- *             [-e CODINGS] [-H HOST] [-t TIMEOUT] -L LIST [-i PERCENT]
- *             [-r SEED] [-z EXPONENT] ADDR:PORT
- * -H sends HOST as the Host field (default: ADDR:PORT), so that a server
+ * usage: load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS | -k PER_CONN)
+ *             [-r RAMP_MS] [-e CODINGS] [-H HOST] [-s STATUS] [-t TIMEOUT]
+ *             ADDR:PORT PATH
+ *        load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS | -k PER_CONN)
+ *             [-r RAMP_MS] [-e CODINGS] [-H HOST] [-t TIMEOUT] -L LIST
+ *             [-i PERCENT] [-x SEED] [-z EXPONENT] ADDR:PORT
+ * -c opens CONNS connection slots (at most 4096) to ADDR:PORT (IPv4). The
+ * run lasts SECONDS (-d), or until REQUESTS have been answered (-n), or
+ * is a burst (-k, below): exactly one of the three. -C sends
+ * "Connection: close" and opens a new connection for every request. A
+ * request not answered within TIMEOUT seconds (-t, default 10) fails its
+ * connection (errors=), and the slot connects again. -H sends HOST as the Host field (default: ADDR:PORT), so that a server
  * with several sites routes the requests to one of them. -e sends
  * CODINGS as Accept-Encoding ("gzip, br", say); without it the request
  * has no Accept-Encoding field.
@@ -30,13 +36,12 @@
  * 1 / k^EXPONENT (Zipf; -z, default 1). PERCENT of the requests (-i,
  * default 0) for a file with an ETag carry it in If-None-Match, as a
  * browser revalidating its copy. Each connection slot draws from a
- * generator of its own seeded from SEED (-r, default 1) and its index,
+ * generator of its own seeded from SEED (-x, default 1) and its index,
  * so that the n-th request of slot i is the same file, conditional or
  * not, whatever server answers. A 200 and a 304 to a conditional request
  * are good answers; a 304 to an unconditional one and any other status
- * are bad. Bodies of a known length are dropped by
- * the kernel unread (recv with MSG_TRUNC), so that the client's copying
- * does not limit a run that moves a gigabyte a second.
+ * are bad (-s does not apply). With -k the slots draw as they do for
+ * -d and -n.
  *
  * A body is delimited by Content-Length or by chunked transfer coding
  * (RFC 9112, 7.1: sizes, extensions and trailer fields are read and
@@ -46,15 +51,33 @@
  * (bytes / requests is the mean body of a response). A complete response
  * whose status is not STATUS (default 200) is "bad": its body is read,
  * the connection goes on, and it counts in bad= only, not in requests=.
+ * Over plain TCP the bytes of a body with a Content-Length are dropped by
+ * the kernel unread (recv with MSG_TRUNC, never past the body's end), so
+ * that copying them out does not make this client the limit of a run
+ * that moves gigabytes a second; a chunked body, or any over TLS, is read
+ * and parsed or decrypted.
  *
- * prints one line: requests= errors= bad= starved= conn_min= conn_max=
- * p50_us= p99_us= elapsed_s= rps= bytes= encoded= (good responses that
+ * A burst (-k): each connection slot makes PER_CONN requests, then closes
+ * and is not opened again; one that the server closed earlier reconnects
+ * for the rest (counted in reconnects=). -r spreads the slots' first
+ * connects evenly over RAMP_MS milliseconds. The run ends when every slot
+ * is done, and the line adds last_ms= (from the first connect to the last
+ * response), reconnects=, p999_us= and max_us=. A request's latency runs
+ * from its connect when it is the first on its connection, so the time a
+ * connection waits in the server's accept queue is in it.
+ *
+ * prints one line: requests= (good responses) errors= (connections that
+ * failed: refused, reset, timed out or malformed) bad= starved= (slots
+ * that got no good response) conn_min= conn_max= (the fewest and most
+ * good responses of a slot) p50_us= p99_us= (latency percentiles)
+ * elapsed_s= rps= bytes= encoded= (good responses that
  * had a Content-Encoding other than identity) client_cpu_pct= (the
  * client's own CPU time over the run's wall time: near 100 it, not the
  * server, is the limit), status_200= status_304= status_other= (complete
  * responses by status, good or bad) cond= (conditional requests sent), and
  * with -S handshakes= resumed= tls= (protocol/suite/group of the first
- * handshake). Exits 0 when at least
+ * handshake), and with -k last_ms= reconnects= p999_us= max_us= (above).
+ * Exits 0 when at least
  * one request was answered and none failed or was bad, 3 otherwise, 2 on
  * a usage error.
  */
@@ -88,6 +111,7 @@
 #define HEAD_MAX_BYTES		16384	/* response status line and fields */
 #define REQUEST_MAX_BYTES	1024
 #define DISCARD_BYTES		(256 * 1024)	/* body bytes per read() */
+#define TRUNC_MAX_BYTES		(64 * 1024 * 1024) /* per recv(MSG_TRUNC) */
 #define EVENTS_MAX		256
 #define SWEEP_MS		50	/* timeout checks */
 #define HIST_LINEAR		64	/* 1 µs buckets below this */
@@ -200,6 +224,18 @@ static struct {
 	const char	*host;
 	char		 extra[REQUEST_MAX_BYTES];	/* fields after Host */
 } M;
+
+/* -k, -r: the burst; burst_* below. */
+static struct {
+	unsigned long		 per_conn;	/* -k; 0: no burst */
+	uint64_t		 ramp_ns;	/* -r */
+	unsigned long		*sent;		/* per slot: requests issued */
+	int			 started;	/* slots whose first connect is due */
+	unsigned long		 reconnects;
+	uint64_t		 t0;
+	uint64_t		 t_last;	/* ns, the last response */
+	uint64_t		 max_us;
+} B;
 
 static uint64_t
 now_ns(void)
@@ -314,6 +350,8 @@ conn_watch(struct conn *c, uint32_t events)
 
 static void conn_start(struct conn *);
 static int mix_request(struct conn *);
+static bool burst_take(struct conn *);
+static void burst_note(uint64_t);
 
 static void
 conn_fail(struct conn *c)
@@ -369,6 +407,27 @@ io_read(struct conn *c, void *buf, size_t len, uint32_t *want)
 	if ((r = SSL_read(c->ssl, buf, (int)len)) > 0)
 		return r;
 	return io_tls_result(c, r, want);
+}
+
+/*
+ * Body bytes: over plain TCP, of a body with a Content-Length, recv() with
+ * MSG_TRUNC drops them in the kernel without copying them out (Linux TCP;
+ * never past the body's end, so the next response stays queued). Copying
+ * 1 GiB downloads into a buffer made this client, not the server, the
+ * limit at about 4.6 GiB/s on a core. Everything else is read into the
+ * discard buffer, to be parsed (chunk framing) or decrypted.
+ */
+static ssize_t
+body_read(struct conn *c, uint32_t *want)
+{
+	size_t	 len = TRUNC_MAX_BYTES;
+
+	if (c->ssl != NULL || c->bst != B_LENGTH)
+		return io_read(c, L.discard, DISCARD_BYTES, want);
+	*want = EPOLLIN;
+	if ((long long)len > c->body_left)
+		len = (size_t)c->body_left;
+	return recv(c->fd, NULL, len, MSG_TRUNC);
 }
 
 static ssize_t
@@ -487,7 +546,7 @@ conn_start(struct conn *c)
 {
 	int	 fd, one = 1;
 
-	if (!may_issue()) {
+	if (!may_issue() || !burst_take(c)) {
 		conn_drop(c);
 		return;
 	}
@@ -559,6 +618,7 @@ conn_complete(struct conn *c)
 		return;
 	}
 	L.hist[hist_index(us)]++;
+	burst_note(us);
 	L.done++;
 	L.bytes += c->rbytes;
 	c->done++;
@@ -776,8 +836,6 @@ body_feed(struct conn *c, const char *p, size_t len)
 	return c->bst == B_DONE ? 1 : 0;
 }
 
-static bool mix_discard(struct conn *);
-
 /*
  * Reads what there is for the state; returns true when it took bytes, so
  * that with TLS the caller reads again while OpenSSL holds some (epoll
@@ -828,9 +886,7 @@ conn_read(struct conn *c)
 		return true;
 	}
 	if (c->st == ST_BODY) {
-		if (M.n > 0 && c->ssl == NULL && c->bst == B_LENGTH)
-			return mix_discard(c);
-		n = io_read(c, L.discard, DISCARD_BYTES, &want);
+		n = body_read(c, &want);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
 			if (conn_watch(c, want) == -1)
 				conn_fail(c);
@@ -988,36 +1044,6 @@ mix_request(struct conn *c)
 	return 0;
 }
 
-/*
- * -L, a body of known length over plain TCP: the kernel drops it
- * (MSG_TRUNC, which TCP takes as "discard", tcp(7)) and says how many
- * bytes it dropped, never past the body's end. A site mix moves a
- * gigabyte a second on loopback, and copying it out would make the
- * client's CPU, not the server, the limit.
- */
-static bool
-mix_discard(struct conn *c)
-{
-	ssize_t		 n;
-	size_t		 want = DISCARD_BYTES;
-
-	if ((long long)want > c->body_left)
-		want = (size_t)c->body_left;
-	n = recv(c->fd, NULL, want, MSG_TRUNC | MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-		if (conn_watch(c, EPOLLIN) == -1)
-			conn_fail(c);
-		return false;
-	}
-	if (n <= 0) {
-		conn_fail(c);
-		return false;
-	}
-	if (body_feed(c, L.discard, (size_t)n) == 1)	/* not read */
-		conn_complete(c);
-	return true;
-}
-
 /* Reads LIST ("PATH" or "PATH ETAG" a line) and the Zipf table. */
 static int
 mix_load(const char *list)
@@ -1084,15 +1110,93 @@ fail:
 	return -1;
 }
 
+/*
+ * The burst (-k): may slot c issue a request? Counts it when it may, and
+ * a new connection for a slot that had one as a reconnect.
+ */
+static bool
+burst_take(struct conn *c)
+{
+	size_t	 i = (size_t)(c - L.conns);
+
+	if (B.per_conn == 0)
+		return true;
+	if ((int)i >= B.started || B.sent[i] >= B.per_conn)
+		return false;
+	if (c->fd == -1 && B.sent[i] > 0)
+		B.reconnects++;
+	B.sent[i]++;
+	return true;
+}
+
+static void
+burst_note(uint64_t us)
+{
+	if (B.per_conn == 0)
+		return;
+	B.t_last = now_ns();
+	if (us > B.max_us)
+		B.max_us = us;
+}
+
+/*
+ * -r: starts the slots whose first connect is due, slot i at
+ * i * RAMP_MS / CONNS; returns the milliseconds until the next one, or -1.
+ */
+static int
+burst_ramp(uint64_t now)
+{
+	uint64_t	 due;
+	int		 i;
+
+	if (B.per_conn == 0)
+		return -1;
+	while (B.started < L.nconns) {
+		due = B.t0 + B.ramp_ns * (uint64_t)B.started /
+		    (uint64_t)L.nconns;
+		if (due > now)
+			return (int)((due - now + 999999) / 1000000);
+		i = B.started++;
+		conn_start(&L.conns[i]);
+	}
+	return -1;
+}
+
+/* Every slot has issued its requests and closed. */
+static bool
+burst_over(void)
+{
+	int	 i;
+
+	if (B.per_conn == 0 || B.started < L.nconns)
+		return false;
+	for (i = 0; i < L.nconns; i++)
+		if (B.sent[i] < B.per_conn || L.conns[i].st != ST_IDLE)
+			return false;
+	return true;
+}
+
+static void
+burst_print(void)
+{
+	if (B.per_conn == 0)
+		return;
+	printf(" last_ms=%.1f reconnects=%lu p999_us=%.0f max_us=%ju",
+	    B.t_last > B.t0 ? (double)(B.t_last - B.t0) / 1e6 : 0,
+	    B.reconnects, hist_percentile(0.999), (uintmax_t)B.max_us);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: load [-C] [-S [-R]] -c CONNS "
-	    "(-d SECONDS | -n REQUESTS) [-e CODINGS] [-H HOST] [-s STATUS] "
-	    "[-t TIMEOUT] ADDR:PORT PATH\n"
-	    "       load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS) "
+	    "(-d SECONDS | -n REQUESTS | -k PER_CONN) [-r RAMP_MS] "
+	    "[-e CODINGS] [-H HOST] [-s STATUS] [-t TIMEOUT] "
+	    "ADDR:PORT PATH\n"
+	    "       load [-C] [-S [-R]] -c CONNS "
+	    "(-d SECONDS | -n REQUESTS | -k PER_CONN) [-r RAMP_MS] "
 	    "[-e CODINGS] [-H HOST] [-t TIMEOUT] -L LIST [-i PERCENT] "
-	    "[-r SEED] [-z EXPONENT] ADDR:PORT\n");
+	    "[-x SEED] [-z EXPONENT] ADDR:PORT\n");
 	exit(2);
 }
 
@@ -1137,12 +1241,12 @@ main(int argc, char *argv[])
 	char			*colon, *endp;
 	const char		*host = NULL, *codings = NULL, *list = NULL;
 	char			 ae[REQUEST_MAX_BYTES];
-	int			 ch, i, n, wait_ms;
+	int			 ch, i, n, wait_ms, ramp_ms;
 
 	L.want_status = 200;
 	M.zipf_s = 1;
 	M.seed = 1;
-	while ((ch = getopt(argc, argv, "CH:L:RSc:d:e:i:n:r:s:t:z:")) != -1) {
+	while ((ch = getopt(argc, argv, "CH:L:RSc:d:e:i:k:n:r:s:t:x:z:")) != -1) {
 		switch (ch) {
 		case 'C':
 			L.close_mode = true;
@@ -1181,11 +1285,14 @@ main(int argc, char *argv[])
 			    M.cond_share > 1)
 				usage();
 			break;
+		case 'k':
+			B.per_conn = number(optarg, ULONG_MAX / 2);
+			break;
 		case 'n':
 			L.limit = number(optarg, ULONG_MAX / 2);
 			break;
 		case 'r':
-			M.seed = number(optarg, ULONG_MAX);
+			B.ramp_ns = number(optarg, 3600000) * 1000000ull;
 			break;
 		case 's':
 			L.want_status = (int)number(optarg, 599);
@@ -1194,6 +1301,9 @@ main(int argc, char *argv[])
 			timeout = strtod(optarg, &endp);
 			if (*endp != '\0' || timeout <= 0)
 				usage();
+			break;
+		case 'x':
+			M.seed = number(optarg, ULONG_MAX);
 			break;
 		case 'z':
 			M.zipf_s = strtod(optarg, &endp);
@@ -1207,7 +1317,8 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc != (list != NULL ? 1 : 2) || L.nconns == 0 ||
-	    (duration == 0) == (L.limit == 0) ||
+	    (duration > 0) + (L.limit > 0) + (B.per_conn > 0) != 1 ||
+	    (B.ramp_ns > 0 && B.per_conn == 0) ||
 	    (list == NULL && argv[1][0] != '/') || (L.resume && !L.tls))
 		usage();
 	colon = strrchr(argv[0], ':');
@@ -1250,7 +1361,8 @@ main(int argc, char *argv[])
 		return 1;
 	L.discard = malloc(DISCARD_BYTES);
 	L.conns = calloc((size_t)L.nconns, sizeof(*L.conns));
-	if (L.discard == NULL || L.conns == NULL) {
+	B.sent = calloc((size_t)L.nconns, sizeof(*B.sent));
+	if (L.discard == NULL || L.conns == NULL || B.sent == NULL) {
 		perror("load");
 		return 1;
 	}
@@ -1259,6 +1371,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	t0 = now_ns();
+	B.t0 = t0;
 	if (duration > 0)
 		L.t_end = t0 + (uint64_t)(duration * 1e9);
 	for (i = 0; i < L.nconns; i++) {
@@ -1279,9 +1392,13 @@ main(int argc, char *argv[])
 			break;
 		if (L.limit > 0 && L.done >= L.limit)
 			break;
+		if (burst_over())
+			break;
 		wait_ms = SWEEP_MS;
 		if (L.t_end != 0 && (L.t_end - now) / 1000000 < SWEEP_MS)
 			wait_ms = (int)((L.t_end - now) / 1000000) + 1;
+		if ((ramp_ms = burst_ramp(now)) >= 0 && ramp_ms < wait_ms)
+			wait_ms = ramp_ms;
 		n = epoll_wait(L.ep, evs, EVENTS_MAX, wait_ms);
 		if (n == -1 && errno != EINTR) {
 			perror("load: epoll_wait");
@@ -1330,6 +1447,7 @@ main(int argc, char *argv[])
 	if (L.tls)
 		printf(" handshakes=%lu resumed=%lu tls=%s", L.handshakes,
 		    L.resumed, L.tls_info[0] != '\0' ? L.tls_info : "none");
+	burst_print();
 	printf("\n");
 	return L.done > 0 && L.errors == 0 && L.bad == 0 ? 0 : 3;
 }

@@ -42,8 +42,8 @@ MIX_SERVERS_ALL=" tine nginx lighttpd "
 # of the load scenarios it answers 403 to every file past the 8181st
 # (seen with 1.4.69), so a site of MIX_FILES gets room for all of them.
 MIX_LIGHTTPD_FDS=65536
-MIX=$T/mix
-MIX_ROOT=$MIX/www
+MIX_DIR=$T/mix
+MIX_ROOT=$MIX_DIR/www
 MIX_DATA=$T/mix.data
 MIX_NAMES=()		# the servers of this run: mtine, mnginx, mlighttpd
 
@@ -121,37 +121,37 @@ mix_cmd() {	# name: sets CMD, for server_cmd
 	esac
 }
 
-# mix_corpus: the files and $MIX/rank ("PATH BYTES TYPE", most popular
+# mix_corpus: the files and $MIX_DIR/rank ("PATH BYTES TYPE", most popular
 # first)
 mix_corpus() {
 	mkdir -p "$MIX_ROOT"
 	awk -v root="$MIX_ROOT" -v files=$MIX_FILES -v seed=$MIX_SEED \
-	    -f bench/mix-corpus.awk >"$MIX/rank" ||
+	    -f bench/mix-corpus.awk >"$MIX_DIR/rank" ||
 	    die "bench/mix-corpus.awk failed"
-	[ "$(wc -l <"$MIX/rank")" = $MIX_FILES ] ||
+	[ "$(wc -l <"$MIX_DIR/rank")" = $MIX_FILES ] ||
 	    die "mix: not $MIX_FILES files"
 	# the start-up probe asks for /4k.html
 	cp "$T/www/4k.html" "$MIX_ROOT/"
-	chmod -R a+rX "$MIX"
+	chmod -R a+rX "$MIX_DIR"
 	awk '{ n[$3]++; b[$3] += $2; t += $2 }
 		END {
 			for (k in n)
 				printf "X type %s %d %d\n", k, n[k], b[k]
 			printf "X total %d %d\n", NR, t
-		}' "$MIX/rank" >>"$MIX_DATA"
+		}' "$MIX_DIR/rank" >>"$MIX_DATA"
 }
 
-# mix_etags name: $MIX/list.NAME, "PATH ETAG" in rank order, from one
+# mix_etags name: $MIX_DIR/list.NAME, "PATH ETAG" in rank order, from one
 # HEAD request per file over one keep-alive connection (curl -K)
 mix_etags() {
 	local n=$1 port=${PORT[$1]}
 	awk -v base="http://127.0.0.1:$port" '{
 		printf "url = \"%s%s\"\noutput = \"/dev/null\"\n", base, $1
-	}' "$MIX/rank" >"$MIX/curl.$n"
+	}' "$MIX_DIR/rank" >"$MIX_DIR/curl.$n"
 	curl -s --head --max-time 120 -w '%{http_code} %header{etag}\n' \
-	    -K "$MIX/curl.$n" >"$MIX/heads.$n" ||
+	    -K "$MIX_DIR/curl.$n" >"$MIX_DIR/heads.$n" ||
 	    die "mix: curl could not ask $n for the ETags"
-	paste -d' ' "$MIX/rank" "$MIX/heads.$n" | awk -v n="$n" '
+	paste -d' ' "$MIX_DIR/rank" "$MIX_DIR/heads.$n" | awk -v n="$n" '
 		NF != 5 || $4 != 200 || $5 == "" {
 			printf "mix: %s: %s answers %s with no ETag\n", n, $1,
 			    $4 > "/dev/stderr"
@@ -159,9 +159,9 @@ mix_etags() {
 			exit 1
 		}
 		{ print $1, $5 }
-		END { exit bad }' >"$MIX/list.$n" ||
+		END { exit bad }' >"$MIX_DIR/list.$n" ||
 	    die "mix: $n gave no ETag for every file"
-	[ "$(wc -l <"$MIX/list.$n")" = $MIX_FILES ] ||
+	[ "$(wc -l <"$MIX_DIR/list.$n")" = $MIX_FILES ] ||
 	    die "mix: $n: not $MIX_FILES ETags"
 }
 
@@ -188,7 +188,7 @@ mix_read_all() {	# every file once, into the page cache
 # mix_run round phase(cold|warm) conns name
 mix_run() {
 	local r=$1 ph=$2 c=$3 n=$4 t0 t1 out a0 a1 b0 b1 spid samples
-	samples=$MIX/pool.$n.$c.$ph.$r
+	samples=$MIX_DIR/pool.$n.$c.$ph.$r
 	if [ "$ph" = cold ]; then
 		mix_drop_cache
 	else
@@ -200,7 +200,7 @@ mix_run() {
 	a0=$(cpu_ticks 0) b0=$(cpu_ticks 1)
 	t0=$(tree_cpu_ns "${SPID[$n]}")
 	out=$("${PIN_CLI[@]}" "$LOAD" -d "$MIX_S" -t $((MIX_S + 5)) -c "$c" \
-	    -L "$MIX/list.$n" -i $MIX_COND_PCT -z $MIX_ZIPF -r $MIX_SEED \
+	    -L "$MIX_DIR/list.$n" -i $MIX_COND_PCT -z $MIX_ZIPF -x $MIX_SEED \
 	    "127.0.0.1:${PORT[$n]}" || true)
 	t1=$(tree_cpu_ns "${SPID[$n]}")
 	a1=$(cpu_ticks 0) b1=$(cpu_ticks 1)
@@ -238,7 +238,7 @@ mix_main() {
 		say "mix: cannot drop the page cache (not root): warm runs only"
 		phases=warm
 	fi
-	mkdir -p "$MIX"
+	mkdir -p "$MIX_DIR"
 	mix_corpus
 	say "mix: $MIX_FILES files ($(awk '$2 == "total" {
 	    printf "%.0f MB", $4 / 1e6 }' "$MIX_DATA")), servers" \
@@ -250,7 +250,7 @@ mix_main() {
 		for c in "${MIX_CONNS[@]}"; do
 			for n in $(rotate $r "${MIX_NAMES[@]}"); do
 				start_server "$n" load
-				[ -s "$MIX/list.$n" ] || mix_etags "$n"
+				[ -s "$MIX_DIR/list.$n" ] || mix_etags "$n"
 				truncate_logs
 				for ph in $phases; do
 					mix_run "$r" "$ph" "$c" "$n"

@@ -95,6 +95,15 @@ BEGIN {
 	title["big8"] = "Keep-alive, 10 MiB file, 8 connections " \
 	    "(MiB/s = 10 × req/s)"
 	title["nf32"] = "Keep-alive, 404, 32 connections"
+	title["big1"] = "Keep-alive, 10 MiB file, 1 connection " \
+	    "(MiB/s = 10 × req/s)"
+	title["huge1"] = "Keep-alive, 1 GiB file, 1 connection " \
+	    "(GiB/s = req/s)"
+	title["wbig8"] = "Keep-alive, 10 MiB file, 8 connections, " \
+	    "client wrk -t1 (no per-connection counts: starved and " \
+	    "req/conn are not known)"
+	title["wbig1"] = "Keep-alive, 10 MiB file, 1 connection, " \
+	    "client wrk -t1"
 	ntsrv = split(tservers, tsrv, " ")
 	ntls = split(tscenarios, tscn, " ")
 	title["tka4"] = "HTTPS keep-alive, 4 KiB file, 4 connections"
@@ -261,18 +270,19 @@ function plain_tables() {
 		print ""
 		print "| server | req/s | ×nginx | p50 µs | p99 µs " \
 		    "| p99 ×nginx | errors | starved | req/conn " \
-		    "| CPU µs/req | CPU ×nginx |"
-		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		    "| CPU µs/req | CPU ×nginx | client CPU % |"
+		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:" \
+		    "|---:|"
 		for (j = 1; j <= nsrv; j++) {
 			s = srv[j]
 			if (!((scen, s) in ran)) {
 				if (s == "floor")
 					print "| floor | n/a |" \
-					    " | | | | | | | | |"
+					    " | | | | | | | | | |"
 				continue
 			}
 			printf "| %s | %s | %s | %s | %s | %s | %d | %d " \
-			    "| %d–%d | %s | %s |\n", s,
+			    "| %d–%d | %s | %s | %s |\n", s,
 			    fmt(med("rps", scen, s), "%.0f"),
 			    pratio(ratio("rps", scen, s, "nginx")),
 			    fmt(med("p50", scen, s), "%.0f"),
@@ -281,7 +291,8 @@ function plain_tables() {
 			    errors[scen, s], starved[scen, s],
 			    cmin[scen, s], cmax[scen, s],
 			    fmt(med("cpu", scen, s), "%.1f"),
-			    pratio(ratio("cpu", scen, s, "nginx"))
+			    pratio(ratio("cpu", scen, s, "nginx")),
+			    fmt(med("ccpu", scen, s), "%.0f")
 		}
 	}
 
@@ -441,6 +452,23 @@ function plain_targets() {
 	}
 	target("10 MiB downloads at 8 conns: req/s ≥ nginx, 0 errors, " \
 	    "0 starved", m, ok)
+	split("big8 wbig8", bk, " ")
+	for (k = 1; k <= 2; k++) {
+		a = ratio("rps", bk[k], "tine", "lighttpd")
+		target("10 MiB downloads at 8 conns (" (k == 1 ? \
+		    "bench/load.c" : "wrk -t1") "): req/s ≥ lighttpd",
+		    fmt(a, "%.2f×"), a == "" ? "" : a >= 1 && \
+		    errors[bk[k], "tine"] == 0)
+	}
+	a = ratio("rps", "huge1", "tine", "floor")
+	target("one 1 GiB download: within 10 % of the large-file floor",
+	    fmt(a, "%.2f×"), a == "" ? "" : a >= 0.9)
+	a = ratio("cpu", "ka256", "tine", "floor")
+	target("keep-alive at 256 conns: CPU/req ≤ 1.15× floor",
+	    fmt(a, "%.2f×"), a == "" ? "" : a <= 1.15)
+	v = prof["tine", "priv_worker"]
+	target("private memory per idle worker ≤ 64 KiB", fmt(v, "%d KiB"),
+	    v == "" ? "" : v <= 64)
 }
 
 # The most expensive functions of one kind, highest first.

@@ -10,9 +10,11 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <linux/landlock.h>
 #include <linux/sockios.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -47,6 +49,8 @@
 #define SANDBOX_SCOPE_ABSTRACT_UNIX		(1ULL << 0)
 #define SANDBOX_SCOPE_SIGNAL			(1ULL << 1)
 #define SANDBOX_SOL_TLS				282	/* linux/tls.h */
+/* The longest program the kernel loads: BPF_MAXINSNS instructions. */
+#define SANDBOX_BPF_MAX_BYTES	(BPF_MAXINSNS * sizeof(struct sock_filter))
 /*
  * A descriptor argument: the kernel reads only its low 32 bits (an
  * int), the filter compares all 64. So a rule about one descriptor
@@ -346,7 +350,8 @@ sandbox_sigsys(int sig, siginfo_t *si, void *uc)
  * Signals go only to the process itself (raise()).
  */
 static int
-sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
+sandbox_seccomp_build(const struct config *conf, enum sandbox_role role,
+    int sfd, pid_t self, int out)
 {
 	scmp_filter_ctx	 ctx;
 	const int	*calls;
@@ -361,6 +366,7 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 	(void)n;
 	(void)sfd;
 	(void)qfd;
+	(void)self;
 	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < nitems(sandbox_denied_calls); i++)
@@ -377,7 +383,7 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 			goto done;
 	/* raise(): signals to the process itself only. */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) < 0)
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self))) < 0)
 		goto done;
 	/*
 	 * Memory, but no new code: mmap and mprotect with PROT_EXEC fail
@@ -492,9 +498,72 @@ sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
 		goto done;
 #endif
 	(void)conf;
-	rc = seccomp_load(ctx);
+	rc = seccomp_export_bpf(ctx, out);
 done:
 	seccomp_release(ctx);
+	return rc;
+}
+
+/*
+ * The filter is compiled in a child of its own, which writes the program
+ * to a pipe and exits: libseccomp builds it in about 100 KiB of heap, and
+ * every page of that would stay private to each worker for its whole life
+ * (what one more worker costs). The process then loads the program
+ * itself; the kernel keeps its own copy, so the buffer goes too.
+ */
+static int
+sandbox_seccomp(const struct config *conf, enum sandbox_role role, int sfd)
+{
+	struct sock_fprog	 prog;
+	size_t			 len = 0;
+	ssize_t			 n;
+	pid_t			 self, pid;
+	void			*buf;
+	int			 p[2], status, rc;
+
+	self = getpid();
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -errno;
+	if ((pid = fork()) == -1) {
+		rc = -errno;
+		close(p[0]);
+		close(p[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		rc = sandbox_seccomp_build(conf, role, sfd, self, p[1]);
+		_exit(rc < 0 ? (-rc & 0xff ? -rc & 0xff : EINVAL) : 0);
+	}
+	close(p[1]);
+	buf = mmap(NULL, SANDBOX_BPF_MAX_BYTES, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	rc = buf == MAP_FAILED ? -errno : 0;
+	while (rc == 0 && (n = read(p[0], (char *)buf + len,
+	    SANDBOX_BPF_MAX_BYTES - len)) != 0) {
+		if (n == -1 && errno != EINTR)
+			rc = -errno;
+		else if (n > 0 && (len += (size_t)n) == SANDBOX_BPF_MAX_BYTES)
+			rc = -E2BIG;	/* more than the kernel takes */
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			status = EINVAL << 8;
+			break;
+		}
+	if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		rc = WIFEXITED(status) ? -WEXITSTATUS(status) : -EINVAL;
+	if (rc == 0 && (len == 0 || len % sizeof(struct sock_filter) != 0))
+		rc = -EINVAL;
+	if (rc == 0) {
+		prog.len = (unsigned short)(len / sizeof(struct sock_filter));
+		prog.filter = buf;
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1)
+			rc = -errno;
+	}
+	if (buf != MAP_FAILED)
+		(void)munmap(buf, SANDBOX_BPF_MAX_BYTES);
 	return rc;
 }
 

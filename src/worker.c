@@ -779,9 +779,18 @@ worker_accept_loop(void)
 		worker_check_signals();
 		if (w.retiring)
 			worker_retire();
-		setproctitle("worker [idle]");
 		now = util_now_ms();
-		sb_enter(SB_IDLE, now);
+		/*
+		 * A wake-up in accept (the log flush, the cache's release, a
+		 * signal) is no new idleness: the pool's shrinking counts
+		 * from the last connection (spare_timeout, max_spare), and
+		 * these timers would otherwise restart it up to two seconds
+		 * later.
+		 */
+		if (sb_self == NULL || sb_self->state != SB_IDLE) {
+			setproctitle("worker [idle]");
+			sb_enter(SB_IDLE, now);
+		}
 		worker_idle_cache(now);
 		if (w.nlisten == 1) {
 			/* Blocking accept: the kernel wakes one worker. */

@@ -290,6 +290,27 @@ EOF
 	worker_count_is 3
 }
 
+@test "an idle worker's idle time runs from its last connection, not from its timers" {
+	# A worker that served a file has its access-log flush (1 s) and
+	# its open-file release (2 s) to wake it in accept: neither may
+	# restart the idle time spare_timeout and max_spare count.
+	write_conf "workers 2" "status_path /status" \
+	    "access_log $T/access.log"
+	start_tine
+	wait_workers 2
+	run -0 req /
+	[ "$output" = "hello tine" ]
+	sleep 3
+	# Every idle worker has idled since before the timers fired.
+	run -0 status_json '",".join("%.1f" % x["state_seconds"]
+	    for x in s["slots"] if x["state"] == "idle")'
+	echo "idle for: $output"
+	[ -n "$output" ]
+	run -0 python3 -c 'import sys
+sys.exit(0 if all(float(x) >= 2.5 for x in sys.argv[1].split(",")) else 1)' \
+	    "$output"
+}
+
 @test "min_spare 3: three idle workers are kept beside busy ones" {
 	write_conf "keepalive_timeout 30" "workers 1" "min_spare 3" \
 	    "max_spare 8" "status_path /status"
