@@ -17,10 +17,31 @@
  * usage: load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS | -k PER_CONN)
  *             [-r RAMP_MS] [-e CODINGS] [-H HOST] [-s STATUS] [-t TIMEOUT]
  *             ADDR:PORT PATH
- * -H sends HOST as the Host field (default: ADDR:PORT), so that a server
+ *        load [-C] [-S [-R]] -c CONNS (-d SECONDS | -n REQUESTS | -k PER_CONN)
+ *             [-r RAMP_MS] [-e CODINGS] [-H HOST] [-t TIMEOUT] -L LIST
+ *             [-i PERCENT] [-x SEED] [-z EXPONENT] ADDR:PORT
+ * -c opens CONNS connection slots (at most 4096) to ADDR:PORT (IPv4). The
+ * run lasts SECONDS (-d), or until REQUESTS have been answered (-n), or
+ * is a burst (-k, below): exactly one of the three. -C sends
+ * "Connection: close" and opens a new connection for every request. A
+ * request not answered within TIMEOUT seconds (-t, default 10) fails its
+ * connection (errors=), and the slot connects again. -H sends HOST as the Host field (default: ADDR:PORT), so that a server
  * with several sites routes the requests to one of them. -e sends
  * CODINGS as Accept-Encoding ("gzip, br", say); without it the request
  * has no Accept-Encoding field.
+ *
+ * With -L each request asks for a path of LIST instead of the one PATH:
+ * LIST has a line per file, "PATH" or "PATH ETAG", the most popular
+ * first, and the k-th line is picked with a probability proportional to
+ * 1 / k^EXPONENT (Zipf; -z, default 1). PERCENT of the requests (-i,
+ * default 0) for a file with an ETag carry it in If-None-Match, as a
+ * browser revalidating its copy. Each connection slot draws from a
+ * generator of its own seeded from SEED (-x, default 1) and its index,
+ * so that the n-th request of slot i is the same file, conditional or
+ * not, whatever server answers. A 200 and a 304 to a conditional request
+ * are good answers; a 304 to an unconditional one and any other status
+ * are bad (-s does not apply). With -k the slots draw as they do for
+ * -d and -n.
  *
  * A body is delimited by Content-Length or by chunked transfer coding
  * (RFC 9112, 7.1: sizes, extensions and trailer fields are read and
@@ -30,6 +51,11 @@
  * (bytes / requests is the mean body of a response). A complete response
  * whose status is not STATUS (default 200) is "bad": its body is read,
  * the connection goes on, and it counts in bad= only, not in requests=.
+ * Over plain TCP the bytes of a body with a Content-Length are dropped by
+ * the kernel unread (recv with MSG_TRUNC, never past the body's end), so
+ * that copying them out does not make this client the limit of a run
+ * that moves gigabytes a second; a chunked body, or any over TLS, is read
+ * and parsed or decrypted.
  *
  * A burst (-k): each connection slot makes PER_CONN requests, then closes
  * and is not opened again; one that the server closed earlier reconnects
@@ -40,12 +66,18 @@
  * from its connect when it is the first on its connection, so the time a
  * connection waits in the server's accept queue is in it.
  *
- * prints one line: requests= errors= bad= starved= conn_min= conn_max=
- * p50_us= p99_us= elapsed_s= rps= bytes= encoded= (good responses that
+ * prints one line: requests= (good responses) errors= (connections that
+ * failed: refused, reset, timed out or malformed) bad= starved= (slots
+ * that got no good response) conn_min= conn_max= (the fewest and most
+ * good responses of a slot) p50_us= p99_us= (latency percentiles)
+ * elapsed_s= rps= bytes= encoded= (good responses that
  * had a Content-Encoding other than identity) client_cpu_pct= (the
  * client's own CPU time over the run's wall time: near 100 it, not the
- * server, is the limit), and with -S handshakes= resumed= tls=
- * (protocol/suite/group of the first handshake). Exits 0 when at least
+ * server, is the limit), status_200= status_304= status_other= (complete
+ * responses by status, good or bad) cond= (conditional requests sent), and
+ * with -S handshakes= resumed= tls= (protocol/suite/group of the first
+ * handshake), and with -k last_ms= reconnects= p999_us= max_us= (above).
+ * Exits 0 when at least
  * one request was answered and none failed or was bad, 3 otherwise, 2 on
  * a usage error.
  */
@@ -60,6 +92,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -126,6 +159,12 @@ struct conn {
 	int		 digits;	/* of the chunk size so far */
 	size_t		 line;		/* bytes of an extension or trailer */
 	bool		 bad;		/* the status is not the one wanted */
+	int		 status;
+	bool		 cond;		/* -L: If-None-Match sent */
+	uint64_t	 rng;		/* -L: this slot's generator */
+	const char	*req;		/* the request: L.req, or mreq */
+	size_t		 reqlen;
+	char		 mreq[REQUEST_MAX_BYTES];
 	bool		 encoded;	/* Content-Encoding, not identity */
 	bool		 server_close;
 	uint32_t	 watching;	/* epoll events registered */
@@ -156,6 +195,9 @@ static struct {
 	unsigned long		 errors;
 	unsigned long		 bad;		/* complete, wrong status */
 	unsigned long		 encoded;
+	unsigned long		 status_200;
+	unsigned long		 status_304;
+	unsigned long		 status_other;
 	unsigned long long	 bytes;
 	uint64_t		 t_end;		/* ns; -d */
 	bool			 stopping;
@@ -164,6 +206,24 @@ static struct {
 	int			 nconns;
 	char			*discard;
 } L;
+
+/* -L: the files, their popularity and the conditional share. */
+struct mix_file {
+	char		*path;
+	char		*etag;		/* NULL: never asked conditionally */
+};
+
+static struct {
+	struct mix_file	*files;
+	double		*cdf;		/* cdf[k]: P(rank <= k + 1) */
+	size_t		 n;
+	double		 zipf_s;
+	double		 cond_share;
+	uint64_t	 seed;
+	unsigned long	 cond;		/* conditional requests sent */
+	const char	*host;
+	char		 extra[REQUEST_MAX_BYTES];	/* fields after Host */
+} M;
 
 /* -k, -r: the burst; burst_* below. */
 static struct {
@@ -289,6 +349,7 @@ conn_watch(struct conn *c, uint32_t events)
 }
 
 static void conn_start(struct conn *);
+static int mix_request(struct conn *);
 static bool burst_take(struct conn *);
 static void burst_note(uint64_t);
 
@@ -394,8 +455,8 @@ conn_write(struct conn *c)
 	ssize_t		 n;
 	uint32_t	 want;
 
-	while (c->woff < L.reqlen) {
-		n = io_write(c, L.req + c->woff, L.reqlen - c->woff, &want);
+	while (c->woff < c->reqlen) {
+		n = io_write(c, c->req + c->woff, c->reqlen - c->woff, &want);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
@@ -502,6 +563,13 @@ conn_start(struct conn *c)
 	c->bad = false;
 	c->encoded = false;
 	c->server_close = false;
+	c->status = 0;
+	c->req = L.req;
+	c->reqlen = L.reqlen;
+	if (M.n > 0 && mix_request(c) == -1) {
+		fprintf(stderr, "load: a request of LIST is too long\n");
+		exit(1);
+	}
 	if (c->fd != -1) {
 		conn_write(c);
 		return;
@@ -534,6 +602,12 @@ conn_complete(struct conn *c)
 {
 	uint64_t	 us = (now_ns() - c->t_start) / 1000;
 
+	if (c->status == 200)
+		L.status_200++;
+	else if (c->status == 304)
+		L.status_304++;
+	else
+		L.status_other++;
 	if (c->bad) {
 		/* Read to its end, so the connection may go on; no figure. */
 		L.bad++;
@@ -612,7 +686,11 @@ conn_parse_head(struct conn *c, size_t head_len)
 	    (c->head[11] - '0');
 	if (status < 200)
 		return -1;	/* 1xx: never asked for here */
-	c->bad = status != L.want_status;
+	c->status = status;
+	if (M.n > 0)
+		c->bad = !(status == 200 || (status == 304 && c->cond));
+	else
+		c->bad = status != L.want_status;
 	v = head_field(c->head, head_len, "content-encoding", &vlen);
 	c->encoded = v != NULL && vlen > 0 &&
 	    !(vlen == 8 && strncasecmp(v, "identity", 8) == 0);
@@ -904,6 +982,134 @@ sweep(uint64_t now)
 	}
 }
 
+/* -L: splitmix64, a small generator whose sequence a seed fixes. */
+static uint64_t
+mix_next(uint64_t *state)
+{
+	uint64_t	 z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A uniform double in [0, 1). */
+static double
+mix_uniform(uint64_t *state)
+{
+	return (double)(mix_next(state) >> 11) * 0x1.0p-53;
+}
+
+/* The index of a file by Zipf popularity: the first k with cdf[k] > u. */
+static size_t
+mix_pick(uint64_t *state)
+{
+	double	 u = mix_uniform(state);
+	size_t	 lo = 0, hi = M.n - 1, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (M.cdf[mid] > u)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Writes the next request of the slot into its own buffer. */
+static int
+mix_request(struct conn *c)
+{
+	struct mix_file	*f = &M.files[mix_pick(&c->rng)];
+	char		 inm[REQUEST_MAX_BYTES];
+	int		 n;
+
+	c->cond = f->etag != NULL && mix_uniform(&c->rng) < M.cond_share;
+	inm[0] = '\0';
+	if (c->cond) {
+		M.cond++;
+		n = snprintf(inm, sizeof(inm), "If-None-Match: %s\r\n",
+		    f->etag);
+		if (n < 0 || (size_t)n >= sizeof(inm))
+			return -1;
+	}
+	n = snprintf(c->mreq, sizeof(c->mreq), "GET %s HTTP/1.1\r\n"
+	    "Host: %s\r\nUser-Agent: tine-bench\r\n%s%s\r\n", f->path,
+	    M.host, inm, M.extra);
+	if (n < 0 || (size_t)n >= sizeof(c->mreq))
+		return -1;
+	c->req = c->mreq;
+	c->reqlen = (size_t)n;
+	return 0;
+}
+
+/* Reads LIST ("PATH" or "PATH ETAG" a line) and the Zipf table. */
+static int
+mix_load(const char *list)
+{
+	FILE		*fp;
+	char		*line = NULL, *sp, *e;
+	size_t		 cap = 0, len, k;
+	ssize_t		 got;
+	double		 sum = 0;
+
+	if ((fp = fopen(list, "r")) == NULL) {
+		perror(list);
+		return -1;
+	}
+	while ((got = getline(&line, &cap, fp)) != -1) {
+		len = (size_t)got;
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r' || line[len - 1] == ' '))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (line[0] != '/' || strpbrk(line, "\t") != NULL) {
+			fprintf(stderr, "%s: not a path: %s\n", list, line);
+			goto fail;
+		}
+		if ((M.files = reallocarray(M.files, M.n + 1,
+		    sizeof(*M.files))) == NULL)
+			goto fail;
+		e = NULL;
+		if ((sp = strchr(line, ' ')) != NULL) {
+			*sp = '\0';
+			for (e = sp + 1; *e == ' '; e++)
+				;
+			if (*e == '\0' || (e = strdup(e)) == NULL)
+				e = NULL;
+		}
+		M.files[M.n].etag = e;
+		if ((M.files[M.n].path = strdup(line)) == NULL)
+			goto fail;
+		M.n++;
+	}
+	free(line);
+	line = NULL;
+	if (ferror(fp) || M.n == 0) {
+		fprintf(stderr, "%s: no paths\n", list);
+		goto fail;
+	}
+	(void)fclose(fp);
+	fp = NULL;
+	if ((M.cdf = calloc(M.n, sizeof(*M.cdf))) == NULL)
+		return -1;
+	for (k = 0; k < M.n; k++) {
+		sum += pow((double)(k + 1), -M.zipf_s);
+		M.cdf[k] = sum;
+	}
+	for (k = 0; k < M.n; k++)
+		M.cdf[k] /= sum;
+	M.cdf[M.n - 1] = 1.0;	/* no rounding may leave u past the end */
+	return 0;
+fail:
+	free(line);
+	if (fp != NULL)
+		(void)fclose(fp);
+	return -1;
+}
+
 /*
  * The burst (-k): may slot c issue a request? Counts it when it may, and
  * a new connection for a slot that had one as a reconnect.
@@ -986,7 +1192,11 @@ usage(void)
 	fprintf(stderr, "usage: load [-C] [-S [-R]] -c CONNS "
 	    "(-d SECONDS | -n REQUESTS | -k PER_CONN) [-r RAMP_MS] "
 	    "[-e CODINGS] [-H HOST] [-s STATUS] [-t TIMEOUT] "
-	    "ADDR:PORT PATH\n");
+	    "ADDR:PORT PATH\n"
+	    "       load [-C] [-S [-R]] -c CONNS "
+	    "(-d SECONDS | -n REQUESTS | -k PER_CONN) [-r RAMP_MS] "
+	    "[-e CODINGS] [-H HOST] [-t TIMEOUT] -L LIST [-i PERCENT] "
+	    "[-x SEED] [-z EXPONENT] ADDR:PORT\n");
 	exit(2);
 }
 
@@ -1029,12 +1239,14 @@ main(int argc, char *argv[])
 	uint64_t		 t0, t_last_sweep, now, t_done;
 	unsigned long		 cmin = ULONG_MAX, cmax = 0, starved = 0;
 	char			*colon, *endp;
-	const char		*host = NULL, *codings = NULL;
+	const char		*host = NULL, *codings = NULL, *list = NULL;
 	char			 ae[REQUEST_MAX_BYTES];
 	int			 ch, i, n, wait_ms, ramp_ms;
 
 	L.want_status = 200;
-	while ((ch = getopt(argc, argv, "CH:RSc:d:e:k:n:r:s:t:")) != -1) {
+	M.zipf_s = 1;
+	M.seed = 1;
+	while ((ch = getopt(argc, argv, "CH:L:RSc:d:e:i:k:n:r:s:t:x:z:")) != -1) {
 		switch (ch) {
 		case 'C':
 			L.close_mode = true;
@@ -1043,6 +1255,9 @@ main(int argc, char *argv[])
 			if (optarg[0] == '\0' || strpbrk(optarg, "\r\n") != NULL)
 				usage();
 			host = optarg;
+			break;
+		case 'L':
+			list = optarg;
 			break;
 		case 'R':
 			L.resume = true;
@@ -1064,6 +1279,12 @@ main(int argc, char *argv[])
 				usage();
 			codings = optarg;
 			break;
+		case 'i':
+			M.cond_share = strtod(optarg, &endp) / 100;
+			if (*endp != '\0' || M.cond_share < 0 ||
+			    M.cond_share > 1)
+				usage();
+			break;
 		case 'k':
 			B.per_conn = number(optarg, ULONG_MAX / 2);
 			break;
@@ -1081,15 +1302,24 @@ main(int argc, char *argv[])
 			if (*endp != '\0' || timeout <= 0)
 				usage();
 			break;
+		case 'x':
+			M.seed = number(optarg, ULONG_MAX);
+			break;
+		case 'z':
+			M.zipf_s = strtod(optarg, &endp);
+			if (*endp != '\0' || M.zipf_s < 0 || M.zipf_s > 10)
+				usage();
+			break;
 		default:
 			usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 2 || L.nconns == 0 || (duration > 0) + (L.limit > 0) +
-	    (B.per_conn > 0) != 1 || (B.ramp_ns > 0 && B.per_conn == 0) ||
-	    argv[1][0] != '/' || (L.resume && !L.tls))
+	if (argc != (list != NULL ? 1 : 2) || L.nconns == 0 ||
+	    (duration > 0) + (L.limit > 0) + (B.per_conn > 0) != 1 ||
+	    (B.ramp_ns > 0 && B.per_conn == 0) ||
+	    (list == NULL && argv[1][0] != '/') || (L.resume && !L.tls))
 		usage();
 	colon = strrchr(argv[0], ':');
 	if (colon == NULL)
@@ -1107,13 +1337,23 @@ main(int argc, char *argv[])
 		if (n < 0 || (size_t)n >= sizeof(ae))
 			usage();
 	}
-	n = snprintf(L.req, sizeof(L.req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: tine-bench\r\n%s%s\r\n", argv[1],
-	    host != NULL ? host : argv[0], ae,
-	    L.close_mode ? "Connection: close\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(L.req))
-		usage();
-	L.reqlen = (size_t)n;
+	if (list != NULL) {
+		M.host = host != NULL ? host : argv[0];
+		n = snprintf(M.extra, sizeof(M.extra), "%s%s", ae,
+		    L.close_mode ? "Connection: close\r\n" : "");
+		if (n < 0 || (size_t)n >= sizeof(M.extra))
+			usage();
+		if (mix_load(list) == -1)
+			return 1;
+	} else {
+		n = snprintf(L.req, sizeof(L.req), "GET %s HTTP/1.1\r\n"
+		    "Host: %s\r\nUser-Agent: tine-bench\r\n%s%s\r\n",
+		    argv[1], host != NULL ? host : argv[0], ae,
+		    L.close_mode ? "Connection: close\r\n" : "");
+		if (n < 0 || (size_t)n >= sizeof(L.req))
+			usage();
+		L.reqlen = (size_t)n;
+	}
 	L.timeout_ns = (uint64_t)(timeout * 1e9);
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1138,6 +1378,7 @@ main(int argc, char *argv[])
 		L.conns[i].fd = -1;
 		L.conns[i].ssl = NULL;
 		L.conns[i].st = ST_IDLE;
+		L.conns[i].rng = M.seed ^ ((uint64_t)(i + 1) << 40);
 	}
 	for (i = 0; i < L.nconns; i++)
 		conn_start(&L.conns[i]);
@@ -1196,11 +1437,13 @@ main(int argc, char *argv[])
 		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	printf("requests=%lu errors=%lu bad=%lu starved=%lu conn_min=%lu "
 	    "conn_max=%lu p50_us=%.0f p99_us=%.0f elapsed_s=%.3f rps=%.1f "
-	    "bytes=%llu encoded=%lu client_cpu_pct=%.0f", L.done, L.errors,
+	    "bytes=%llu encoded=%lu client_cpu_pct=%.0f status_200=%lu "
+	    "status_304=%lu status_other=%lu cond=%lu", L.done, L.errors,
 	    L.bad, starved, cmin, cmax, hist_percentile(0.50),
 	    hist_percentile(0.99), elapsed,
 	    elapsed > 0 ? (double)L.done / elapsed : 0, L.bytes, L.encoded,
-	    elapsed > 0 ? 100 * cpu / elapsed : 0);
+	    elapsed > 0 ? 100 * cpu / elapsed : 0, L.status_200,
+	    L.status_304, L.status_other, M.cond);
 	if (L.tls)
 		printf(" handshakes=%lu resumed=%lu tls=%s", L.handshakes,
 		    L.resumed, L.tls_info[0] != '\0' ? L.tls_info : "none");
