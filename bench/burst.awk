@@ -10,25 +10,6 @@
 # ramp, spare (tine's spare_timeout), settle (the longest wait for the
 # return), points (the times of the pool table, s), sample (ms).
 
-function sort(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++) {
-		t = a[i]
-		for (j = i - 1; j >= 1 && a[j] > t; j--)
-			a[j + 1] = a[j]
-		a[j + 1] = t
-	}
-}
-
-function median(list,    a, n) {
-	n = split(list, a, " ")
-	if (n == 0)
-		return ""
-	sort(a, n)
-	if (n % 2)
-		return a[(n + 1) / 2]
-	return (a[n / 2] + a[n / 2 + 1]) / 2
-}
-
 # The median over rounds of a figure, or "" when no round has it.
 function med(k, row, s,    r, list) {
 	list = ""

@@ -245,5 +245,5 @@ burst_report() {
 	    -v perconn=$BURST_PER_CONN -v ramp=$BURST_RAMP_MS \
 	    -v spare=$BURST_SPARE_S -v settle=$BURST_SETTLE_S \
 	    -v points="$BURST_POINTS" -v sample=$BURST_SAMPLE_MS \
-	    -f bench/burst.awk "$T/burst/data" "${files[@]}"
+	    -f bench/stats.awk -f bench/burst.awk "$T/burst/data" "${files[@]}"
 }

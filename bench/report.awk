@@ -23,25 +23,6 @@
 # With tine-a among the servers (scripts/bench --ab), an A/B table of tine
 # and tine-a comes first.
 
-function sort(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++) {
-		t = a[i]
-		for (j = i - 1; j >= 1 && a[j] > t; j--)
-			a[j + 1] = a[j]
-		a[j + 1] = t
-	}
-}
-
-function median(list,    a, n) {
-	n = split(list, a, " ")
-	if (n == 0)
-		return ""
-	sort(a, n)
-	if (n % 2)
-		return a[(n + 1) / 2]
-	return (a[n / 2] + a[n / 2 + 1]) / 2
-}
-
 # Median over rounds of metric(a) / metric(b), both from the same round.
 function ratio(m, scen, a, b,    r, list, x, y) {
 	list = ""
