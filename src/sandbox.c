@@ -342,6 +342,35 @@ sandbox_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(WORKER_EXIT_FATAL);	/* not reached */
 }
 
+#if !SANDBOX_RELAXED
+/*
+ * Every system call a confined process makes runs the filter first, and
+ * libseccomp's chain of rules is in no useful order: sendmsg, the call
+ * of every response, ran 69 instructions, close 68, openat2 54. The
+ * calls of every request and of every file not yet open are tried
+ * first, most frequent first (read: 6, sendmsg: 14). libseccomp's
+ * binary tree (SCMP_FLTATR_CTL_OPTIMIZE 2) was measured too: 11-20 for
+ * every call, read twice as long. Neither changes what is allowed.
+ */
+static int
+sandbox_seccomp_order(scmp_filter_ctx ctx)
+{
+	static const int	 hot[] = {
+		SCMP_SYS(read), SCMP_SYS(sendmsg), SCMP_SYS(accept4),
+		SCMP_SYS(close), SCMP_SYS(recvfrom), SCMP_SYS(openat2),
+		SCMP_SYS(newfstatat), SCMP_SYS(sendfile), SCMP_SYS(write),
+	};
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < nitems(hot); i++)
+		if ((rc = seccomp_syscall_priority(ctx, hot[i],
+		    (uint8_t)(255 - i))) < 0)
+			return rc;
+	return 0;
+}
+#endif
+
 /*
  * The filter: SCMP_ACT_TRAP for anything not listed, so that the
  * SIGSYS handler learns the call's number (SECCOMP_RET_KILL_PROCESS
@@ -377,6 +406,8 @@ sandbox_seccomp_build(const struct config *conf, enum sandbox_role role,
 	qfd = compress_queue_send_fd();
 	if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
 		return -ENOMEM;
+	if (role == SANDBOX_WORKER && (rc = sandbox_seccomp_order(ctx)) < 0)
+		goto done;
 	for (i = 0; i < n; i++)
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i],
 		    0)) < 0)
