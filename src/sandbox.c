@@ -498,8 +498,9 @@ sandbox_seccomp_build(const struct config *conf, enum sandbox_role role,
 	 * The descriptors a worker holds include the shared listeners and,
 	 * in the foreground, a terminal: ioctl only reads a send queue (the
 	 * lingering close) or a terminal's mode (stdio), never TIOCSTI; a
-	 * socket option only the receive timeout and kernel TLS, never a
-	 * filter attached to a listener every worker shares.
+	 * socket option only the receive timeout, the cork around a large
+	 * file and kernel TLS, never a filter attached to a listener every
+	 * worker shares.
 	 */
 	if (role == SANDBOX_WORKER && ((rc = seccomp_rule_add(ctx,
 	    SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ,
@@ -510,6 +511,9 @@ sandbox_seccomp_build(const struct config *conf, enum sandbox_role role,
 	    SO_RCVTIMEO))) < 0 || (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
 	    SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP),
 	    SCMP_A2(SCMP_CMP_EQ, TCP_ULP))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+	    SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP),
+	    SCMP_A2(SCMP_CMP_EQ, TCP_CORK))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt),
 	    1, SCMP_A1(SCMP_CMP_EQ, SANDBOX_SOL_TLS))) < 0))
 		goto done;

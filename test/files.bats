@@ -579,6 +579,69 @@ assert not any(c < 0x20 and c != 0x0a or c == 0x7f for c in b), "control"
 	cmp <(tail -c +15000001 "$W/big.bin" | head -c 100) "$T/body"
 }
 
+# Watches loopback with a packet socket (root) while one client downloads
+# $1 over plain TCP, and prints the payload size of every data segment
+# from tine's port, one a line; fails if it saw fewer bytes than arrived.
+segments_of() {
+	python3 - "$PORT" "$1" <<-'EOF'
+	import socket, struct, sys, threading, time
+	port, path = int(sys.argv[1]), sys.argv[2]
+	cap = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+	cap.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 20)
+	cap.bind(("lo", 0))
+	cap.settimeout(0.1)
+	sizes, done = [], threading.Event()
+	def watch():
+	    while not done.is_set():
+	        try:
+	            pkt, addr = cap.recvfrom(1 << 18)
+	        except socket.timeout:
+	            continue
+	        if addr[2] == socket.PACKET_OUTGOING:
+	            continue
+	        ip = pkt[14:]
+	        if ip[0] >> 4 != 4 or ip[9] != 6:
+	            continue
+	        ihl = (ip[0] & 15) * 4
+	        tcp = ip[ihl:]
+	        if struct.unpack_from("!H", tcp, 0)[0] != port:
+	            continue
+	        n = struct.unpack_from("!H", ip, 2)[0] - ihl - (tcp[12] >> 4) * 4
+	        if n > 0:
+	            sizes.append(n)
+	t = threading.Thread(target=watch)
+	t.start()
+	s = socket.create_connection(("127.0.0.1", port), timeout=20)
+	s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: t\r\n"
+	    b"Connection: close\r\n\r\n")
+	got = 0
+	while True:
+	    b = s.recv(1 << 20)
+	    if not b:
+	        break
+	    got += len(b)
+	time.sleep(0.3)
+	done.set()
+	t.join()
+	if sum(sizes) != got:
+	    sys.exit("saw %d of %d bytes" % (sum(sizes), got))
+	print("\n".join(map(str, sizes)))
+	EOF
+}
+
+@test "a large file leaves in full segments: no short one but the last" {
+	[ "$(id -u)" = 0 ] || skip "a packet socket needs root"
+	head -c $((4 * 1024 * 1024)) /dev/urandom >"$W/big.bin"
+	serve
+	# Each piece of the file was pushed on its own (TCP_NODELAY), and a
+	# piece that does not end on a segment boundary left a short segment
+	# behind (the head and the first piece: 268 bytes over).
+	segments_of /big.bin >"$T/segs" || fail_with "capture: $(cat "$T/segs")"
+	[ "$(wc -l <"$T/segs")" -gt 10 ] || fail_with "too few: $(cat "$T/segs")"
+	run awk 'NR > 1 { if (prev < 4096) print prev } { prev = $1 }' "$T/segs"
+	[ -z "$output" ] || fail_with "short segments before the last: $output"
+}
+
 @test "a client that goes away mid-download does not hurt the worker" {
 	local i
 	truncate -s 64M "$W/zeros.bin" || skip "no sparse files here"
